@@ -1,0 +1,113 @@
+"""Read the settings file once at start-up, apply PORTAL_* environment overrides, validate.
+
+Environment variables exist so secrets never have to live in the file: PORTAL_SECRET_KEY sets
+`secret_key`, PORTAL_OIDC__CLIENT_SECRET sets `[oidc] client_secret` (a double underscore
+separates the table from the key). Values that are not strings are written as TOML values
+(PORTAL_DEMO=true, PORTAL_OIDC__SCOPES='["openid","email"]').
+"""
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from .checks import host_name
+from .engine import Problem, SettingsError, build
+from .sections import Settings
+
+DEFAULT_PATH = Path("config/portal.toml")
+ENV_PREFIX = "PORTAL_"
+NOT_SETTINGS = {"PORTAL_CONFIG"}
+
+
+def load_settings(path: str | os.PathLike[str] | None = None,
+                  environ: Mapping[str, str] | None = None) -> Settings:
+    """Load and validate; raise SettingsError listing every problem."""
+    environ = os.environ if environ is None else environ
+    file = Path(path or environ.get("PORTAL_CONFIG") or DEFAULT_PATH)
+    problems: list[Problem] = []
+    data = _read_toml(file, problems)
+    env_keys = _apply_environment(data, environ, problems)
+
+    def origin(key: str) -> str:
+        return env_keys.get(key, str(file))
+
+    settings = build(Settings, data, "", origin, problems) if not problems else None
+    if settings is not None:
+        problems.extend(_cross_checks(settings, origin))
+    if problems or settings is None:
+        raise SettingsError(problems)
+    return settings
+
+
+def _read_toml(file: Path, problems: list[Problem]) -> dict[str, Any]:
+    try:
+        with file.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        problems.append(Problem(str(file), "(file)", "not found; copy config/portal.example.toml "
+                                                     "or set PORTAL_CONFIG to the settings file"))
+    except tomllib.TOMLDecodeError as error:
+        problems.append(Problem(str(file), "(file)", f"is not valid TOML: {error}"))
+    except OSError as error:
+        problems.append(Problem(str(file), "(file)", f"cannot be read: {error.strerror}"))
+    return {}
+
+
+def _apply_environment(data: dict[str, Any], environ: Mapping[str, str],
+                       problems: list[Problem]) -> dict[str, str]:
+    """Write PORTAL_* variables into `data`; return dotted key -> variable name for messages."""
+    origins: dict[str, str] = {}
+    for name in sorted(environ):
+        if not name.startswith(ENV_PREFIX) or name in NOT_SETTINGS:
+            continue
+        path = [part.lower() for part in name[len(ENV_PREFIX):].split("__")]
+        key = ".".join(path)
+        origins[key] = f"environment variable {name}"
+        table = data
+        for part in path[:-1]:
+            nested = table.setdefault(part, {})
+            if not isinstance(nested, dict):
+                problems.append(Problem(origins[key], key, f"{part} is not a table"))
+                break
+            table = nested
+        else:
+            table[path[-1]] = _parse_env_value(environ[name], table.get(path[-1]))
+    return origins
+
+
+def _parse_env_value(raw: str, current: Any) -> Any:
+    """Strings stay as typed; anything that reads as a TOML value becomes that value."""
+    if isinstance(current, str):
+        return raw
+    try:
+        return tomllib.loads(f"value = {raw}")["value"]
+    except tomllib.TOMLDecodeError:
+        return raw
+
+
+def _cross_checks(settings: Settings, origin: Any) -> list[Problem]:
+    """Rules that span keys, so a combination that is unsafe never starts."""
+    problems: list[Problem] = []
+
+    def add(key: str, message: str) -> None:
+        problems.append(Problem(origin(key), key, message))
+
+    if not settings.demo and len(settings.secret_key) < 32:
+        add("secret_key", "is required outside the demo: at least 32 random characters "
+                          "(set PORTAL_SECRET_KEY; generate with: python -c 'import secrets; "
+                          "print(secrets.token_urlsafe(48))')")
+    if settings.session.idle_minutes > settings.session.absolute_minutes:
+        add("session.idle_minutes", "must not be longer than session.absolute_minutes")
+    directory = settings.directory
+    if urlsplit(directory.url).scheme == "ldap" and not directory.start_tls and not directory.allow_plaintext:
+        add("directory.url", "is plain ldap:// without start_tls; use ldaps:// or start_tls = true "
+                             "(allow_plaintext = true only for a local test directory)")
+    for host in settings.hosts:
+        message = host_name(host)
+        if message:
+            add(f"hosts.{host}", message)
+    return problems

@@ -1,0 +1,107 @@
+"""The portal's settings schema: one frozen dataclass per TOML table.
+
+Every key is documented in config/portal.example.toml; the checks here are what stops a
+wrong value at start-up instead of at the first request that needs it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import checks
+from .directory import DirectorySettings
+from .engine import setting
+
+ACTION_BUILTIN = "builtin"
+ID_TOKEN_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
+
+
+def _action(v: str) -> str | None:
+    if v == ACTION_BUILTIN:
+        return None
+    message = checks.web_url(v)
+    return None if message is None else f"must be \"builtin\" or an absolute https:// URL (got {v!r})"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClaimSettings:
+    username: str = setting("preferred_username", check=checks.non_empty)
+    email: str = setting("email", check=checks.non_empty)
+    display_name: str = setting("name", check=checks.non_empty)
+    groups: str = setting("groups", check=checks.non_empty)
+
+
+@dataclass(frozen=True, kw_only=True)
+class OidcSettings:
+    issuer: str = setting(check=checks.web_url)
+    client_id: str = setting(check=checks.non_empty)
+    client_secret: str = setting(check=checks.non_empty, secret=True)
+    scopes: list[str] = setting(["openid", "email", "profile"],
+                                check=lambda v: None if "openid" in v else "must include \"openid\"")
+    id_token_algorithms: list[str] = setting(["RS256"], check=lambda v: checks.non_empty(v)
+                                             or checks.each(checks.one_of(ID_TOKEN_ALGORITHMS))(v))
+    clock_skew_seconds: int = setting(60, check=checks.between(0, 300))
+    timeout_seconds: int = setting(10, check=checks.between(1, 60))
+    claims: ClaimSettings = setting(ClaimSettings)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SessionSettings:
+    idle_minutes: int = setting(30, check=checks.between(1, 24 * 60))
+    absolute_minutes: int = setting(8 * 60, check=checks.between(5, 7 * 24 * 60))
+    cookie_name: str = setting("portal_session", check=checks.simple_name)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ActionSettings:
+    reset: str = setting(ACTION_BUILTIN, check=_action)
+    register: str = setting(ACTION_BUILTIN, check=_action)
+    change: str = setting(ACTION_BUILTIN, check=_action)
+
+
+def _database_url(v: str) -> str | None:
+    if v.startswith(("sqlite:///", "postgresql://", "postgresql+psycopg://")):
+        return None
+    return f"must start with sqlite:/// or postgresql:// (got {v.split('://')[0]}://...)"
+
+
+@dataclass(frozen=True, kw_only=True)
+class DatabaseSettings:
+    url: str = setting("sqlite:///instance/portal.db", check=_database_url, secret=True)
+
+
+def _storage_uri(v: str) -> str | None:
+    if v == "memory://" or v.startswith(("redis://", "rediss://")):
+        return None
+    return "must be memory:// (one process only) or a redis:// or rediss:// URL"
+
+
+@dataclass(frozen=True, kw_only=True)
+class RateLimitSettings:
+    storage_uri: str = setting("memory://", check=_storage_uri, secret=True)
+
+
+def _secret_key(v: str) -> str | None:
+    return None if len(v) >= 32 else "must be at least 32 random characters (python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    base_url: str = setting(check=checks.base_url)
+    secret_key: str = setting("", secret=True)
+    demo: bool = setting(False)
+    theme: str = setting("default", check=checks.simple_name)
+    branding_dir: str = setting("branding", check=checks.non_empty)
+    hosts: dict[str, str] = setting({})
+    trusted_proxies: int = setting(0, check=checks.between(0, 5))
+    max_content_length: int = setting(64 * 1024, check=checks.between(4 * 1024, 10 * 1024 * 1024))
+    log_level: str = setting("INFO", check=checks.one_of(("DEBUG", "INFO", "WARNING", "ERROR")))
+    session: SessionSettings = setting(SessionSettings)
+    oidc: OidcSettings = setting()
+    actions: ActionSettings = setting(ActionSettings)
+    database: DatabaseSettings = setting(DatabaseSettings)
+    rate_limits: RateLimitSettings = setting(RateLimitSettings)
+    directory: DirectorySettings = setting()
+
+    @property
+    def https(self) -> bool:
+        return self.base_url.startswith("https://")
