@@ -1,0 +1,100 @@
+"""The self-service password portal: `create_app()` builds it from the settings file."""
+from __future__ import annotations
+
+import logging
+import secrets
+from pathlib import Path
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from .settings import Problem, Settings, SettingsError, load_settings
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the app; raise SettingsError (every problem listed) rather than start half-configured."""
+    from .branding import ThemeRegistry
+
+    settings = settings or load_settings()
+    problems: list[Problem] = []
+    themes = ThemeRegistry.load(settings, PROJECT_ROOT, problems)
+    if problems or themes is None:
+        raise SettingsError(problems)
+
+    app = Flask(__name__, static_folder=None)
+    app.extensions["settings"] = settings
+    app.extensions["themes"] = themes
+    _configure(app, settings, themes)
+    return app
+
+
+def _configure(app: Flask, settings: Settings, themes: "ThemeRegistry") -> None:  # noqa: F821
+    from .blueprints import auth, health, landing
+    from .branding import static
+    from .branding.templating import ThemedEnvironment, ThemeLoader
+    from .commands import register_commands
+    from .extensions import babel, csrf, limiter
+    from .services.oidc import OidcSignIn
+    from .store import Store
+    from .web import errors, headers, hosts
+    from .web.sessions import StoreSessionInterface
+
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if settings.demo and not settings.secret_key:
+        log.warning("demo mode: using a random secret key for this process only")
+    app.config.update(
+        SECRET_KEY=settings.secret_key or secrets.token_urlsafe(48),
+        MAX_CONTENT_LENGTH=settings.max_content_length,
+        SESSION_COOKIE_NAME=settings.session.cookie_name,
+        SESSION_COOKIE_SECURE=settings.https,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PREFERRED_URL_SCHEME="https" if settings.https else "http",
+        WTF_CSRF_TIME_LIMIT=settings.session.absolute_minutes * 60,
+        WTF_CSRF_SSL_STRICT=settings.https,
+        RATELIMIT_STORAGE_URI=settings.rate_limits.storage_uri,
+        RATELIMIT_HEADERS_ENABLED=True,
+        BABEL_DEFAULT_LOCALE="en",
+        BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).with_name("translations")),
+    )
+    if settings.trusted_proxies:
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=0, x_port=0, x_prefix=0)  # type: ignore[method-assign]
+
+    app.jinja_environment = ThemedEnvironment
+    app.jinja_options = {"loader": ThemeLoader(Path(__file__).with_name("templates"),
+                                               PROJECT_ROOT / settings.branding_dir)}
+    store = Store(settings.database.url, PROJECT_ROOT)
+    store.init_app(app)
+    app.session_interface = StoreSessionInterface(store, settings)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app)
+    app.extensions["oidc"] = OidcSignIn(app, settings.oidc)
+
+    hosts.install(app, themes)
+    headers.install(app, settings)
+    errors.install(app)
+    _template_context(app)
+    for blueprint in (static.bp, landing.bp, auth.bp, health.bp):
+        app.register_blueprint(blueprint)
+    health.add_readiness_check(app, "database", store.ping)
+    register_commands(app)
+
+
+def _template_context(app: Flask) -> None:
+    from .branding import current_theme
+    from flask_babel import get_locale
+
+    from .branding.markdown import render as render_markdown
+    from .web.identity import current_user
+
+    app.add_template_filter(render_markdown, "markdown")
+
+    @app.context_processor
+    def _globals() -> dict[str, object]:
+        return {"theme": current_theme(), "brand": current_theme().file, "current_user": current_user(),
+                "get_locale": get_locale}

@@ -1,0 +1,60 @@
+"""Sign-in and sign-out through the organization's OpenID Connect provider."""
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, current_app, redirect, request, session, url_for
+from flask_babel import gettext as _
+
+from ..extensions import limiter
+from ..services.oidc import OidcSignIn, SignInError
+from ..services.redirects import safe_next_path
+from ..services.users import record_sign_in
+from ..store.db import db
+from ..web.errors import render_error
+from ..web.identity import remember
+from ..web.urls import external_url
+
+log = logging.getLogger(__name__)
+bp = Blueprint("auth", __name__)
+NEXT_KEY = "signin_next"
+
+
+def _oidc() -> OidcSignIn:
+    return current_app.extensions["oidc"]
+
+
+@bp.get("/signin")
+@limiter.limit("30 per minute")
+def signin() -> Response | tuple[str, int]:
+    session[NEXT_KEY] = safe_next_path(request.args.get("next"))
+    try:
+        return _oidc().redirect(external_url("auth.callback"))
+    except SignInError as error:
+        log.warning("sign-in could not start: %s", error)
+        return render_error(503, _("Sign-in is not available right now"),
+                            _("The sign-in service could not be reached. Please try again in a few minutes."))
+
+
+@bp.get("/auth/callback")
+@limiter.limit("30 per minute")
+def callback() -> Response | tuple[str, int]:
+    try:
+        identity = _oidc().complete()
+    except SignInError as error:
+        log.warning("sign-in rejected: %s", error)
+        return render_error(400, _("Sign-in could not be completed"),
+                            _("Please start again from the home page."))
+    next_path = safe_next_path(session.get(NEXT_KEY))
+    user = record_sign_in(db(), identity)
+    db().commit()
+    remember(user.id, identity)
+    log.info("signed in", extra={"user_id": user.id})
+    return redirect(next_path)
+
+
+@bp.post("/signout")
+def signout() -> Response:
+    session.destroy()  # type: ignore[attr-defined]
+    provider_logout = _oidc().logout_url(external_url("landing.index"))
+    return redirect(provider_logout or url_for("landing.index"))

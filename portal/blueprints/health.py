@@ -1,0 +1,40 @@
+"""Liveness and readiness for load balancers and monitoring."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from flask import Blueprint, Flask, current_app, jsonify
+from flask.typing import ResponseReturnValue
+
+from ..extensions import limiter
+
+log = logging.getLogger(__name__)
+bp = Blueprint("health", __name__)
+
+Check = Callable[[], None]  # raises when the dependency is not usable
+
+
+def add_readiness_check(app: Flask, name: str, check: Check) -> None:
+    app.extensions.setdefault("readiness", {})[name] = check
+
+
+@bp.get("/healthz")
+@limiter.exempt
+def healthz() -> ResponseReturnValue:
+    return jsonify(status="ok")
+
+
+@bp.get("/readyz")
+@limiter.exempt
+def readyz() -> ResponseReturnValue:
+    results = {}
+    for name, check in current_app.extensions.get("readiness", {}).items():
+        try:
+            check()
+            results[name] = "ok"
+        except Exception as error:  # noqa: BLE001 - a failed check is a result, not a crash
+            log.warning("readiness check %s failed: %s", name, type(error).__name__)
+            results[name] = "failed"
+    ready = all(v == "ok" for v in results.values())
+    return jsonify(status="ready" if ready else "not ready", checks=results), 200 if ready else 503

@@ -1,0 +1,82 @@
+"""One SQLAlchemy engine per app, and a unit-of-work session per request.
+
+SQLite (a file under instance/) is the embedded default; PostgreSQL is chosen by URL for
+deployments with several portal processes. The schema is owned by Alembic migrations, never
+by `create_all`, so upgrades of a running installation stay under control.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from flask import Flask, current_app, g
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.orm import Session, sessionmaker
+
+
+class Store:
+    def __init__(self, url: str, root: Path) -> None:
+        self.url = _absolute_sqlite(url, root)
+        self.engine: Engine = _make_engine(self.url)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session that commits on success and rolls back on any error."""
+        with self.sessions.begin() as session:
+            yield session
+
+    def ping(self) -> None:
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+    def init_app(self, app: Flask) -> None:
+        app.extensions["store"] = self
+        app.teardown_appcontext(_close_request_session)
+
+
+def _absolute_sqlite(url: str, root: Path) -> str:
+    """Relative SQLite paths are relative to the project root, and their folder is created."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or url == prefix + ":memory:":
+        return url
+    path = Path(url[len(prefix):])
+    if not path.is_absolute():
+        path = root / path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return prefix + str(path)
+
+
+def _make_engine(url: str) -> Engine:
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, connect_args={"timeout": 15})
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    return engine
+
+
+def get_store() -> Store:
+    return current_app.extensions["store"]
+
+
+def db() -> Session:
+    """The request's session; committed explicitly by the code that changes data."""
+    if "db_session" not in g:
+        g.db_session = get_store().sessions()
+    return g.db_session
+
+
+def _close_request_session(_error: BaseException | None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()

@@ -1,0 +1,11 @@
+"""Alembic environment: runs migrations on the engine the portal already built."""
+from alembic import context
+
+from portal.store.models import Base
+
+engine = context.config.attributes["engine"]
+with engine.begin() as connection:
+    context.configure(connection=connection, target_metadata=Base.metadata,
+                      render_as_batch=connection.dialect.name == "sqlite")
+    with context.begin_transaction():
+        context.run_migrations()

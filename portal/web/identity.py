@@ -1,0 +1,56 @@
+"""The signed-in person as the session knows them, and the guard for pages that need one."""
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from flask import redirect, request, session, url_for
+
+from ..services.oidc import Identity
+
+F = TypeVar("F", bound=Callable[..., Any])
+SESSION_KEY = "user"
+
+
+@dataclass(frozen=True)
+class SignedInUser:
+    user_id: int
+    username: str
+    display_name: str | None
+    email: str | None
+    groups: tuple[str, ...]
+    auth_time: int
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.username
+
+
+def remember(user_id: int, identity: Identity) -> None:
+    """Rotate the session (no fixation) and keep only what pages need; never the tokens."""
+    session.clear()
+    session.rotate()  # type: ignore[attr-defined]
+    session[SESSION_KEY] = {
+        "user_id": user_id, "username": identity.username, "display_name": identity.display_name,
+        "email": identity.email, "groups": list(identity.groups), "auth_time": identity.auth_time,
+    }
+
+
+def current_user() -> SignedInUser | None:
+    data = session.get(SESSION_KEY)
+    if not isinstance(data, dict):
+        return None
+    return SignedInUser(data["user_id"], data["username"], data.get("display_name"), data.get("email"),
+                        tuple(data.get("groups") or ()), int(data["auth_time"]))
+
+
+def sign_in_required(view: F) -> F:
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if current_user() is None:
+            return redirect(url_for("auth.signin", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
