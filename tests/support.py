@@ -1,0 +1,38 @@
+"""Test helpers that are plain functions and constants (fixtures live in conftest.py)."""
+from __future__ import annotations
+
+import re
+
+from devstack import people
+from devstack.ports import TEST
+
+BASE_URL = TEST.portal_url
+SECRET_KEY = "test-secret-key-" + "x" * 40
+CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def settings_toml(database_url: str, extra: str = "", *, base_url: str = BASE_URL, theme: str = "default") -> str:
+    """The test portal's settings file, with `extra` top-level TOML (tables may follow it)."""
+    return f"""
+base_url = "{base_url}"
+secret_key = "{SECRET_KEY}"
+theme = "{theme}"
+{extra}
+
+[oidc]
+issuer = "{TEST.issuer}"
+client_id = "portal"
+client_secret = "portal-dev-secret"
+scopes = ["openid", "email", "profile", "groups"]
+
+[database]
+url = "{database_url}"
+
+[directory]
+kind = "openldap"
+url = "{TEST.ldap_url}"
+allow_plaintext = true
+bind_dn = "uid={people.SERVICE.username},{people.SERVICES_OU}"
+bind_password = "{people.SERVICE.password}"
+base_dn = "{people.PEOPLE_OU}"
+"""
