@@ -1,0 +1,15 @@
+# make install: what the dev stack and the tests need (devstack/install.sh; quick when present).
+# make demo:    the dev stack and the portal at http://127.0.0.1:5000 until Ctrl-C.
+# make test:    the whole test suite against real servers; PYTEST_ARGS="tests/test_x.py -k y" narrows it.
+PYTEST_ARGS ?=
+
+.PHONY: install demo test
+
+install:
+	bash devstack/install.sh
+
+demo: install
+	.venv/bin/python -m devstack demo
+
+test: install
+	.venv/bin/pytest -p no:cacheprovider $(PYTEST_ARGS)
