@@ -1,0 +1,96 @@
+"""The portal as a person sees it: headless Chromium on a live server, checked with axe."""
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from flask import Flask
+from playwright.sync_api import Browser, Page, sync_playwright
+from werkzeug.serving import make_server
+
+from devstack import people
+from devstack.oidc_provider import OidcProvider
+from devstack.ports import TEST
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def live_portal(make_app: Callable[..., Flask], oidc_provider: OidcProvider) -> Iterator[str]:
+    """The portal on its fixed test port, as the provider's registered redirect URI expects."""
+    server = make_server("127.0.0.1", TEST.portal, make_app(),
+                         threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield TEST.portal_url
+    server.shutdown()
+    thread.join()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context()
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def violations(page: Page) -> list[str]:
+    results = Axe().run(page)
+    return [f"{v['id']}: {v['help']}" for v in results.response["violations"]]
+
+
+def test_the_landing_page_has_no_accessibility_violations(page: Page, live_portal: str) -> None:
+    page.goto(live_portal + "/")
+    assert violations(page) == []
+
+
+def test_the_error_page_has_no_accessibility_violations(page: Page, live_portal: str) -> None:
+    page.goto(live_portal + "/no-such-page")
+    assert page.locator("h1").inner_text() == "Page not found"
+    assert violations(page) == []
+
+
+def test_keyboard_users_can_skip_to_the_content(page: Page, live_portal: str) -> None:
+    page.goto(live_portal + "/")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to main content"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+
+
+def test_the_page_works_on_a_phone_screen(browser: Browser, live_portal: str) -> None:
+    context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True)
+    page = context.new_page()
+    page.goto(live_portal + "/")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    context.close()
+
+
+def test_a_person_signs_in_and_out_in_the_browser(page: Page, live_portal: str) -> None:
+    alice = people.person("alice")
+    page.goto(live_portal + "/")
+    page.get_by_role("link", name="Sign in").click()
+    page.get_by_label("Username").fill("alice")
+    page.get_by_label("Password").fill(alice.password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(live_portal + "/")
+    assert "Signed in as Alice Andersen" in page.content()
+    assert violations(page) == []
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(lambda url: url.startswith(live_portal) or "/session/end" in url)
+    if "/session/end" in page.url:        # the provider asks to confirm the sign-out
+        page.get_by_role("button").first.click()
+        page.wait_for_url(live_portal + "/")
+    assert "Signed in as" not in page.content()
