@@ -40,9 +40,10 @@ def _configure(app: Flask, settings: Settings, themes: "ThemeRegistry") -> None:
     from .services.oidc import OidcSignIn
     from .store import Store
     from .web import errors, headers, hosts
+    from .web import logging as app_logging
     from .web.sessions import StoreSessionInterface
 
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app_logging.configure(settings.log_level)
     if settings.demo and not settings.secret_key:
         log.warning("demo mode: using a random secret key for this process only")
     app.config.update(
@@ -75,6 +76,7 @@ def _configure(app: Flask, settings: Settings, themes: "ThemeRegistry") -> None:
     babel.init_app(app)
     app.extensions["oidc"] = OidcSignIn(app, settings.oidc)
 
+    app_logging.install(app)
     hosts.install(app, themes)
     headers.install(app, settings)
     errors.install(app)
