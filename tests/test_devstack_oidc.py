@@ -21,6 +21,7 @@ from devstack.mailsink import MailSink
 from devstack.oidc_provider import (OTHER_CLIENT, PORTAL_CLIENT, SERVICE_DN, OidcProvider,
                                     SignInRejected, obtain_tokens, pkce_pair, sign_in)
 from devstack.ports import TEST
+from devstack.slapd import Slapd
 
 CALLBACK = f"{TEST.portal_url}/auth/callback"
 
@@ -75,6 +76,25 @@ def test_wrong_credentials_get_the_form_again_and_no_code(oidc_provider: OidcPro
     assert "The username or password is incorrect." in page.text
     assert '<label for="password">Password</label>' in page.text
     assert "code=" not in page.text and "Location" not in page.headers
+
+
+def test_after_a_reset_in_the_directory_only_the_new_password_works(
+        oidc_provider: OidcProvider, slapd: Slapd) -> None:
+    dn = slapd.add_person("oidc-reset", "Old.Password.2026!")
+    slapd.modify(dn, replace={"userPassword": "New.Password.2026!"})
+
+    with requests.Session() as browser, pytest.raises(SignInRejected):
+        sign_in(browser, authorize_url(oidc_provider), "oidc-reset", "Old.Password.2026!")
+    with requests.Session() as browser:
+        assert "code=" in sign_in(browser, authorize_url(oidc_provider), "oidc-reset", "New.Password.2026!")
+
+
+def test_a_locked_account_cannot_sign_in(oidc_provider: OidcProvider, slapd: Slapd) -> None:
+    slapd.lock(slapd.add_person("oidc-locked", "Locked.Person.2026!"))
+
+    with requests.Session() as browser, pytest.raises(SignInRejected) as rejected:
+        sign_in(browser, authorize_url(oidc_provider), "oidc-locked", "Locked.Person.2026!")
+    assert rejected.value.response.status_code == 401
 
 
 def test_the_id_token_carries_the_directory_claims(oidc_provider: OidcProvider) -> None:
