@@ -16,6 +16,7 @@ import pytest
 from devstack.mailsink import MailSink
 from devstack.oidc_provider import OidcProvider
 from devstack.ports import TEST
+from devstack.samba import SambaDC
 from devstack.slapd import Slapd
 
 # A second issuer for "token from the wrong provider" tests; not in ports.py because only tests use it.
@@ -36,6 +37,13 @@ def stack_dir() -> Iterator[Path]:
 def slapd(stack_dir: Path) -> Iterator[Slapd]:
     with Slapd(TEST, stack_dir / "slapd") as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def samba(stack_dir: Path) -> Iterator[SambaDC]:
+    """A real Active Directory (Samba AD DC), copied from the provisioned cache: about a second."""
+    with SambaDC(TEST.samba_address, stack_dir / "samba") as dc:
+        yield dc
 
 
 @pytest.fixture(scope="session")
