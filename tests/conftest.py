@@ -68,6 +68,19 @@ class PortalClient(FlaskClient):
         kwargs.setdefault("base_url", BASE_URL)
         return super().open(*args, **kwargs)
 
+    def session_transaction(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("base_url", BASE_URL)
+        return super().session_transaction(*args, **kwargs)
+
+    @property
+    def session_cookie(self) -> str | None:
+        cookie = self.get_cookie("portal_session", domain=urlsplit(BASE_URL).hostname or "")
+        return cookie.value if cookie else None
+
+    def use_session_cookie(self, value: str) -> None:
+        """Present another browser's session cookie (replay and fixation tests)."""
+        self.set_cookie("portal_session", value, domain=urlsplit(BASE_URL).hostname or "")
+
     def csrf_token(self, path: str = "/") -> str:
         match = CSRF_FIELD.search(self.get(path).get_data(as_text=True))
         assert match, f"no CSRF field on {path}"

@@ -88,9 +88,10 @@ def test_a_person_signs_in_and_out_in_the_browser(page: Page, live_portal: str) 
     page.wait_for_url(live_portal + "/")
     assert "Signed in as Alice Andersen" in page.content()
     assert violations(page) == []
-    page.get_by_role("button", name="Sign out").click()
-    page.wait_for_url(lambda url: url.startswith(live_portal) or "/session/end" in url)
-    if "/session/end" in page.url:        # the provider asks to confirm the sign-out
-        page.get_by_role("button").first.click()
-        page.wait_for_url(live_portal + "/")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign out").click()
+    assert page.url.startswith(f"{TEST.issuer}/session/end")   # signed out at the provider too
+    page.get_by_role("button", name="Yes, sign me out").click()
+    page.wait_for_url(live_portal + "/")
     assert "Signed in as" not in page.content()
+    assert page.get_by_role("link", name="Sign in").is_visible()

@@ -38,5 +38,5 @@ def test_fields_that_could_hold_secrets_are_masked(make_app: Callable[..., Flask
 def test_the_request_id_is_returned_and_a_malformed_one_replaced(make_app: Callable[..., Flask]) -> None:
     client = make_app().test_client()
     assert client.get("/healthz", headers={"X-Request-ID": "lb-abcdef12"}).headers["X-Request-ID"] == "lb-abcdef12"
-    replaced = client.get("/healthz", headers={"X-Request-ID": "bad id\r\nX: y"}).headers["X-Request-ID"]
-    assert replaced != "bad id\r\nX: y" and len(replaced) == 16
+    replaced = client.get("/healthz", headers={"X-Request-ID": "<script>id</script>"}).headers["X-Request-ID"]
+    assert replaced != "<script>id</script>" and len(replaced) == 16

@@ -26,11 +26,6 @@ CALLBACK = f"{TEST.portal_url}/auth/callback"
 ALICE = people.person("alice")
 
 
-def session_cookie(client: PortalClient) -> str | None:
-    cookie = client.get_cookie("portal_session")
-    return cookie.value if cookie else None
-
-
 def test_sign_in_round_trip_lands_on_next_and_shows_the_person(client: PortalClient, app: Flask) -> None:
     callback = provider_callback(client, "alice", next_path="/?from=test")
     response = client.get(callback)
@@ -47,13 +42,13 @@ def test_sign_in_round_trip_lands_on_next_and_shows_the_person(client: PortalCli
 
 def test_sign_in_rotates_the_session(client: PortalClient, app: Flask) -> None:
     callback = provider_callback(client, "alice")
-    before = session_cookie(client)
+    before = client.session_cookie
     assert before is not None                      # the state and nonce live in a pre-sign-in session
     client.get(callback)
-    after = session_cookie(client)
+    after = client.session_cookie
     assert after is not None and after != before
     other = app.test_client()
-    other.set_cookie("portal_session", before)
+    other.use_session_cookie(before)
     assert "Signed in as" not in other.get("/").get_data(as_text=True)
 
 
@@ -214,7 +209,7 @@ def test_an_algorithm_outside_the_pinned_list_is_refused(oidc_provider: OidcProv
 def test_sign_out_ends_the_session_here_and_at_the_provider(client: PortalClient, sign_in_as: Callable[..., Any],
                                                             app: Flask) -> None:
     sign_in_as("alice")
-    cookie = session_cookie(client)
+    cookie = client.session_cookie
     response = client.post("/signout", data={"csrf_token": client.csrf_token()})
     assert response.status_code == 302
     location = urlsplit(response.headers["Location"])
@@ -223,7 +218,7 @@ def test_sign_out_ends_the_session_here_and_at_the_provider(client: PortalClient
     assert query["post_logout_redirect_uri"] == [f"{TEST.portal_url}/"]
     assert query["client_id"] == ["portal"]
     replay = app.test_client()
-    replay.set_cookie("portal_session", cookie or "")
+    replay.use_session_cookie(cookie or "")
     assert "Signed in as" not in replay.get("/").get_data(as_text=True)
 
 
@@ -260,5 +255,5 @@ def test_session_cookie_flags(client: PortalClient, sign_in_as: Callable[..., An
 
 
 def test_a_forged_session_cookie_is_ignored(client: PortalClient) -> None:
-    client.set_cookie("portal_session", secrets.token_urlsafe(32))
+    client.use_session_cookie(secrets.token_urlsafe(32))
     assert "Signed in as" not in client.get("/").get_data(as_text=True)

@@ -44,7 +44,7 @@ def test_migrations_and_sessions_work_on_postgresql(make_app: Callable[..., Flas
     with first.session_transaction() as session:
         session["probe"] = "kept on the server"
     # a second portal process on the same database sees the same session
-    second.set_cookie("portal_session", first.get_cookie("portal_session").value)
+    second.use_session_cookie(first.session_cookie or "")
     with second.session_transaction() as session:
         assert session["probe"] == "kept on the server"
     get_store_engine_dispose(app)
