@@ -3,7 +3,7 @@
 # make test:    the whole test suite against real servers; PYTEST_ARGS="tests/test_x.py -k y" narrows it.
 PYTEST_ARGS ?=
 
-.PHONY: install demo test
+.PHONY: install demo test messages
 
 install:
 	bash devstack/install.sh
@@ -13,3 +13,8 @@ demo: install
 
 test: install
 	.venv/bin/pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+# make messages: collect every user-facing text into portal/translations/messages.pot for translators;
+# add a language with `.venv/bin/pybabel init -i portal/translations/messages.pot -d portal/translations -l fr`.
+messages: install
+	.venv/bin/pybabel extract -F portal/translations/babel.cfg -k _l -o portal/translations/messages.pot .

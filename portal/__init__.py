@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 from flask import Flask
@@ -73,7 +74,7 @@ def _configure(app: Flask, settings: Settings, themes: "ThemeRegistry") -> None:
     app.session_interface = StoreSessionInterface(store, settings)
     csrf.init_app(app)
     limiter.init_app(app)
-    babel.init_app(app)
+    babel.init_app(app, locale_selector=_locale_selector())
     app.extensions["oidc"] = OidcSignIn(app, settings.oidc)
 
     app_logging.install(app)
@@ -85,6 +86,15 @@ def _configure(app: Flask, settings: Settings, themes: "ThemeRegistry") -> None:
         app.register_blueprint(blueprint)
     health.add_readiness_check(app, "database", store.ping)
     register_commands(app)
+
+
+def _locale_selector() -> Callable[[], str | None]:
+    """The browser's preferred language among English and the translations that exist."""
+    from flask import request
+
+    translations = Path(__file__).with_name("translations")
+    available = ["en", *sorted(p.parent.parent.name for p in translations.glob("*/LC_MESSAGES/messages.mo"))]
+    return lambda: request.accept_languages.best_match(available) or "en"
 
 
 def _template_context(app: Flask) -> None:
