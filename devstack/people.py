@@ -45,15 +45,17 @@ STAFF_GROUP = "staff"
 ADMIN_GROUP = "portal-admins"
 GROUPS: tuple[str, ...] = (STAFF_GROUP, PILOT_GROUP, ADMIN_GROUP)
 
+# Mobile numbers are in the 555-0100..0199 range reserved for fiction, in a real US area code,
+# so phone-number validation accepts them as it would a real employee's number.
 PEOPLE: tuple[Person, ...] = (
     Person("alice", "Alice", "Andersen", "Alice.Demo.2026!", (STAFF_GROUP, PILOT_GROUP),
-           mobile="+15555550101", other_mail="alice.private@mail.example"),
+           mobile="+12015550101", other_mail="alice.private@mail.example"),
     Person("bob", "Bob", "Berg", "Bob.Demo.2026!", (STAFF_GROUP, PILOT_GROUP),
-           mobile="+15555550102"),
+           mobile="+12015550102"),
     Person("carol", "Carol", "Chen", "Carol.Demo.2026!", (STAFF_GROUP, PILOT_GROUP)),
     Person("dave", "Dave", "Dubois", "Dave.Demo.2026!", (STAFF_GROUP,)),
     Person("erin", "Erin", "Admin", "Erin.Demo.2026!", (STAFF_GROUP, PILOT_GROUP, ADMIN_GROUP),
-           mobile="+15555550105"),
+           mobile="+12015550105"),
 )
 
 SERVICE = ServiceAccount("svc-portal", "Svc.Portal.2026!")
