@@ -1,11 +1,22 @@
-"""Fixed loopback ports of the dev stack: one set for `make demo`, another for the tests.
+"""Fixed loopback ports of the dev stack: one set for `make demo`, others for test runs.
 
-Two sets let the test suite run while the demo is up. Samba's LDAP ports are hard-coded
-(389/636), so each Samba domain controller gets its own loopback address instead.
+Two sets let the test suite run while the demo is up. Several test runs on one machine (two
+engineers, or CI beside a developer) each take their own "slot": slot N shifts every test port by
+10 x N and puts its Samba DC on 127.0.0.(3+N). Samba's LDAP ports are hard-coded (389/636), so
+each DC gets its own loopback address instead of its own port.
+
+The slot is DEVSTACK_TEST_SLOT when set (child processes inherit it); otherwise the first slot
+whose lock file this process can lock, held until the process ends.
 """
 from __future__ import annotations
 
+import fcntl
+import os
 from dataclasses import dataclass
+from typing import IO
+
+SLOT_VARIABLE = "DEVSTACK_TEST_SLOT"
+SLOTS = 10
 
 
 @dataclass(frozen=True)
@@ -30,4 +41,39 @@ class Ports:
 
 
 DEMO = Ports(ldap=3389, oidc=9000, smtp=2525, portal=5000, samba_address="127.0.0.2")
-TEST = Ports(ldap=13389, oidc=19000, smtp=12525, portal=15000, samba_address="127.0.0.3")
+
+
+def test_ports(slot: int) -> Ports:
+    shift = 10 * slot
+    return Ports(ldap=13389 + shift, oidc=19000 + shift, smtp=12525 + shift, portal=15000 + shift,
+                 samba_address=f"127.0.0.{3 + slot}")
+
+
+_slot_lock: IO[str] | None = None
+
+
+def _claim_slot() -> int:
+    """This process's test slot; see the module docstring."""
+    global _slot_lock
+    if os.environ.get(SLOT_VARIABLE, "").isdigit():
+        return int(os.environ[SLOT_VARIABLE]) % SLOTS
+    for slot in range(SLOTS):
+        handle = open(f"/tmp/devstack-test-slot-{slot}.lock", "w")  # noqa: SIM115 - held for life
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            continue
+        _slot_lock = handle
+        os.environ[SLOT_VARIABLE] = str(slot)
+        return slot
+    raise RuntimeError(f"all {SLOTS} dev-stack test slots are in use on this machine")
+
+
+def __getattr__(name: str) -> Ports:
+    """`TEST` is chosen on first use, so the demo never takes a test slot."""
+    if name == "TEST":
+        ports = test_ports(_claim_slot())
+        globals()["TEST"] = ports
+        return ports
+    raise AttributeError(name)

@@ -11,7 +11,7 @@ from flask import Flask
 
 from portal import create_app
 from portal.settings import SettingsError, load_settings
-from tests.support import settings_toml
+from tests.support import BASE_URL, settings_toml
 
 REPO_BRANDING = Path(__file__).parent.parent / "branding"
 
@@ -84,7 +84,7 @@ def test_low_contrast_colour_pairs_are_named_in_a_warning(build: Callable[..., F
 
 
 def test_the_page_shows_the_theme(build: Callable[..., Flask]) -> None:
-    page = build(theme="contoso").test_client().get("/", base_url="http://127.0.0.1:15000").get_data(as_text=True)
+    page = build(theme="contoso").test_client().get("/", base_url=BASE_URL).get_data(as_text=True)
     assert "<title>Contoso password portal</title>" in page
     assert 'src="/static/contoso-logo.svg" alt="Contoso"' in page
     assert 'href="https://intranet.contoso.com/it"' in page
@@ -92,14 +92,14 @@ def test_the_page_shows_the_theme(build: Callable[..., Flask]) -> None:
 
 
 def test_a_theme_template_overrides_the_builtin_one(build: Callable[..., Flask]) -> None:
-    page = build(theme="contoso").test_client().get("/", base_url="http://127.0.0.1:15000").get_data(as_text=True)
+    page = build(theme="contoso").test_client().get("/", base_url=BASE_URL).get_data(as_text=True)
     assert "Still stuck? Talk to a person" in page      # branding/contoso/templates/partials/helpdesk.html
     assert "Need help?" not in page                      # the built-in partial
 
 
 def test_each_host_gets_its_own_theme_and_unknown_hosts_get_400(build: Callable[..., Flask]) -> None:
     client = build('[hosts]\n"passwords.contoso.com" = "contoso"').test_client()
-    default = client.get("/", base_url="http://127.0.0.1:15000")
+    default = client.get("/", base_url=BASE_URL)
     contoso = client.get("/", base_url="https://passwords.contoso.com")
     unknown = client.get("/", base_url="https://passwords.evil.example")
     assert "<title>Password portal</title>" in default.get_data(as_text=True)
@@ -113,14 +113,14 @@ def test_each_host_gets_its_own_theme_and_unknown_hosts_get_400(build: Callable[
 def test_static_files_come_from_the_theme_first_then_the_portal(build: Callable[..., Flask], branding: Path) -> None:
     (branding / "contoso" / "static" / "portal.css").write_text("/* contoso layout */")
     client = build(theme="contoso").test_client()
-    assert client.get("/static/portal.css", base_url="http://127.0.0.1:15000").get_data() == b"/* contoso layout */"
-    assert client.get("/static/favicon.svg", base_url="http://127.0.0.1:15000").status_code == 200
+    assert client.get("/static/portal.css", base_url=BASE_URL).get_data() == b"/* contoso layout */"
+    assert client.get("/static/favicon.svg", base_url=BASE_URL).status_code == 200
     for escape in ("/static/../theme.toml", "/static/%2e%2e/theme.toml", "/static/..%2f..%2fconfig/demo.toml"):
-        assert client.get(escape, base_url="http://127.0.0.1:15000").status_code == 404
+        assert client.get(escape, base_url=BASE_URL).status_code == 404
 
 
 def test_theme_colours_are_served_as_a_stylesheet(build: Callable[..., Flask]) -> None:
-    css = build(theme="contoso").test_client().get("/theme.css", base_url="http://127.0.0.1:15000")
+    css = build(theme="contoso").test_client().get("/theme.css", base_url=BASE_URL)
     assert css.mimetype == "text/css"
     assert "--primary: #5C2D91;" in css.get_data(as_text=True)
 
@@ -129,7 +129,7 @@ def test_markdown_texts_are_sanitized(build: Callable[..., Flask], branding: Pat
     toml = branding / "contoso" / "theme.toml"
     toml.write_text(toml.read_text().replace(
         'intro = "Forgot', 'intro = "<script>alert(1)</script>[x](javascript:alert(2)) <img src=x onerror=y> Forgot'))
-    page = build(theme="contoso").test_client().get("/", base_url="http://127.0.0.1:15000").get_data(as_text=True)
+    page = build(theme="contoso").test_client().get("/", base_url=BASE_URL).get_data(as_text=True)
     assert "<script>alert(1)" not in page
     assert "javascript:" not in page
     assert "onerror" not in page
@@ -139,7 +139,7 @@ def test_markdown_texts_are_sanitized(build: Callable[..., Flask], branding: Pat
 def test_external_actions_are_linked_and_missing_builtin_flows_are_not(build: Callable[..., Flask]) -> None:
     app = build('[actions]\nreset = "https://passwordreset.microsoftonline.com/"\n'
                 'change = "https://account.activedirectory.windowsazure.com/ChangePassword.aspx"')
-    page = app.test_client().get("/", base_url="http://127.0.0.1:15000").get_data(as_text=True)
+    page = app.test_client().get("/", base_url=BASE_URL).get_data(as_text=True)
     assert 'href="https://passwordreset.microsoftonline.com/"' in page
     assert 'href="https://account.activedirectory.windowsazure.com/ChangePassword.aspx"' in page
     assert ("Register or update my security info" in page) == ("register.index" in app.view_functions)

@@ -7,6 +7,7 @@ import pytest
 from flask import Flask
 
 from tests.conftest import PortalClient
+from tests.support import BASE_URL
 
 PAGES = ["/", "/static/portal.css", "/theme.css", "/healthz", "/readyz", "/no-such-page", "/signout"]
 
@@ -91,7 +92,7 @@ def test_links_never_come_from_the_host_header(make_app: Callable[..., Flask]) -
 
     app = make_app('[hosts]\n"passwords.contoso.com" = "default"')
     with app.test_request_context("/", base_url="https://passwords.contoso.com"):
-        assert external_url("auth.callback") == "http://127.0.0.1:15000/auth/callback"
+        assert external_url("auth.callback") == f"{BASE_URL}/auth/callback"
 
 
 def test_forwarded_headers_are_ignored_unless_proxies_are_trusted(make_app: Callable[..., Flask]) -> None:
