@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from . import mail, registration, sms
 from .checks import host_name
 from .engine import Problem, SettingsError, build
 from .sections import Settings
@@ -106,6 +107,10 @@ def _cross_checks(settings: Settings, origin: Any) -> list[Problem]:
     if urlsplit(directory.url).scheme == "ldap" and not directory.start_tls and not directory.allow_plaintext:
         add("directory.url", "is plain ldap:// without start_tls; use ldaps:// or start_tls = true "
                              "(allow_plaintext = true only for a local test directory)")
+    sms_timeout = max(settings.sms.webhook.timeout_seconds, settings.sms.twilio.timeout_seconds)
+    for key, message in (registration.cross_checks(settings.registration) + sms.cross_checks(settings.sms)
+                         + mail.cross_checks(settings.mail, settings.outbox, sms_timeout)):
+        add(key, message)
     for host in settings.hosts:
         message = host_name(host)
         if message:

@@ -10,6 +10,9 @@ from dataclasses import dataclass
 from . import checks
 from .directory import DirectorySettings
 from .engine import setting
+from .mail import MailSettings, OutboxSettings
+from .registration import CodeSettings, RegistrationSettings
+from .sms import SmsSettings
 
 ACTION_BUILTIN = "builtin"
 ID_TOKEN_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
@@ -101,6 +104,11 @@ class Settings:
     database: DatabaseSettings = setting(DatabaseSettings)
     rate_limits: RateLimitSettings = setting(RateLimitSettings)
     directory: DirectorySettings = setting()
+    registration: RegistrationSettings = setting(RegistrationSettings)
+    codes: CodeSettings = setting(CodeSettings)
+    mail: MailSettings = setting(MailSettings)
+    outbox: OutboxSettings = setting(OutboxSettings)
+    sms: SmsSettings = setting(SmsSettings)
 
     @property
     def https(self) -> bool:
