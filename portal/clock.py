@@ -17,6 +17,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC) + _offset
 
 
+def as_utc(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; the portal writes them in UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 def timestamp() -> int:
     return int(time.time() + _offset.total_seconds())
 

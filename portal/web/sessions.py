@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, Request, Response, request
@@ -76,7 +76,7 @@ class StoreSessionInterface(SessionInterface):
             return ServerSession(dict(row.data), token, row.created_at, row.last_seen_at)
 
     def _expired(self, created_at: datetime, last_seen_at: datetime, now: datetime) -> bool:
-        created_at, last_seen_at = _aware(created_at), _aware(last_seen_at)
+        created_at, last_seen_at = clock.as_utc(created_at), clock.as_utc(last_seen_at)
         return now - created_at > self.absolute or now - last_seen_at > self.idle
 
     def save_session(self, app: Flask, session: ServerSession, response: Response) -> None:  # type: ignore[override]
@@ -97,7 +97,7 @@ class StoreSessionInterface(SessionInterface):
                 session.created_at = now
                 db.add(WebSession(token_hash=_hash(session.token), data=dict(session),
                                   created_at=now, last_seen_at=now))
-            elif session.modified or now - _aware(session.last_seen_at) > TOUCH_EVERY:  # type: ignore[arg-type]
+            elif session.modified or now - clock.as_utc(session.last_seen_at) > TOUCH_EVERY:  # type: ignore[arg-type]
                 row = db.get(WebSession, _hash(session.token))
                 if row is None:  # deleted meanwhile (signed out in another tab): do not resurrect
                     return
@@ -116,9 +116,4 @@ class StoreSessionInterface(SessionInterface):
             result = db.execute(delete(WebSession).where(
                 (WebSession.created_at < now - self.absolute) | (WebSession.last_seen_at < now - self.idle)))
             return result.rowcount or 0
-
-
-def _aware(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes; they were written in UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
