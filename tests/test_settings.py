@@ -58,7 +58,7 @@ def test_every_problem_is_reported_at_once(write: Callable[[str], Path], tmp_pat
     path = write(settings_toml(f"sqlite:///{tmp_path}/p.db", 'colour = "red"\ntrusted_proxies = 9')
                  .replace('client_id = "portal"', 'client_id = 5'))
     found = problems_of(path)
-    assert f"{path}: colour: unknown key; allowed keys here: actions, base_url," in found[0]
+    assert f"{path}: colour: unknown key; allowed keys here: actions, admin, base_url," in found[0]
     assert f"{path}: trusted_proxies: must be between 0 and 5 (got 9)" in found
     assert f"{path}: oidc.client_id: must be a string (got 5)" in found
 

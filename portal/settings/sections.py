@@ -8,10 +8,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import checks
+from .admin import AdminSettings
 from .directory import DirectorySettings
 from .engine import setting
 from .mail import MailSettings, OutboxSettings
+from .mailings import CampaignSettings, ExpiryReminderSettings
+from .passwords import PasswordSettings
 from .registration import CodeSettings, RegistrationSettings
+from .reset import ChangeSettings, NotificationSettings, ResetSettings
+from .rollout import RolloutSettings
 from .sms import SmsSettings
 
 ACTION_BUILTIN = "builtin"
@@ -109,6 +114,14 @@ class Settings:
     mail: MailSettings = setting(MailSettings)
     outbox: OutboxSettings = setting(OutboxSettings)
     sms: SmsSettings = setting(SmsSettings)
+    rollout: RolloutSettings = setting(RolloutSettings)
+    passwords: PasswordSettings = setting(PasswordSettings)
+    reset: ResetSettings = setting(ResetSettings)
+    change: ChangeSettings = setting(ChangeSettings)
+    notifications: NotificationSettings = setting(NotificationSettings)
+    admin: AdminSettings = setting(AdminSettings)
+    campaigns: CampaignSettings = setting(CampaignSettings)
+    expiry_reminders: ExpiryReminderSettings = setting(ExpiryReminderSettings)
 
     @property
     def https(self) -> bool:
