@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import mail, registration, sms
+from . import mail, registration, rollout, sms
 from .checks import host_name
 from .engine import Problem, SettingsError, build
 from .sections import Settings
@@ -109,7 +109,8 @@ def _cross_checks(settings: Settings, origin: Any) -> list[Problem]:
                              "(allow_plaintext = true only for a local test directory)")
     sms_timeout = max(settings.sms.webhook.timeout_seconds, settings.sms.twilio.timeout_seconds)
     for key, message in (registration.cross_checks(settings.registration) + sms.cross_checks(settings.sms)
-                         + mail.cross_checks(settings.mail, settings.outbox, sms_timeout)):
+                         + mail.cross_checks(settings.mail, settings.outbox, sms_timeout)
+                         + rollout.cross_checks(settings.rollout)):
         add(key, message)
     for host in settings.hosts:
         message = host_name(host)
