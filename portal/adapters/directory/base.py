@@ -1,0 +1,272 @@
+"""What OpenLDAP and Active Directory share: finding people safely, reading them, binding as them.
+
+The kind-specific parts (account state, groups, password writes and their errors) are the
+abstract methods that openldap.py and active_directory.py implement.
+"""
+from __future__ import annotations
+
+import logging
+import time
+import unicodedata
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import ldap3
+from ldap3.utils.conv import escape_filter_chars
+
+from ...settings.directory import DirectorySettings
+from . import dn
+from .connection import Endpoint, ServicePool, TRANSPORT_ERRORS, bind, close
+from .errors import (AccountDisabled, DirectoryError, DirectoryUnavailable, OutcomeUnknown,
+                     PasswordTooShort, ProtectedAccount)
+from .mapping import AttributeMap, attribute_map
+from .model import AccountState, DirectoryUser, PasswordPolicy
+
+log = logging.getLogger(__name__)
+
+MAX_IDENTIFIER = 256
+POLICY_CACHE_SECONDS = 300
+WHO_AM_I = "1.3.6.1.4.1.4203.1.11.3"
+
+Entry = Mapping[str, Any]  # one ldap3 search response item: dn, attributes, raw_attributes
+
+
+def values(entry: Entry, name: str) -> tuple[str, ...]:
+    """An attribute's values as strings, whatever case the server used for its name."""
+    for key, found in entry["attributes"].items():
+        if key.lower() == name.lower():
+            items = found if isinstance(found, list) else [found]
+            return tuple(v if isinstance(v, str) else v.decode("utf-8", "replace") for v in items)
+    return ()
+
+
+def raw_values(entry: Entry, name: str) -> tuple[bytes, ...]:
+    for key, found in entry["raw_attributes"].items():
+        if key.lower() == name.lower():
+            return tuple(found)
+    return ()
+
+
+def first(entry: Entry, name: str) -> str | None:
+    found = values(entry, name)
+    return found[0] if found else None
+
+
+def acceptable_identifier(identifier: str) -> bool:
+    """Control and format characters (NUL included) never reach a filter, escaped or not."""
+    return (0 < len(identifier) <= MAX_IDENTIFIER and identifier == identifier.strip()
+            and not any(unicodedata.category(c) in ("Cc", "Cf") for c in identifier))
+
+
+class LdapDirectory(ABC):
+    """The Directory interface (interface.py) over LDAP, minus the kind-specific parts."""
+
+    kind = ""
+
+    def __init__(self, settings: DirectorySettings) -> None:
+        self.settings = settings
+        self.endpoint = Endpoint(settings)
+        self.pool = ServicePool(self.endpoint)
+        self.map: AttributeMap = attribute_map(settings)
+        self.bases = (settings.base_dn, *settings.extra_base_dns)
+        self._policies: dict[str, tuple[float, PasswordPolicy]] = {}
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def find_user(self, identifier: str) -> DirectoryUser | None:
+        if not acceptable_identifier(identifier):
+            return None
+        value = escape_filter_chars(identifier)
+        matches = "".join(f"({name}={value})" for name in self.map.lookup)
+        return self._find_one(f"(&{self.map.user_filter}(|{matches}))")
+
+    def user_by_id(self, directory_id: str) -> DirectoryUser | None:
+        id_filter = self._id_filter(directory_id)
+        return self._find_one(f"(&{self.map.user_filter}{id_filter})") if id_filter else None
+
+    def ping(self) -> None:
+        def search(conn: ldap3.Connection) -> None:
+            conn.search(self.settings.base_dn, "(objectClass=*)", ldap3.BASE, attributes=["1.1"],
+                        time_limit=self.settings.timeout_seconds)
+            if conn.result["result"] != 0:
+                raise DirectoryUnavailable(f"base DN not readable: {conn.result['description']}")
+        self.pool.read(search)
+
+    def close(self) -> None:
+        self.pool.close()
+
+    def password_policy(self, user: DirectoryUser | None = None) -> PasswordPolicy:
+        def read(conn: ldap3.Connection) -> PasswordPolicy:
+            return self._policy(conn, self._entry(conn, user.dn) if user else None)
+        return self.pool.read(read)
+
+    def _policy(self, conn: ldap3.Connection, entry: Entry | None) -> PasswordPolicy:
+        """The policy of `entry` (or the default one), cached: it is read on every state check."""
+        for source in dict.fromkeys(s for s in (self._policy_dn(entry), self._policy_dn(None)) if s):
+            cached = self._policies.get(source)
+            if cached and time.monotonic() - cached[0] < POLICY_CACHE_SECONDS:
+                return cached[1]
+            policy_entry = self._entry(conn, source, self._policy_attributes())
+            if policy_entry is not None:
+                policy = self._parse_policy(policy_entry)
+                self._policies[source] = (time.monotonic(), policy)
+                return policy
+            log.info("password policy %s is not readable by the service account", source)
+        return PasswordPolicy()
+
+    def _entry(self, conn: ldap3.Connection, entry_dn: str, attributes: list[str] | None = None) -> Entry | None:
+        conn.search(entry_dn, "(objectClass=*)", ldap3.BASE, attributes=attributes or self._read_attributes(),
+                    time_limit=self.settings.timeout_seconds)
+        found = [e for e in conn.response or [] if e.get("type") == "searchResEntry"]
+        return found[0] if conn.result["result"] == 0 and found else None
+
+    def _find_one(self, search_filter: str) -> DirectoryUser | None:
+        entries = self.pool.read(lambda conn: self._search_people(conn, search_filter))
+        if len(entries) != 1:
+            if entries:
+                log.warning("directory lookup matched %d accounts; treated as no match", len(entries))
+            return None
+        return self.pool.read(lambda conn: self._user_from_entry(conn, entries[0]))
+
+    def _search_people(self, conn: ldap3.Connection, search_filter: str) -> list[Entry]:
+        found: dict[str, Entry] = {}
+        for base in self.bases:
+            conn.search(base, search_filter, ldap3.SUBTREE, attributes=self._read_attributes(),
+                        size_limit=2, time_limit=self.settings.timeout_seconds)
+            code = conn.result["result"]
+            if code == 4:  # sizeLimitExceeded: more than one, which is "not exactly one"
+                return [{}, {}]
+            if code not in (0, 32):  # 32: the base itself is missing -> nobody there
+                raise DirectoryUnavailable(f"search failed: {code} {conn.result['description']} "
+                                           f"{conn.result['message']}")
+            for entry in conn.response or []:
+                if entry.get("type") == "searchResEntry":
+                    found.setdefault(str(dn.normalized(entry["dn"])), entry)
+        return list(found.values())
+
+    def _user_from_entry(self, conn: ldap3.Connection, entry: Entry) -> DirectoryUser:
+        groups = self._group_dns(conn, entry)
+        login = first(entry, self.map.login[0]) or ""
+        user = DirectoryUser(
+            dn=entry["dn"], directory_id=self._directory_id(entry), login=login,
+            display_name=first(entry, self.map.display_name) or login,
+            email=first(entry, self.map.email),
+            alternate_emails=values(entry, self.map.alternate_email) if self.map.alternate_email else (),
+            mobile=first(entry, self.map.mobile) if self.map.mobile else None,
+            groups=frozenset(self._group_name(g) for g in groups), group_dns=frozenset(groups),
+            attributes={name: values(entry, name) for name in self.map.extra},
+            state=self._state(conn, entry),
+        )
+        return DirectoryUser(**{**user.__dict__, "protected": self._protected(user, entry, groups)})
+
+    @staticmethod
+    def _group_name(group_dn: str) -> str:
+        try:
+            return dn.first_value(group_dn)
+        except ValueError:
+            return group_dn
+
+    def _protected(self, user: DirectoryUser, entry: Entry, group_dns: tuple[str, ...]) -> bool:
+        """The deny list: the portal's own account, named accounts, members of named groups."""
+        if dn.same(user.dn, self.settings.bind_dn):
+            return True
+        names = {user.login.casefold(), *(v.casefold() for n in self.map.login for v in values(entry, n))}
+        for account in self.settings.protected_accounts:
+            if account.casefold() in names or dn.same(account, user.dn):
+                return True
+        return any(user.in_group(group) for group in self.settings.protected_groups)
+
+    # -- binding as the user -----------------------------------------------------------------
+
+    def verify_password(self, user: DirectoryUser, password: str) -> None:
+        close(self._bind_as(user, password))
+
+    def _bind_as(self, user: DirectoryUser, password: str) -> ldap3.Connection:
+        """A connection bound as `user` whose identity the server confirmed; errors mapped."""
+        conn = self.endpoint.open(user.dn, password)  # refuses an empty password before any bind
+        if not bind(conn, self._bind_controls()):
+            result = dict(conn.result)
+            close(conn)
+            raise self._bind_error(user, result)
+        try:
+            confirmed = self._bound_identity_is(conn, user)
+        except TRANSPORT_ERRORS as error:
+            close(conn)
+            raise DirectoryUnavailable(f"identity check interrupted: {error}") from error
+        if not confirmed:
+            close(conn)
+            log.error("bind as %s succeeded but the server reports another identity", user.dn)
+            raise DirectoryError("bound identity does not match the account")
+        return conn
+
+    def _who_am_i(self, conn: ldap3.Connection) -> str | None:
+        """The authorization identity by the WhoAmI operation (RFC 4532), None if unsupported."""
+        conn.extended(WHO_AM_I)
+        if conn.result["result"] != 0:
+            return None
+        value = conn.result.get("responseValue") or b""
+        return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def _current(self, user: DirectoryUser, new_password: str | None = None) -> DirectoryUser:
+        """Re-read before a write, so a just-disabled or just-protected account is refused."""
+        if new_password is not None and not new_password:
+            raise PasswordTooShort("empty new password refused")
+        current = self.user_by_id(user.directory_id)
+        if current is None:
+            raise DirectoryError(f"account {user.dn} no longer found")
+        if current.protected:
+            raise ProtectedAccount(f"{current.dn} is on the deny list")
+        if current.state.disabled:
+            raise AccountDisabled(f"{current.dn} is disabled")
+        return current
+
+    def _write_as_user(self, conn: ldap3.Connection, request: Callable[[], Any]) -> dict[str, Any]:
+        """Send one write on a user-bound connection; silence after sending is OutcomeUnknown."""
+        try:
+            request()
+            return dict(conn.result)
+        except TRANSPORT_ERRORS as error:
+            if "send" in type(error).__name__.lower():
+                raise DirectoryUnavailable(f"write could not be sent: {error}") from error
+            raise OutcomeUnknown(f"write sent, no answer: {error}") from error
+        finally:
+            close(conn)
+
+    # -- kind-specific -----------------------------------------------------------------------
+
+    @abstractmethod
+    def _read_attributes(self) -> list[str]: ...
+
+    @abstractmethod
+    def _directory_id(self, entry: Entry) -> str: ...
+
+    @abstractmethod
+    def _id_filter(self, directory_id: str) -> str | None: ...
+
+    @abstractmethod
+    def _group_dns(self, conn: ldap3.Connection, entry: Entry) -> tuple[str, ...]: ...
+
+    @abstractmethod
+    def _state(self, conn: ldap3.Connection, entry: Entry) -> AccountState: ...
+
+    @abstractmethod
+    def _policy_dn(self, entry: Entry | None) -> str | None:
+        """The DN holding the rules for `entry`, or the default rules when `entry` is None."""
+
+    @abstractmethod
+    def _policy_attributes(self) -> list[str]: ...
+
+    @abstractmethod
+    def _parse_policy(self, entry: Entry) -> PasswordPolicy: ...
+
+    @abstractmethod
+    def _bind_controls(self) -> list[tuple[str, bool, bytes | None]] | None: ...
+
+    @abstractmethod
+    def _bind_error(self, user: DirectoryUser, result: dict[str, Any]) -> DirectoryError: ...
+
+    @abstractmethod
+    def _bound_identity_is(self, conn: ldap3.Connection, user: DirectoryUser) -> bool: ...

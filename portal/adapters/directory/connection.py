@@ -1,0 +1,217 @@
+"""LDAP connections: TLS that checks certificates, timeouts everywhere, a pool for the service account.
+
+The pool keeps bound service-account connections between requests (binding costs a round trip
+and, on AD, a TLS handshake). A connection the server closed (directory restarted) is noticed
+without a round trip, by peeking at its socket, and replaced: so after a restart the next request
+simply works, and a write is never sent on a dead connection (which would make its outcome look
+unknown when nothing was sent at all).
+
+Exceptions from ldap3 are turned into DirectoryUnavailable (nothing sent, or nothing changed) or
+OutcomeUnknown (a write was sent and no answer came) here; nothing above this module sees ldap3's
+exception types.
+"""
+from __future__ import annotations
+
+import logging
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+from urllib.parse import urlsplit
+
+import ldap3
+from ldap3.core import exceptions as ldap_errors
+
+from ...settings.directory import DirectorySettings
+from .errors import DirectoryError, DirectoryUnavailable, OutcomeUnknown, WrongPassword
+
+log = logging.getLogger(__name__)
+
+# Failures of the transport (connect, TLS, send, receive, timeout), as opposed to LDAP results.
+TRANSPORT_ERRORS: tuple[type[Exception], ...] = (
+    ldap_errors.LDAPCommunicationError, ldap_errors.LDAPSocketOpenError,
+    ldap_errors.LDAPSessionTerminatedByServerError, ldap_errors.LDAPResponseTimeoutError,
+    ldap_errors.LDAPStartTLSError, ldap_errors.LDAPSSLConfigurationError,
+    ldap_errors.LDAPMaximumRetriesError, ssl.SSLError, OSError)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """How to reach the directory: the URL's host and port, TLS mode and certificate checks."""
+
+    settings: DirectorySettings
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.settings.url).hostname or ""
+
+    @property
+    def ldaps(self) -> bool:
+        return urlsplit(self.settings.url).scheme == "ldaps"
+
+    @property
+    def encrypted(self) -> bool:
+        return self.ldaps or self.settings.start_tls
+
+    def tls(self) -> ldap3.Tls:
+        names = [self.settings.tls_server_name] if self.settings.tls_server_name else None
+        return ldap3.Tls(validate=ssl.CERT_REQUIRED, version=ssl.PROTOCOL_TLS_CLIENT,
+                         ca_certs_file=self.settings.ca_file or None, valid_names=names)
+
+    def server(self) -> ldap3.Server:
+        """A new Server each time: ldap3 marks a refused address unusable for a while otherwise."""
+        parts = urlsplit(self.settings.url)
+        port = parts.port or (636 if self.ldaps else 389)
+        return ldap3.Server(parts.hostname, port=port, use_ssl=self.ldaps,
+                            tls=self.tls() if self.encrypted else None, get_info=ldap3.NONE,
+                            connect_timeout=self.settings.timeout_seconds)
+
+    def open(self, user: str | None, password: str | None) -> ldap3.Connection:
+        """Connect, secure and bind. Raises DirectoryUnavailable; returns the unbound-on-failure
+        connection with the bind result in `conn.result` (the caller judges it)."""
+        if user is not None and not password:
+            raise WrongPassword("empty password refused before any bind")  # else: anonymous bind
+        conn = ldap3.Connection(self.server(), user=user, password=password,
+                                authentication=ldap3.SIMPLE if user else ldap3.ANONYMOUS,
+                                receive_timeout=self.settings.timeout_seconds,
+                                raise_exceptions=False, auto_referrals=False, read_only=False)
+        try:
+            conn.open()
+            if self.settings.start_tls and not self.ldaps and not conn.start_tls():
+                raise DirectoryUnavailable(f"StartTLS refused: {conn.result}")
+        except TRANSPORT_ERRORS as error:
+            conn.unbind()
+            raise DirectoryUnavailable(f"cannot connect to {self.settings.url}: {error}") from error
+        return conn
+
+
+def bind(conn: ldap3.Connection, controls: list[tuple[str, bool, bytes | None]] | None = None) -> bool:
+    """Bind on an open connection; transport failures become DirectoryUnavailable."""
+    try:
+        return bool(conn.bind(controls=controls))
+    except TRANSPORT_ERRORS as error:
+        conn.unbind()
+        raise DirectoryUnavailable(f"bind interrupted: {error}") from error
+
+
+def close(conn: ldap3.Connection) -> None:
+    try:
+        conn.unbind()
+    except TRANSPORT_ERRORS + (ldap_errors.LDAPException,):
+        pass
+
+
+def server_closed(conn: ldap3.Connection) -> bool:
+    """True when the server hung up or sent something unasked (a notice of disconnection).
+
+    Peeks at the TCP socket without blocking, under TLS too (the TLS layer is bypassed: any
+    byte waiting on an idle LDAP connection means it is not safe to reuse).
+    """
+    sock = conn.socket
+    if conn.closed or sock is None:
+        return True
+    timeout = sock.gettimeout()
+    try:
+        if isinstance(sock, ssl.SSLSocket) and sock.pending():
+            return True
+        sock.settimeout(0.0)  # with a timeout set, Python would wait for data instead of peeking
+        socket.socket.recv(sock, 1, socket.MSG_PEEK)
+        return True  # b"" is end of stream; bytes are a message nobody asked for
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+    finally:
+        try:
+            sock.settimeout(timeout)
+        except OSError:
+            pass
+
+
+T = TypeVar("T")
+Operation = Callable[[ldap3.Connection], T]
+
+
+class ServicePool:
+    """Bound service-account connections, reused across requests and threads (one user each)."""
+
+    def __init__(self, endpoint: Endpoint) -> None:
+        self.endpoint = endpoint
+        self._idle: list[tuple[float, ldap3.Connection]] = []
+        self._lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(endpoint.settings.pool_size)
+
+    def read(self, operation: Operation[T]) -> T:
+        """Run a read; a connection lost under it is replaced once, then DirectoryUnavailable."""
+        try:
+            return self._run(operation)
+        except TRANSPORT_ERRORS as first:
+            log.info("directory connection lost during a read (%s); retrying on a new one", first)
+        try:
+            return self._run(operation)
+        except TRANSPORT_ERRORS as error:
+            raise DirectoryUnavailable(f"read failed: {error}") from error
+
+    def write(self, operation: Operation[T]) -> T:
+        """Run ONE write request. No retry: once sent, silence means the outcome is unknown."""
+        try:
+            return self._run(operation)
+        except ldap_errors.LDAPSocketSendError as error:
+            raise DirectoryUnavailable(f"write could not be sent: {error}") from error
+        except TRANSPORT_ERRORS as error:
+            raise OutcomeUnknown(f"write sent, no answer: {error}") from error
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for _, conn in idle:
+            close(conn)
+
+    def _run(self, operation: Operation[T]) -> T:
+        if not self._slots.acquire(timeout=self.endpoint.settings.timeout_seconds):
+            raise DirectoryUnavailable("every pooled directory connection is busy")
+        conn: ldap3.Connection | None = None
+        try:
+            conn = self._take() or self._open()
+            result = operation(conn)
+        except BaseException as error:
+            # A refused password is an answer on a healthy connection; anything else may not be.
+            if conn is not None and not (isinstance(error, DirectoryError)
+                                         and not isinstance(error, (DirectoryUnavailable, OutcomeUnknown))):
+                close(conn)
+                conn = None
+            raise
+        finally:
+            if conn is not None:
+                self._give_back(conn)
+            self._slots.release()
+        return result
+
+    def _take(self) -> ldap3.Connection | None:
+        now = time.monotonic()
+        while True:
+            with self._lock:
+                if not self._idle:
+                    return None
+                since, conn = self._idle.pop()
+            if now - since < self.endpoint.settings.pool_max_idle_seconds and not server_closed(conn):
+                return conn
+            close(conn)
+
+    def _give_back(self, conn: ldap3.Connection) -> None:
+        with self._lock:
+            self._idle.append((time.monotonic(), conn))
+
+    def _open(self) -> ldap3.Connection:
+        settings = self.endpoint.settings
+        conn = self.endpoint.open(settings.bind_dn, settings.bind_password)
+        if not bind(conn):
+            result = dict(conn.result)
+            close(conn)
+            # A wrong service password or a locked service account: IT must fix the settings.
+            raise DirectoryUnavailable(f"service account bind refused: {result.get('result')} "
+                                       f"{result.get('description')} {result.get('message')}")
+        return conn

@@ -1,0 +1,61 @@
+"""The one directory interface every flow uses; `openldap` and `active_directory` implement it.
+
+Methods raise the errors in `errors.py` and nothing else (no ldap3 exception ever escapes).
+Writes take a DirectoryUser that came from `find_user` / `user_by_id`, so a DN is never built
+from what a browser sent.
+"""
+from __future__ import annotations
+
+from typing import Protocol
+
+from .model import DirectoryUser, PasswordPolicy
+
+
+class Directory(Protocol):
+    kind: str  # "openldap" or "active_directory"
+
+    def find_user(self, identifier: str) -> DirectoryUser | None:
+        """The one account whose login name or email is `identifier`; None for none or several.
+
+        Raises DirectoryUnavailable only. Protected accounts are returned with `protected=True`:
+        the caller decides how to stay silent about them.
+        """
+
+    def user_by_id(self, directory_id: str) -> DirectoryUser | None:
+        """Read the account again by the `directory_id` of an earlier result (current state)."""
+
+    def verify_password(self, user: DirectoryUser, password: str) -> None:
+        """Bind as the user. Raises WrongPassword, AccountLocked, AccountDisabled, PasswordExpired.
+
+        An empty password is refused without a bind; a failed bind counts toward the directory's
+        lockout, so callers throttle before calling this.
+        """
+
+    def reset_password(self, user: DirectoryUser, new_password: str, *, unlock: bool) -> None:
+        """Set a new password as the service account (self-service reset after verification).
+
+        `unlock=True` also clears a lockout. Raises PasswordRejected (or a subclass),
+        ProtectedAccount, AccountDisabled, PermissionDenied, DirectoryUnavailable (nothing changed),
+        OutcomeUnknown (sent, no answer) or StillLockedAfterReset.
+        """
+
+    def change_password(self, user: DirectoryUser, old_password: str, new_password: str) -> None:
+        """Change as the user with the current password, so the directory applies its history.
+
+        Raises WrongPassword, PasswordRejected (or a subclass), AccountLocked, AccountDisabled,
+        PasswordExpired (OpenLDAP: an expired password can only be reset), ProtectedAccount,
+        DirectoryUnavailable or OutcomeUnknown.
+        """
+
+    def unlock(self, user: DirectoryUser) -> None:
+        """Clear a lockout without touching the password. Raises ProtectedAccount,
+        AccountDisabled, PermissionDenied, DirectoryUnavailable, OutcomeUnknown."""
+
+    def password_policy(self, user: DirectoryUser | None = None) -> PasswordPolicy:
+        """The rules that apply to `user` (or the default rules), to show before typing."""
+
+    def ping(self) -> None:
+        """A cheap search as the service account through the pool (readiness)."""
+
+    def close(self) -> None:
+        """Close pooled connections."""
