@@ -158,7 +158,7 @@ class LdapDirectory(ABC):
             attributes={name: values(entry, name) for name in self.map.extra},
             state=self._state(conn, entry),
         )
-        return DirectoryUser(**{**user.__dict__, "protected": self._protected(user, entry, groups)})
+        return DirectoryUser(**{**user.__dict__, "protected": self._protected(conn, user, entry)})
 
     @staticmethod
     def _group_name(group_dn: str) -> str:
@@ -167,7 +167,7 @@ class LdapDirectory(ABC):
         except ValueError:
             return group_dn
 
-    def _protected(self, user: DirectoryUser, entry: Entry, group_dns: tuple[str, ...]) -> bool:
+    def _protected(self, conn: ldap3.Connection, user: DirectoryUser, entry: Entry) -> bool:
         """The deny list: the portal's own account, named accounts, members of named groups."""
         if dn.same(user.dn, self.settings.bind_dn):
             return True
