@@ -25,16 +25,23 @@ def healthz() -> ResponseReturnValue:
     return jsonify(status="ok")
 
 
+def run_readiness_checks(app: Flask) -> dict[str, str | None]:
+    """Each check's name -> None when it passed, else the kind of error (for the admin page)."""
+    results: dict[str, str | None] = {}
+    for name, check in app.extensions.get("readiness", {}).items():
+        try:
+            check()
+            results[name] = None
+        except Exception as error:  # noqa: BLE001 - a failed check is a result, not a crash
+            log.warning("readiness check %s failed: %s", name, type(error).__name__)
+            results[name] = type(error).__name__
+    return results
+
+
 @bp.get("/readyz")
 @limiter.exempt
 def readyz() -> ResponseReturnValue:
-    results = {}
-    for name, check in current_app.extensions.get("readiness", {}).items():
-        try:
-            check()
-            results[name] = "ok"
-        except Exception as error:  # noqa: BLE001 - a failed check is a result, not a crash
-            log.warning("readiness check %s failed: %s", name, type(error).__name__)
-            results[name] = "failed"
+    results = {name: "ok" if error is None else "failed"
+               for name, error in run_readiness_checks(current_app).items()}
     ready = all(v == "ok" for v in results.values())
     return jsonify(status="ready" if ready else "not ready", checks=results), 200 if ready else 503

@@ -15,5 +15,10 @@ def reset_enabled_for(settings: RolloutSettings, groups: Iterable[str]) -> bool:
         return True
     if settings.reset == "nobody":
         return False
-    wanted = {g.casefold() for g in settings.groups}
-    return any(g.casefold() in wanted for g in groups)
+    return member_of_any(groups, settings.groups)
+
+
+def member_of_any(groups: Iterable[str], wanted: Iterable[str]) -> bool:
+    """Whether any of `groups` is one of `wanted`, compared the way directories compare names."""
+    folded = {g.casefold() for g in wanted}
+    return any(g.casefold() in folded for g in groups)
