@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from flask import Flask
 
+from .directory import directory_cli
 from .store import store_cli
 
 
 def register_commands(app: Flask) -> None:
-    for group in (store_cli,):
+    for group in (store_cli, directory_cli):
         app.cli.add_command(group)

@@ -1,0 +1,28 @@
+"""`flask --app wsgi directory check`: verify the directory settings and the service account's rights."""
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from ..adapters.directory import directory_for
+from ..adapters.directory.diagnostics import FAILED, run
+
+directory_cli = AppGroup("directory", help="The directory passwords are written to.")
+
+
+@directory_cli.command("check")
+@click.option("--test-account", metavar="LOGIN",
+              help="An ordinary test account to RESET (to a random password) and unlock, proving "
+                   "the service account's rights. Never name a real person's account.")
+def check_command(test_account: str | None) -> None:
+    """Reachability, TLS, bind, search bases, password policy (and rights on a test account)."""
+    settings = current_app.extensions["settings"].directory
+    click.echo(f"Directory: {settings.kind} at {settings.url}")
+    failed = False
+    for line in run(directory_for(), test_account):
+        click.echo(str(line))
+        failed = failed or line.status == FAILED
+    if failed:
+        raise SystemExit(1)
+    click.echo("All required checks passed.")
