@@ -33,11 +33,13 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 
 def _configure(app: Flask, settings: Settings, themes: "ThemeRegistry") -> None:  # noqa: F821
-    from .blueprints import auth, health, landing
+    from .adapters import directory
+    from .blueprints import auth, enforce, health, landing, register
     from .branding import static
     from .branding.templating import ThemedEnvironment, ThemeLoader
     from .commands import register_commands
     from .extensions import babel, csrf, limiter
+    from .services import codes, outbox
     from .services.oidc import OidcSignIn
     from .store import Store
     from .web import errors, headers, hosts
@@ -76,13 +78,17 @@ def _configure(app: Flask, settings: Settings, themes: "ThemeRegistry") -> None:
     limiter.init_app(app)
     babel.init_app(app, locale_selector=_locale_selector())
     app.extensions["oidc"] = OidcSignIn(app, settings.oidc)
+    directory.init_app(app, settings.directory)
+    codes.init_app(app, settings.codes)
+    outbox.init_app(app, settings, store)
 
     app_logging.install(app)
     hosts.install(app, themes)
     headers.install(app, settings)
     errors.install(app)
     _template_context(app)
-    for blueprint in (static.bp, landing.bp, auth.bp, health.bp):
+    enforce.install(app)
+    for blueprint in (static.bp, landing.bp, auth.bp, health.bp, register.bp, enforce.bp):
         app.register_blueprint(blueprint)
     health.add_readiness_check(app, "database", store.ping)
     register_commands(app)

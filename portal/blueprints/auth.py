@@ -14,6 +14,7 @@ from ..store.db import db
 from ..web.errors import render_error
 from ..web.identity import remember
 from ..web.urls import external_url
+from .enforce import after_sign_in
 
 log = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__)
@@ -50,7 +51,7 @@ def callback() -> Response | tuple[str, int]:
     db().commit()
     remember(user.id, identity)
     log.info("signed in", extra={"user_id": user.id})
-    return redirect(next_path)
+    return redirect(after_sign_in(identity, next_path))
 
 
 @bp.post("/signout")

@@ -12,6 +12,7 @@ from typing import Any
 
 from authlib.integrations.flask_client import OAuth
 from flask import Flask, Response, request, session
+from flask import redirect as flask_redirect
 from joserfc import jwt
 from joserfc.errors import InvalidKeyIdError, JoseError
 from joserfc.jwk import KeySet
@@ -88,10 +89,20 @@ class OidcSignIn:
             raise SignInError("discovery names another issuer than the settings pin")
         return metadata
 
-    def redirect(self, redirect_uri: str) -> Response:
-        """Start the code flow; authlib keeps state, nonce and the PKCE verifier in the session."""
+    def redirect(self, redirect_uri: str, max_age: int | None = None) -> Response:
+        """Start the code flow; authlib keeps state, nonce and the PKCE verifier in the session.
+
+        `max_age` asks the provider to re-authenticate anyone who signed in longer ago than that
+        (0 = always); the request time is kept with the state, so `complete` can refuse an ID
+        token whose auth_time shows the provider ignored the request.
+        """
         self.metadata()
-        return self.client.authorize_redirect(redirect_uri)
+        if max_age is None:
+            return self.client.authorize_redirect(redirect_uri)
+        started = self.client.create_authorization_url(redirect_uri, max_age=max_age)
+        self.client.save_authorize_data(redirect_uri=redirect_uri, max_age=max_age,
+                                        requested_at=clock.timestamp(), **started)
+        return flask_redirect(started["url"])
 
     def complete(self) -> Identity:
         """Finish the code flow for the callback request; each state works once."""
@@ -114,7 +125,16 @@ class OidcSignIn:
         if "id_token" not in token:
             raise SignInError("token response has no ID token")
         claims = self._verify(token["id_token"], data["nonce"], metadata)
+        if "max_age" in data:
+            self._check_reauthentication(claims, data["max_age"], data["requested_at"])
         return self._identity(claims)
+
+    def _check_reauthentication(self, claims: dict[str, Any], max_age: int, requested_at: int) -> None:
+        auth_time = claims.get("auth_time")
+        if not isinstance(auth_time, int):
+            raise SignInError("re-authentication was requested but the ID token has no auth_time")
+        if auth_time < requested_at - max_age - self.settings.clock_skew_seconds:
+            raise SignInError("re-authentication was requested but the provider reused an older sign-in")
 
     def _verify(self, raw: str, nonce: str, metadata: dict[str, Any]) -> dict[str, Any]:
         options = dict(issuer=self.settings.issuer, client_id=self.settings.client_id, nonce=nonce,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template
+from flask import Flask, g, render_template
 from markupsafe import escape
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -55,4 +55,6 @@ def install(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> tuple[str, int]:
         log.exception("unhandled error", exc_info=error)
+        if "db_session" in g:  # end a half-done write now: SQLite would block saving the session
+            g.db_session.rollback()
         return render_error(InternalServerError.code)

@@ -1,0 +1,166 @@
+"""Registration enforced at sign-in, /enforce for other applications, and the status API.
+
+After sign-in, a person in scope who lacks enough methods or is due to re-confirm gets a
+"pending" mark in their session; while it is there, every page except registration, sign-in and
+sign-out sends them to the notice page (a before_request gate, so no route can skip it). Once
+their info is complete and confirmed, the mark is released and they continue where they were
+going. Other applications send people to /enforce?return_to=URL for the same check.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+
+from flask import Blueprint, Flask, Response, current_app, jsonify, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+
+from ..adapters.directory import DirectoryUnavailable, directory_for
+from ..extensions import limiter
+from ..services import audit
+from ..services.enforcement import evaluate, in_scope
+from ..services.oidc import Identity
+from ..services.redirects import safe_next_path
+from ..services.return_urls import allowed_return_url
+from ..settings import Settings
+from ..store.db import db
+from ..web.account import account_groups, signed_in_account
+from ..web.identity import current_user, sign_in_required
+
+log = logging.getLogger(__name__)
+bp = Blueprint("enforce", __name__)
+PENDING_KEY = "registration_pending"
+# what a person with a pending mark may still reach: the way out, and the way through
+OPEN_BLUEPRINTS = {"register", "assets", "health"}
+OPEN_ENDPOINTS = {"enforce.required", "enforce.start", "auth.signin", "auth.callback", "auth.signout"}
+
+
+def _settings() -> Settings:
+    return current_app.extensions["settings"]
+
+
+def after_sign_in(identity: Identity, next_path: str) -> str:
+    """Where a fresh sign-in continues: `next_path`, or the notice page when registration is due."""
+    settings = _settings()
+    if not settings.registration.require_registration:
+        return next_path
+    try:
+        account = directory_for().find_user(identity.username)
+    except DirectoryUnavailable as error:
+        # registration needs the directory too: interrupting now would lead nowhere
+        log.warning("registration check skipped at sign-in, directory unavailable: %s", error.detail)
+        return next_path
+    if account is None or account.protected:
+        return next_path
+    groups = set(account.groups) | set(identity.groups)
+    if not in_scope(settings, groups):
+        return next_path
+    _policy, status = evaluate(db(), settings, account, groups)
+    if status.compliant:
+        return next_path
+    return require(account.login, status.reason or "", next_path)
+
+
+def require(login: str, reason: str, next_path: str) -> str:
+    """Mark the session pending; the URL of the notice page."""
+    session[PENDING_KEY] = {"next": next_path, "reason": reason}
+    audit.record(db(), "enforcement.required", audit.SUCCESS, username=login, reason=reason)
+    db().commit()
+    return url_for("enforce.required")
+
+
+def pending() -> dict[str, str] | None:
+    value = session.get(PENDING_KEY)
+    return value if isinstance(value, dict) else None
+
+
+def release() -> str:
+    """Clear the mark; where the person was going before they were interrupted."""
+    mark = session.pop(PENDING_KEY, None) or {}
+    return safe_next_path(mark.get("next"))
+
+
+def install(app: Flask) -> None:
+    @app.before_request
+    def _registration_gate() -> Response | None:
+        if pending() is None or current_user() is None:
+            return None
+        if request.blueprint in OPEN_BLUEPRINTS or request.endpoint in OPEN_ENDPOINTS:
+            return None
+        return redirect(url_for("enforce.required"))
+
+
+@bp.get("/security-info/required")
+@sign_in_required
+def required() -> ResponseReturnValue:
+    mark = pending()
+    if mark is None:
+        return redirect(url_for("register.index"))
+    return render_template("enforce/required.html", reason=mark.get("reason"))
+
+
+@bp.get("/enforce")
+@limiter.limit("30 per minute")
+def start() -> ResponseReturnValue:
+    """For other applications: sign in (single sign-on), check, and go back to `return_to`."""
+    value = request.args.get("return_to", "")
+    url = allowed_return_url(value, _settings().registration.return_to_origins)
+    if url is None:
+        _refuse_return(value)
+        return redirect(url_for("landing.index"))
+    return redirect(url_for("auth.signin", next=url_for("enforce.finish", return_to=url)))
+
+
+@bp.get("/enforce/continue")
+@sign_in_required
+def finish() -> ResponseReturnValue:
+    value = request.args.get("return_to", "")
+    url = allowed_return_url(value, _settings().registration.return_to_origins)
+    if url is None:
+        _refuse_return(value)
+        return redirect(url_for("landing.index"))
+    account = signed_in_account()
+    _policy, status = evaluate(db(), _settings(), account, account_groups(account))
+    if not status.compliant:
+        return redirect(require(account.login, status.reason or "", request.full_path))
+    audit.record(db(), "enforcement.returned", audit.SUCCESS, username=account.login,
+                 details={"origin": url.split("/", 3)[2][:100]})
+    db().commit()
+    return redirect(url)
+
+
+def _refuse_return(value: str) -> None:
+    """Log what was refused (escaped and cut short: it is attacker-controlled text)."""
+    shown = value[:200].encode("unicode_escape").decode("ascii")
+    log.warning("return_to refused", extra={"return_to": shown})
+    user = current_user()
+    audit.record(db(), "enforcement.return_refused", audit.REFUSED, username=user.username if user else None,
+                 reason="origin_not_allowed", details={"return_to": shown})
+    db().commit()
+
+
+@bp.get("/api/v1/registration-status")
+@limiter.limit("120 per minute")
+def status_api() -> ResponseReturnValue:
+    """For integrators: is this person registered and compliant? Bearer API key from settings."""
+    settings = _settings()
+    key = settings.registration.api_key
+    if not key:
+        return jsonify(error="not_found"), 404
+    offered = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    if not hmac.compare_digest(hashlib.sha256(offered.encode()).digest(), hashlib.sha256(key.encode()).digest()):
+        return jsonify(error="unauthorized"), 401, {"WWW-Authenticate": 'Bearer realm="registration-status"'}
+    login = request.args.get("user", "")
+    if not 0 < len(login) <= 256:
+        return jsonify(error="missing_user", message="Pass ?user=<login name or email>."), 400
+    try:
+        account = directory_for().find_user(login)
+    except DirectoryUnavailable:
+        return jsonify(error="directory_unavailable"), 503
+    if account is None:
+        return jsonify(error="unknown_user"), 404
+    policy, status = evaluate(db(), settings, account, account.groups)
+    return jsonify(user=account.login, registered=status.methods >= status.required, methods=status.methods,
+                   methods_required=status.required, administrator=policy.admin,
+                   last_confirmation=status.confirmed_at.isoformat() if status.confirmed_at else None,
+                   compliant=status.compliant, reason=status.reason)
