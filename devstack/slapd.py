@@ -251,6 +251,8 @@ suffix "{BASE_DN}"
 rootdn "{self.admin_dn}"
 rootpw "{self.admin_password}"
 directory {self.workdir}/data
+# Audiences, reports and expiry reminders page through everyone: no total size limit for the portal.
+limits dn.exact="{svc}" size.prtotal=unlimited
 index objectClass eq
 index uid,mail,cn eq,sub
 index mailLocalAddress eq

@@ -9,7 +9,7 @@ import logging
 import time
 import unicodedata
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import ldap3
@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 MAX_IDENTIFIER = 256
 POLICY_CACHE_SECONDS = 300
+PAGE_SIZE = 500  # entries per page; Active Directory answers at most 1000 (MaxPageSize)
 WHO_AM_I = "1.3.6.1.4.1.4203.1.11.3"
 
 Entry = Mapping[str, Any]  # one ldap3 search response item: dn, attributes, raw_attributes
@@ -84,6 +85,29 @@ class LdapDirectory(ABC):
     def user_by_id(self, directory_id: str) -> DirectoryUser | None:
         id_filter = self._id_filter(directory_id)
         return self._find_one(f"(&{self.map.user_filter}{id_filter})") if id_filter else None
+
+    def people(self) -> Iterator[DirectoryUser]:
+        return iter(self.pool.read(self._everyone))
+
+    def _everyone(self, conn: ldap3.Connection) -> list[DirectoryUser]:
+        """A paged search (RFC 2696) per base on one connection: servers bind the paging state to
+        it. OpenLDAP counts the pages together against the account's size limit, so the service
+        account needs `limits dn.exact="<its DN>" size.prtotal=unlimited`."""
+        found: dict[str, DirectoryUser] = {}
+        for base in self.bases:
+            entries = conn.extend.standard.paged_search(
+                base, self.map.user_filter, ldap3.SUBTREE, attributes=self._read_attributes(),
+                paged_size=PAGE_SIZE, time_limit=self.settings.timeout_seconds, generator=False)
+            code = conn.result["result"]
+            if code not in (0, 32):  # 32: the base itself is missing -> nobody there
+                raise DirectoryUnavailable(f"listing people failed: {code} {conn.result['description']} "
+                                           f"{conn.result['message']}")
+            for entry in entries or []:
+                if entry.get("type") == "searchResEntry":
+                    key = str(dn.normalized(entry["dn"]))
+                    if key not in found:
+                        found[key] = self._user_from_entry(conn, entry)
+        return list(found.values())
 
     def ping(self) -> None:
         def search(conn: ldap3.Connection) -> None:

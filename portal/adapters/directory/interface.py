@@ -6,6 +6,7 @@ from what a browser sent.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Protocol
 
 from .model import DirectoryUser, PasswordPolicy
@@ -23,6 +24,13 @@ class Directory(Protocol):
 
     def user_by_id(self, directory_id: str) -> DirectoryUser | None:
         """Read the account again by the `directory_id` of an earlier result (current state)."""
+
+    def people(self) -> Iterator[DirectoryUser]:
+        """Every account the portal serves (the user filter under every search base), with its
+        groups and state: audiences, reports and expiry reminders, never a user-facing flow.
+
+        Raises DirectoryUnavailable (also when the server's size limit cuts the paged search short).
+        """
 
     def verify_password(self, user: DirectoryUser, password: str) -> None:
         """Bind as the user. Raises WrongPassword, AccountLocked, AccountDisabled, PasswordExpired.
