@@ -96,11 +96,12 @@ def _configure(app: Flask, settings: Settings, themes: "ThemeRegistry") -> None:
 
 def _locale_selector() -> Callable[[], str | None]:
     """The browser's preferred language among English and the translations that exist."""
-    from flask import request
+    from flask import has_request_context, request
 
     translations = Path(__file__).with_name("translations")
     available = ["en", *sorted(p.parent.parent.name for p in translations.glob("*/LC_MESSAGES/messages.mo"))]
-    return lambda: request.accept_languages.best_match(available) or "en"
+    # outside a request (the CLI) there is no browser to ask: the default language
+    return lambda: (request.accept_languages.best_match(available) if has_request_context() else None) or "en"
 
 
 def _template_context(app: Flask) -> None:

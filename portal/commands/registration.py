@@ -1,0 +1,48 @@
+"""`flask --app wsgi registration ...`: import security info prepared by IT."""
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from ..adapters.directory import directory_for
+from ..services.csv_import import ImportStopped, import_rows, read_csv
+from ..store import get_store
+
+registration_cli = AppGroup("registration", help="Security info people register.")
+
+
+@registration_cli.command("import")
+@click.argument("csv_file", type=click.File("r", encoding="utf-8-sig"))
+def import_command(csv_file: click.utils.LazyFile) -> None:
+    """Import alternate emails and mobile numbers from CSV_FILE (columns: username, email, phone).
+
+    Each line is reported; a bad line is skipped and the others are imported. Exits with 1 when a
+    line was skipped, so scripts notice.
+    """
+    imported = skipped = 0
+    try:
+        for result in import_rows(read_csv(csv_file), directory=directory_for(), store=get_store(),
+                                  settings=current_app.extensions["settings"]):
+            if result.ok:
+                imported += 1
+                click.echo(f"line {result.line}: {result.username}: imported {', '.join(result.imported)}")
+            else:
+                skipped += 1
+                click.echo(f"line {result.line}: {result.username or '(no user name)'}: skipped: {result.problem}")
+    except ImportStopped as stopped:
+        click.echo(f"import stopped: {stopped}", err=True)
+        sys.exit(2)
+    click.echo(f"{imported} imported, {skipped} skipped")
+    if skipped:
+        sys.exit(1)
+
+
+@registration_cli.command("purge-codes")
+def purge_codes_command() -> None:
+    """Delete one-time codes that expired more than a day ago (run daily from cron)."""
+    with get_store().transaction() as db:
+        removed = current_app.extensions["codes"].purge(db)
+    click.echo(f"removed {removed} expired codes")
