@@ -38,8 +38,14 @@ class ThemeLoader(BaseLoader):
         raise TemplateNotFound(template)
 
 
-class ThemedEnvironment(Environment):
+class ThemeNaming(JinjaEnvironment):
+    """Mixin: template names carry the current theme, for lookup and for Jinja's cache."""
+
     def _load_template(self, name: str, globals: MutableMapping[str, Any] | None) -> Any:
         if SEPARATOR not in name:
             name = f"{current_theme().name}{SEPARATOR}{name}"
         return super()._load_template(name, globals)
+
+
+class ThemedEnvironment(ThemeNaming, Environment):
+    """Flask's environment for pages."""

@@ -71,7 +71,12 @@ class SecurityInfo:
 
 
 def load(db: Session, user: DirectoryUser, directory_methods: list[str], phone: PhoneSettings) -> SecurityInfo:
-    profile = find_profile(db, user.directory_id)
+    return from_profile(find_profile(db, user.directory_id), user, directory_methods, phone)
+
+
+def from_profile(profile: SecurityProfile | None, user: DirectoryUser, directory_methods: list[str],
+                 phone: PhoneSettings) -> SecurityInfo:
+    """The info of `user` from an already loaded profile (reports load every profile at once)."""
     methods = profile.methods if profile else []
     destinations = [Destination(m.kind, m.destination, m.source) for m in methods
                     if m.kind in (EMAIL, PHONE) and m.destination]
