@@ -97,7 +97,8 @@ def sms_gateway() -> Iterator[SmsGatewayServer]:
     server.stop()
 
 
-def registration_toml(sms_url: str, *, registration: str = "", top: str = "", sms: str = "") -> str:
+def registration_toml(sms_url: str, *, registration: str = "", top: str = "", sms_provider: str = "webhook",
+                      tables: str = "") -> str:
     """Settings with mail to the dev stack's SMTP sink and SMS to the recording gateway."""
     return f"""{top}
 [registration]
@@ -123,13 +124,13 @@ from_address = "passwords@example.test"
 from_name = "Example password portal"
 
 [sms]
-provider = "webhook"
-{sms}
+provider = "{sms_provider}"
 
 [sms.webhook]
 url = "{sms_url}/sms"
 headers = {{ Authorization = "{SMS_TOKEN}" }}
 body = {{ to = "{{to}}", text = "{{message}}", sender = "Portal" }}
+{tables}
 """
 
 
