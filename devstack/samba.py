@@ -12,7 +12,7 @@ costs about a second.
 The domain holds the demo people (OU=People), their groups (OU=Groups) with a NESTED case (Erin is
 in portal-admins only through it-admins), and the portal's account svc-portal (OU=Services) with
 exactly the delegated rights the portal needs on OU=People: Reset Password, and read/write of
-lockoutTime and pwdLastSet. Domain policy: complexity on, minimum length 8, history 3, minimum age
+lockoutTime and pwdLastSet; plus read on the fine-grained password policies (PSOs). Domain policy: complexity on, minimum length 8, history 3, minimum age
 0, lockout after 3 failures. svc-portal has its own fine-grained policy without lockout, so failing
 tests cannot lock it out; members of the group `min-age-policy` get one with a minimum age of a day.
 """
@@ -46,6 +46,7 @@ BASE_DN = "DC=example,DC=test"
 PEOPLE_OU = f"OU=People,{BASE_DN}"
 GROUPS_OU = f"OU=Groups,{BASE_DN}"
 SERVICES_OU = f"OU=Services,{BASE_DN}"
+PSO_CONTAINER = f"CN=Password Settings Container,CN=System,{BASE_DN}"
 TLS_NAME = "DC1.example.test"  # the generated certificate's CN (it has no subjectAltName)
 # Fixed because the cached tree carries it; only test setup uses it, the DC listens on loopback only.
 ADMIN_PASSWORD = "Adm1n.Dev.Stack!"
@@ -195,9 +196,10 @@ class SambaDC:
             conn.add(dn, ["top", "group"], {"sAMAccountName": name, **({"member": list(members)} if members else {})})
         return dn
 
-    def add_member(self, group: str, member_dn: str) -> None:
+    def add_member_dn(self, group_dn: str, member_dn: str) -> None:
+        """Add to any group by DN, built-in ones (CN=Domain Admins,CN=Users,...) included."""
         with self.connect() as conn:
-            conn.modify(self.group_dn(group), {"member": [(ldap3.MODIFY_ADD, [member_dn])]})
+            conn.modify(group_dn, {"member": [(ldap3.MODIFY_ADD, [member_dn])]})
 
     def modify(self, dn: str, changes: Mapping[str, object]) -> None:
         """Replace attributes as the Administrator."""
@@ -211,6 +213,13 @@ class SambaDC:
     def require_change(self, dn: str) -> None:
         """pwdLastSet = 0: the password must be changed at next sign-in (and counts as expired)."""
         self.modify(dn, {"pwdLastSet": "0"})
+
+    def binds(self, dn: str, password: str) -> bool:
+        """Whether a simple bind over LDAPS with this password works (never tried when empty)."""
+        if not password:
+            return False
+        server = ldap3.Server(self.url, use_ssl=True, tls=self.tls(), connect_timeout=5)
+        return bool(ldap3.Connection(server, dn, password, receive_timeout=15).bind())
 
     def lock(self, dn: str) -> None:
         """Lock the way AD does it: wrong passwords until the threshold (lockoutTime is not writable)."""
@@ -317,6 +326,9 @@ def _provision(root: Path, address: str) -> None:
     sddl = "".join(f"(OA;CIIO;{rights};{guid};{USER_CLASS};{match.group(1)})" for rights, guid in (
         ("CR", RESET_PASSWORD), ("RPWP", LOCKOUT_TIME), ("RPWP", PWD_LAST_SET)))
     _samba_tool(conf, "dsacl", "set", f"--objectdn={PEOPLE_OU}", f"--sddl={sddl}")
+    # Fine-grained policies are readable by administrators only; reading them lets the portal show
+    # the rules that really apply and name the rule a refused password broke.
+    _samba_tool(conf, "dsacl", "set", f"--objectdn={PSO_CONTAINER}", f"--sddl=(A;CI;RPLCLORC;;;{match.group(1)})")
     # Sockets of the once-started DC are useless in a copy; the cache never runs itself.
     shutil.rmtree(root / "run", ignore_errors=True)
 

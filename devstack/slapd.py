@@ -178,6 +178,15 @@ class Slapd:
                delete: tuple[str, ...] = ()) -> None:
         self.apply(ldif.modify(dn, replace=replace, delete=delete))
 
+    def binds(self, dn: str, password: str) -> bool:
+        """Whether a simple bind with this password works, checked with the OpenLDAP client tools
+        (independent of the portal's own LDAP code). An empty password is never tried."""
+        if not password:
+            return False
+        result = subprocess.run(["ldapwhoami", "-x", "-H", self.url, "-D", dn, "-y", "/dev/stdin"],
+                                input=password.encode(), capture_output=True, timeout=30)
+        return result.returncode == 0
+
     def lock(self, dn: str) -> None:
         """Lock as ppolicy does after too many failures."""
         now = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%SZ")

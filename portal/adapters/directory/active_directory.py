@@ -186,7 +186,7 @@ class ActiveDirectory(LdapDirectory):
     def _policy_attributes(self) -> list[str]:
         return DOMAIN_POLICY + PSO_POLICY
 
-    def _parse_policy(self, entry: Entry) -> PasswordPolicy:
+    def _parse_policy(self, entry: Entry) -> PasswordPolicy | None:
         if first(entry, "msDS-MinimumPasswordLength") is not None:  # a fine-grained policy (PSO)
             return PasswordPolicy(
                 min_length=_int(first(entry, "msDS-MinimumPasswordLength")),
@@ -196,6 +196,8 @@ class ActiveDirectory(LdapDirectory):
                 max_age_seconds=interval_seconds(first(entry, "msDS-MaximumPasswordAge")),
                 lockout_threshold=_int(first(entry, "msDS-LockoutThreshold")),
                 lockout_seconds=interval_seconds(first(entry, "msDS-LockoutDuration")))
+        if first(entry, "minPwdLength") is None:
+            return None
         return PasswordPolicy(
             min_length=_int(first(entry, "minPwdLength")), history=_int(first(entry, "pwdHistoryLength")),
             complexity=bool(_int(first(entry, "pwdProperties")) & 1),

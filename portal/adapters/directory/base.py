@@ -132,8 +132,8 @@ class LdapDirectory(ABC):
             if cached and time.monotonic() - cached[0] < POLICY_CACHE_SECONDS:
                 return cached[1]
             policy_entry = self._entry(conn, source, self._policy_attributes())
-            if policy_entry is not None:
-                policy = self._parse_policy(policy_entry)
+            policy = self._parse_policy(policy_entry) if policy_entry is not None else None
+            if policy is not None:
                 self._policies[source] = (time.monotonic(), policy)
                 return policy
             log.info("password policy %s is not readable by the service account", source)
@@ -284,7 +284,8 @@ class LdapDirectory(ABC):
     def _policy_attributes(self) -> list[str]: ...
 
     @abstractmethod
-    def _parse_policy(self, entry: Entry) -> PasswordPolicy: ...
+    def _parse_policy(self, entry: Entry) -> PasswordPolicy | None:
+        """None when the entry shows none of the policy's attributes (no right to read them)."""
 
     @abstractmethod
     def _bind_controls(self) -> list[tuple[str, bool, bytes | None]] | None: ...

@@ -58,7 +58,9 @@ class Endpoint:
 
     def tls(self) -> ldap3.Tls:
         names = [self.settings.tls_server_name] if self.settings.tls_server_name else None
-        return ldap3.Tls(validate=ssl.CERT_REQUIRED, version=ssl.PROTOCOL_TLS_CLIENT,
+        # version=None: Python's default client context (TLS 1.2 or later); ldap3 then checks the
+        # certificate names the URL's host or `tls_server_name`.
+        return ldap3.Tls(validate=ssl.CERT_REQUIRED, version=None,
                          ca_certs_file=self.settings.ca_file or None, valid_names=names)
 
     def server(self) -> ldap3.Server:

@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 PASSWORD_MODIFY = "1.3.6.1.4.1.4203.1.11.1"
 DISABLED = "000001010000Z"
 STATE_ATTRIBUTES = ["pwdAccountLockedTime", "pwdChangedTime", "pwdReset", "pwdPolicySubentry", "memberOf"]
-POLICY_ATTRIBUTES = ["pwdMinLength", "pwdInHistory", "pwdCheckQuality", "pwdMinAge", "pwdMaxAge",
+POLICY_ATTRIBUTES = ["pwdAttribute", "pwdMinLength", "pwdInHistory", "pwdCheckQuality", "pwdMinAge", "pwdMaxAge",
                      "pwdLockout", "pwdMaxFailure", "pwdLockoutDuration"]
 
 POLICY_ERRORS: dict[int, type[DirectoryError]] = {
@@ -127,7 +127,9 @@ class OpenLdapDirectory(LdapDirectory):
     def _policy_attributes(self) -> list[str]:
         return POLICY_ATTRIBUTES
 
-    def _parse_policy(self, entry: Entry) -> PasswordPolicy:
+    def _parse_policy(self, entry: Entry) -> PasswordPolicy | None:
+        if first(entry, "pwdAttribute") is None:
+            return None
         lockout = (first(entry, "pwdLockout") or "").upper() == "TRUE"
         # ppolicy checks pwdMinLength only when pwdCheckQuality asks for quality checks.
         return PasswordPolicy(
