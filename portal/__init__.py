@@ -91,6 +91,7 @@ def _configure(app: Flask, settings: Settings, themes: "ThemeRegistry") -> None:
     for blueprint in (static.bp, landing.bp, auth.bp, health.bp, register.bp, enforce.bp):
         app.register_blueprint(blueprint)
     health.add_readiness_check(app, "database", store.ping)
+    health.add_readiness_check(app, "directory", directory.directory_for(app).ping)
     register_commands(app)
 
 
