@@ -21,8 +21,8 @@ from zxcvbn import zxcvbn
 from ...settings.passwords import PasswordSettings
 from .normalize import fold, variants, words_of
 
-if TYPE_CHECKING:  # the directory's policy is only read here; keeps this service free of adapters
-    from ...adapters.directory.model import PasswordPolicy
+if TYPE_CHECKING:  # directory types are only read here; keeps this service free of adapters
+    from ...adapters.directory.model import DirectoryUser, PasswordPolicy
 
 COMMON_PASSWORDS = Path(__file__).with_name("common_passwords.txt")
 # zxcvbn's cost grows with length and it refuses more than 72 characters; a longer password is
@@ -78,7 +78,7 @@ class PasswordRules:
         if any(unicodedata.category(ch) == "Cc" for ch in password):
             return [Violation("control_character", _("Use letters, digits, spaces and symbols only."))]
         forms = variants(password)
-        personal_words = set().union(*(words_of(text) for text in personal)) if personal else set()
+        names = set().union(*(words_of(text) for text in personal)) if personal else set()
         terms = {fold(term.strip()) for term in s.organization_terms}
         found = []
         if forms & common_passwords():
@@ -87,12 +87,17 @@ class PasswordRules:
         if _contains_any(forms, terms):
             found.append(Violation("organization_term", _("Do not use the organization's name or "
                                                           "products in your password.")))
-        if _contains_any(forms, personal_words):
+        if _contains_any(forms, names):
             found.append(Violation("personal", _("Do not use your name or user name in your password.")))
-        if not found and s.min_score and _score(password, personal_words | terms) < s.min_score:
+        if not found and s.min_score and _score(password, names | terms) < s.min_score:
             found.append(Violation("too_weak", _("This password is too easy to guess. Make it longer, "
                                                  "for example with a few more unrelated words.")))
         return found
+
+
+def personal_words(user: DirectoryUser) -> list[str]:
+    """What a person's password must not contain: their login, name and addresses."""
+    return [text for text in (user.login, user.display_name, user.email, *user.alternate_emails) if text]
 
 
 def _contains_any(forms: set[str], words: set[str]) -> bool:

@@ -1,0 +1,85 @@
+"""/change: people who know their password choose a new one, signed in or with their login name.
+
+Signed in through the provider, the account is the signed-in person's; signed out, it is the
+login name typed, and a name that matches nobody gets exactly the "wrong password" answer.
+The portal's rules are shown before typing and checked again, after the current password.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+
+from ..adapters.directory import DirectoryUnavailable, DirectoryUser, directory_for
+from ..extensions import limiter
+from ..services.password_change import Changed, change
+from ..services.password_rules import PasswordRules
+from ..services.reset.identifiers import InvalidIdentifier, normalize_identifier
+from ..settings import Settings
+from ..store import get_store
+from ..web.identity import current_user
+from ..web.pacing import paced
+
+bp = Blueprint("change", __name__, url_prefix="/change")
+
+STATUS = {Changed.WRONG_PASSWORD: 400, Changed.THROTTLED: 429, Changed.REJECTED: 400, Changed.EXPIRED: 400,
+          Changed.LOCKED: 403, Changed.UNAVAILABLE: 503, Changed.UNKNOWN: 502, Changed.REFUSED: 403}
+
+
+def _settings() -> Settings:
+    return current_app.extensions["settings"]
+
+
+def _limit() -> str:
+    return f"{_settings().change.per_ip_per_hour} per hour"
+
+
+def _form(errors: list[str] | None = None, status: int = 200) -> ResponseReturnValue:
+    rules = PasswordRules(_settings().passwords).describe()
+    return render_template("change/index.html", rules=rules, errors=errors or [], signed_in=current_user()), status
+
+
+@bp.get("/")
+def index() -> ResponseReturnValue:
+    return _form()
+
+
+@bp.post("/")
+@limiter.limit(_limit)
+@paced
+def submit() -> ResponseReturnValue:
+    current = request.form.get("current_password", "")
+    new, again = request.form.get("new_password", ""), request.form.get("new_password_again", "")
+    if not current or new != again:
+        return _form([_("Type your current password, and the new one twice (both the same).")], 400)
+    try:
+        identifier, user = _account()
+    except InvalidIdentifier as error:
+        return _form([str(error.message)], 400)
+    except DirectoryUnavailable:
+        return _form([_("The directory cannot be reached right now. Nothing was changed. "
+                        "Please try again in a few minutes.")], 503)
+    result = change(get_store(), directory_for(), user=user, identifier=identifier, current=current, new=new)
+    if result.outcome is Changed.DONE:
+        return render_template("change/done.html")
+    return _form(_messages(result.outcome, result.message, [v.message for v in result.violations]),
+                 STATUS[result.outcome])
+
+
+def _account() -> tuple[str, DirectoryUser | None]:
+    """The signed-in person's account, or the one the typed login name names (None: nobody)."""
+    signed_in = current_user()
+    identifier = normalize_identifier(signed_in.username if signed_in else request.form.get("login", ""))
+    return identifier, directory_for().find_user(identifier)
+
+
+def _messages(outcome: Changed, message: str | None, violations: list[str]) -> list[str]:
+    if violations:
+        return violations
+    if outcome is Changed.WRONG_PASSWORD:
+        return [_("The user name or current password is not correct.") if current_user() is None
+                else _("The current password is not correct.")]
+    if outcome is Changed.THROTTLED:
+        return [_("Too many wrong passwords for this account. For its protection, please wait %(minutes)d "
+                  "minutes, or reset your password instead.", minutes=_settings().change.wrong_password_window_minutes)]
+    return [message or _("Your password could not be changed. Please contact the help desk.")]

@@ -1,0 +1,108 @@
+"""Which account a reset is for, and whether it may use self-service reset at all.
+
+Only the answer to "may it?" differs between an account that can reset and one that cannot
+(unknown, out of scope, disabled, protected, without enough methods): the same lookups run for
+every name, and the flow started for an account that cannot reset looks and behaves like any
+other, it just never verifies. The reason is written to the audit trail, never to the page.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from ...adapters.directory import Directory, DirectoryUser
+from ...settings import Settings
+from .. import security_info
+from ..registration_policy import Policy, policy_for
+from ..rollout import reset_enabled_for
+from ..security_info import SecurityInfo
+
+UNKNOWN_ACCOUNT = "unknown_account"
+PROTECTED = "protected"
+DISABLED = "disabled"
+OUT_OF_SCOPE = "out_of_scope"
+NO_METHODS = "no_methods"
+DECOY_ID = "no-account"  # looked up in place of a real directory id, so every name costs the same
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """Who is signed in at the provider in this browser, if anyone, with the groups of their claim."""
+
+    username: str
+    groups: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Account:
+    """A directory account with its security info and the verification policy that applies to it."""
+
+    user: DirectoryUser
+    info: SecurityInfo
+    policy: Policy
+    groups: frozenset[str]  # the directory's, plus the provider's when this person is signed in
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """The outcome of identify: `account` is None unless the account may reset; `reason` says why not."""
+
+    user: DirectoryUser | None
+    account: Account | None
+    reason: str | None
+
+
+def _settings() -> Settings:
+    return current_app.extensions["settings"]
+
+
+def load_info(db: Session, user: DirectoryUser) -> SecurityInfo:
+    settings = _settings()
+    return security_info.load(db, user, settings.registration.directory_methods, settings.registration.phone)
+
+
+def look_up(db: Session, directory: Directory, identifier: str, signed_in: SignedIn | None) -> Lookup:
+    """Find the account named by `identifier` and decide; raises DirectoryUnavailable only."""
+    user = directory.find_user(identifier)
+    if user is None:
+        security_info.find_profile(db, DECOY_ID)
+        return Lookup(None, None, UNKNOWN_ACCOUNT)
+    account = _account(db, user, signed_in)
+    reason = _refusal(account)
+    return Lookup(user, account if reason is None else None, reason)
+
+
+def reload(db: Session, directory: Directory, directory_id: str, signed_in: SignedIn | None) -> Account | None:
+    """The flow's account read again (current state and info); None if it may no longer reset."""
+    user = directory.user_by_id(directory_id)
+    if user is None:
+        return None
+    account = _account(db, user, signed_in)
+    return account if _refusal(account) is None else None
+
+
+def _account(db: Session, user: DirectoryUser, signed_in: SignedIn | None) -> Account:
+    groups = _groups(user, signed_in)
+    return Account(user, load_info(db, user), policy_for(_settings(), groups), groups)
+
+
+def _groups(user: DirectoryUser, signed_in: SignedIn | None) -> frozenset[str]:
+    """Directory groups, plus the provider's groups claim when the person signed in is this account."""
+    if signed_in is not None and signed_in.username.casefold() == user.login.casefold():
+        return user.groups | signed_in.groups
+    return user.groups
+
+
+def _refusal(account: Account) -> str | None:
+    user = account.user
+    if user.protected:
+        return PROTECTED
+    if user.state.disabled:
+        return DISABLED
+    if not reset_enabled_for(_settings().rollout, account.groups):
+        return OUT_OF_SCOPE
+    if not account.policy.satisfied_by(account.info):
+        return NO_METHODS
+    return None

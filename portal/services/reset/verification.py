@@ -1,0 +1,177 @@
+"""Verification inside a reset: the registration issue's method services, wrapped in the flow's rules.
+
+Until the first method passes, nothing shown depends on the account: the choices are the method
+kinds this portal offers, a code is "sent if this account has one registered", and a flow for a
+name that cannot reset runs the same steps with decoy work of the same kind (a budget spent, a
+code looked up, argon2 run on each answer) and never passes. After a method passes the person
+has proven who they are, and the remaining registered methods are shown, masked.
+
+Each failure counts against the account's guard (all aliases together); the failure that
+reaches the limit pauses the account's reset, ends its open flows and emails the person.
+"""
+from __future__ import annotations
+
+import enum
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import pyotp
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from ...settings import Settings
+from .. import audit, password_notices
+from ..budgets import spend
+from ..codes import CodeCheck
+from ..guards import Guard
+from ..methods import questions
+from ..registration_policy import available_methods
+from ..security_info import EMAIL, PHONE, QUESTIONS, TOTP, Destination, SecurityInfo
+from ..verification import Sent, check_answers, check_code, check_totp, codebook, questions_to_ask, send_code
+from . import flows
+from .accounts import Account
+from .decoys import decoy_answers_checked, decoy_questions
+from ...store.flows import ResetFlow
+
+PURPOSE = "reset"
+CODE_KINDS = (EMAIL, PHONE)
+EVENT_METHOD = "reset.method"
+EVENT_VERIFY = "reset.verify"
+EVENT_PAUSED = "reset.paused"
+
+
+class Check(enum.Enum):
+    PASSED = "passed"
+    FAILED = "failed"
+    PAUSED = "paused"
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A method the person may pick now; `masked` is empty before they have proven anything."""
+
+    kind: str
+    masked: str = ""
+
+
+def _settings() -> Settings:
+    return current_app.extensions["settings"]
+
+
+def guard() -> Guard:
+    s = _settings().reset
+    return Guard("reset-verify", s.max_failed_verifications, timedelta(minutes=s.failure_window_minutes),
+                 timedelta(minutes=s.pause_minutes))
+
+
+def choices(flow: ResetFlow, account: Account | None) -> list[Choice]:
+    """Before the first method: every kind the portal offers. After it: the account's own methods."""
+    if not flow.methods_done:
+        return [Choice(kind) for kind in available_methods(_settings())]
+    assert account is not None  # a method passed, so the account is real
+    return [Choice(kind, _masked(account.info, kind)) for kind in account.policy.counted(account.info)
+            if kind not in flow.methods_done]
+
+
+def _masked(info: SecurityInfo, kind: str) -> str:
+    destination = destination_for(info, kind)
+    return destination.masked if destination else ""
+
+
+def destination_for(info: SecurityInfo, kind: str) -> Destination | None:
+    """The person's own destination of this kind first, the directory's otherwise."""
+    return info.registered(kind) or next((d for d in info.destinations if d.kind == kind), None)
+
+
+def _usable(account: Account | None, kind: str) -> bool:
+    return account is not None and kind in account.policy.counted(account.info)
+
+
+def begin(db: Session, flow: ResetFlow, account: Account | None, kind: str, ip: str | None) -> Sent | None:
+    """Start verifying with `kind`: send a code, pick questions. Sent.THROTTLED when over budget."""
+    if kind not in {c.kind for c in choices(flow, account)}:
+        raise flows.FlowError("wrong_step")
+    pending: dict[str, object] = {"method": kind}
+    sent = None
+    if kind in CODE_KINDS:
+        sent = _send(db, flow, account, kind, ip)
+    elif kind == QUESTIONS:
+        pending["questions"] = _questions(flow, account)
+    audit.record(db, EVENT_METHOD, audit.SUCCESS if sent in (None, Sent.SENT) else audit.REFUSED,
+                 username=flow.login, reason=sent.value if sent and sent is not Sent.SENT else None,
+                 details={"method": kind})
+    flows.set_pending(db, flow, pending)
+    return sent
+
+
+def _send(db: Session, flow: ResetFlow, account: Account | None, kind: str, ip: str | None) -> Sent:
+    destination = destination_for(account.info, kind) if account and _usable(account, kind) else None
+    if account is not None and destination is not None:
+        return send_code(db, user=account.user, destination=destination, purpose=PURPOSE, ip=ip)
+    limits = _settings().codes
+    budgets = [("code-account", flow.guard_key, f"{limits.per_account_per_hour}/hour")]
+    if ip:
+        budgets.append(("code-ip", ip, f"{limits.per_ip_per_hour}/hour"))
+    return Sent.SENT if spend(budgets) else Sent.THROTTLED
+
+
+def _questions(flow: ResetFlow, account: Account | None) -> list[str]:
+    settings = _settings().registration.questions
+    if account is not None and _usable(account, QUESTIONS):
+        return [q.key for q in questions_to_ask(account.info, settings.ask_count)]
+    return decoy_questions(flow.guard_key, settings)
+
+
+def asked_questions(flow: ResetFlow) -> list[questions.Question]:
+    offered = {q.key: q for q in questions.catalogue(_settings().registration.questions)}
+    return [offered[key] for key in flow.pending.get("questions", []) if key in offered]
+
+
+def check(db: Session, flow: ResetFlow, account: Account | None, form: Mapping[str, str]) -> tuple[Check, datetime | None]:
+    """Check what the person typed for the pending method; the pause's end when this failure paused."""
+    kind = flow.pending.get("method")
+    if kind not in (EMAIL, PHONE, TOTP, QUESTIONS):
+        raise flows.FlowError("wrong_step")
+    passed = _passes(db, flow, account, kind, form)
+    audit.record(db, EVENT_VERIFY, audit.SUCCESS if passed else audit.FAILURE, username=flow.login,
+                 reason=None if passed else "wrong", details={"method": kind})
+    if passed:
+        flows.passed(db, flow, kind)
+        return Check.PASSED, None
+    until = guard().fail(db, flow.guard_key)
+    if until is None:
+        return Check.FAILED, None
+    flows.pause_all(db, flow.guard_key)
+    audit.record(db, EVENT_PAUSED, audit.REFUSED, username=flow.login, reason="too_many_failures",
+                 details={"minutes": _settings().reset.pause_minutes})
+    if account is not None:
+        password_notices.reset_paused(db, account.user, until=until)
+    return Check.PAUSED, until
+
+
+def _passes(db: Session, flow: ResetFlow, account: Account | None, kind: str, form: Mapping[str, str]) -> bool:
+    real = account is not None and _usable(account, kind)
+    if kind in CODE_KINDS:
+        destination = destination_for(account.info, kind) if account is not None and real else None
+        if account is None or destination is None:
+            codebook().check(db, owner=flow.guard_key, purpose=PURPOSE, destination="", typed=form.get("code", ""))
+            return False
+        return check_code(db, user=account.user, destination=destination, purpose=PURPOSE,
+                          typed=form.get("code", "")) is CodeCheck.VALID
+    if kind == TOTP:
+        if account is None or not real:
+            _decoy_totp().verify(form.get("code", "") or "000000")
+            return False
+        return check_totp(db, user=account.user, typed=form.get("code", ""), purpose=PURPOSE)
+    answers = {key: form.get(f"answer-{key}", "") for key in flow.pending.get("questions", [])}
+    if account is None or not real:
+        decoy_answers_checked(answers)
+        return False
+    return check_answers(db, user=account.user, answers=answers, purpose=PURPOSE)
+
+
+@functools.cache
+def _decoy_totp() -> pyotp.TOTP:
+    return pyotp.TOTP(pyotp.random_base32())

@@ -1,0 +1,118 @@
+"""Write the new password (or just unlock) for a verified flow, once per account, and say truly how it went.
+
+The flow first takes the account's single writing slot in its own committed transaction, so a
+parallel reset in any process is refused before the directory is even called. Only the
+directory's answer decides what the person is told: success only when it confirmed the write,
+"unknown" (and audited as unknown) when it went silent after the write was sent. A password the
+rules or the directory refuse leaves the flow verified, so the person simply tries another.
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from flask import current_app
+
+from ...adapters.directory import (Directory, DirectoryError, DirectoryUnavailable, DirectoryUser,
+                                   OutcomeUnknown, PasswordRejected, StillLockedAfterReset)
+from ...settings import Settings
+from ...store import Store
+from ...store.flows import ResetFlow
+from .. import audit, password_notices
+from ..password_rules import PasswordRules, Violation, personal_words
+from . import flows
+from .accounts import SignedIn, reload
+from .verification import guard
+
+EVENT_PASSWORD = "reset.password"
+EVENT_UNLOCK = "reset.unlock"
+
+
+class Written(enum.Enum):
+    DONE = "done"                  # the directory confirmed it
+    STILL_LOCKED = "still_locked"  # the password changed, the unlock did not
+    UNKNOWN = "unknown"            # sent, no answer: may or may not have changed
+    REJECTED = "rejected"          # the rules or the directory refused this password: try another
+    UNAVAILABLE = "unavailable"    # the directory could not be reached; nothing changed, try again
+    REFUSED = "refused"            # the account may not be changed here (any more)
+
+
+# what each outcome does to the flow, and how the audit trail records it
+_FLOW_STATE = {Written.DONE: flows.DONE, Written.STILL_LOCKED: flows.DONE, Written.UNKNOWN: flows.UNKNOWN,
+               Written.REJECTED: flows.VERIFIED, Written.UNAVAILABLE: flows.VERIFIED,
+               Written.REFUSED: flows.FAILED}
+_AUDIT_OUTCOME = {Written.DONE: audit.SUCCESS, Written.STILL_LOCKED: audit.SUCCESS, Written.UNKNOWN: audit.UNKNOWN,
+                  Written.REJECTED: audit.FAILURE, Written.UNAVAILABLE: audit.FAILURE,
+                  Written.REFUSED: audit.FAILURE}
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    outcome: Written
+    message: str | None = None  # the directory's sentence for the person, when it said no
+    violations: list[Violation] = field(default_factory=list)
+
+
+def _settings() -> Settings:
+    return current_app.extensions["settings"]
+
+
+def password_rules() -> PasswordRules:
+    return PasswordRules(_settings().passwords)
+
+
+def write(store: Store, directory: Directory, binding: flows.Binding | None, *,
+          new_password: str | None, signed_in: SignedIn | None) -> WriteResult:
+    """Set `new_password`, or unlock when it is None. FlowError when the flow is not at this step
+    (or another flow of the account is writing: reason "busy")."""
+    event = EVENT_UNLOCK if new_password is None else EVENT_PASSWORD
+    with store.transaction() as db:
+        flow = flows.load(db, binding, states=(flows.VERIFIED,))
+        account = reload(db, directory, flow.account_key, signed_in) if flow.account_key else None
+        if account is None:
+            flows.end(db, flow, flows.FAILED)
+            audit.record(db, event, audit.REFUSED, username=flow.login, reason="no_longer_eligible")
+            return WriteResult(Written.REFUSED)
+        if new_password is None and not _settings().reset.allow_unlock:
+            raise flows.FlowError("wrong_step")
+        if new_password is not None:
+            violations = password_rules().check(new_password, personal=personal_words(account.user))
+            if violations:
+                audit.record(db, event, audit.FAILURE, username=flow.login, reason=violations[0].code,
+                             details={"rules": ",".join(v.code for v in violations)})
+                return WriteResult(Written.REJECTED, violations=violations)
+        flows.claim_write(db, flow)
+        flow_id = flow.id
+    outcome, error = _write(directory, account.user, new_password)
+    with store.transaction() as db:
+        flow = db.get(ResetFlow, flow_id)
+        assert flow is not None
+        flows.release(db, flow, _FLOW_STATE[outcome])
+        audit.record(db, event, _AUDIT_OUTCOME[outcome], username=flow.login,
+                     reason=error.code if error else None, details={"methods": ",".join(flow.methods_done)})
+        if flow.state == flows.DONE:
+            guard().clear(db, flow.guard_key)
+            if new_password is None:
+                password_notices.account_unlocked(db, account.user)
+            else:
+                password_notices.password_reset(db, account.user, admin=account.policy.admin)
+    return WriteResult(outcome, message=str(error.message) if error else None)
+
+
+def _write(directory: Directory, user: DirectoryUser, new_password: str | None) -> tuple[Written, DirectoryError | None]:
+    try:
+        if new_password is None:
+            directory.unlock(user)
+        else:
+            directory.reset_password(user, new_password, unlock=_settings().reset.unlock_on_reset)
+    except StillLockedAfterReset as error:
+        return Written.STILL_LOCKED, error
+    except PasswordRejected as error:
+        return Written.REJECTED, error
+    except DirectoryUnavailable as error:
+        return Written.UNAVAILABLE, error
+    except OutcomeUnknown as error:
+        return Written.UNKNOWN, error
+    except DirectoryError as error:
+        return Written.REFUSED, error
+    return Written.DONE, None

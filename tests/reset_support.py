@@ -1,0 +1,291 @@
+"""What the reset and change tests share: a portal against slapd OR Samba AD, fresh people, a browser.
+
+Every test adds its own people to the real directory (the demo people's passwords must keep
+working for everyone else's tests) and drives the portal like a browser: GET a page, POST its
+form with the page's CSRF token, follow the answer.
+"""
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from email.message import EmailMessage
+from typing import Any
+
+import ldap3
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from devstack import people
+from devstack.mailsink import MailSink
+from devstack.samba import SambaDC
+from devstack.slapd import Slapd
+from portal.adapters.directory import DirectoryUser, directory_for
+from portal.services import security_info
+from portal.services.crypto import Sealer
+from portal.services.methods import questions as question_service
+from portal.services.methods import totp
+from portal.store.audit import AuditEvent
+from tests.registration_support import DIRECTORY_ENVIRON, SmsGatewayServer, code_in, mail_body, registration_toml
+from tests.support import CSRF_FIELD, SECRET_KEY
+
+PILOT = people.PILOT_GROUP
+ADMINS = people.ADMIN_GROUP
+ANSWERS = {"first-pet": "Rex the dog", "first-car": "Volvo 240", "childhood-street": "Elm Street"}
+NEW_PASSWORD = "Marble kettle, orbit 42 fennel"
+HELPDESK_NOTICE = "it-security@example.test"
+
+RESET_TABLES = f"""
+[reset]
+min_response_ms = 0
+identify_per_ip_per_hour = 1000
+verify_per_ip_per_hour = 1000
+
+[passwords]
+min_length = 12
+organization_terms = ["Contoso"]
+
+[notifications]
+admin_emails = ["{HELPDESK_NOTICE}"]
+"""
+
+
+@dataclass(frozen=True)
+class Person:
+    login: str
+    dn: str
+    password: str
+    alternate_email: str
+    mobile: str
+
+
+class Stack:
+    """One real directory (slapd or Samba AD) and how the portal is pointed at it."""
+
+    name = ""
+    alternate_email_attribute = ""
+
+    def environ(self) -> dict[str, str]:
+        raise NotImplementedError
+
+    def _add(self, login: str, password: str, groups: tuple[str, ...], extra: dict[str, str]) -> str:
+        raise NotImplementedError
+
+    def connection(self, dn: str, password: str) -> ldap3.Connection:
+        raise NotImplementedError
+
+    def lock(self, person: Person) -> None:
+        raise NotImplementedError
+
+    def disable(self, person: Person) -> None:
+        raise NotImplementedError
+
+    def stopped(self) -> AbstractContextManager[None]:
+        raise NotImplementedError
+
+    def add_person(self, *, groups: tuple[str, ...] = (PILOT,), password: str | None = None) -> Person:
+        login = f"r{uuid.uuid4().hex[:10]}"
+        password = password or f"Old.{uuid.uuid4().hex[:8]}.Pw1!"
+        alternate, mobile = f"{login}.home@mail.example", f"+1201555{uuid.uuid4().int % 10000:04d}"
+        dn = self._add(login, password, groups, {self.alternate_email_attribute: alternate, "mobile": mobile})
+        return Person(login, dn, password, alternate, mobile)
+
+    def binds(self, person: Person, password: str) -> bool:
+        """A real bind as the person, outside the portal."""
+        try:
+            with self.connection(person.dn, password):
+                return True
+        except ldap3.core.exceptions.LDAPException:
+            return False
+
+
+class SlapdStack(Stack):
+    name = "slapd"
+    alternate_email_attribute = "mailLocalAddress"
+
+    def __init__(self, server: Slapd) -> None:
+        self.server = server
+
+    def environ(self) -> dict[str, str]:
+        return dict(DIRECTORY_ENVIRON)
+
+    def _add(self, login: str, password: str, groups: tuple[str, ...], extra: dict[str, str]) -> str:
+        return self.server.add_person(login, password, groups=groups, **extra)
+
+    def connection(self, dn: str, password: str) -> ldap3.Connection:
+        return ldap3.Connection(ldap3.Server(self.server.url, connect_timeout=5), dn, password,
+                                auto_bind=True, raise_exceptions=True)
+
+    def lock(self, person: Person) -> None:
+        self.server.lock(person.dn)
+
+    def disable(self, person: Person) -> None:
+        self.server.disable(person.dn)
+
+    def stopped(self) -> AbstractContextManager[None]:
+        return self.server.stopped()
+
+
+class SambaStack(Stack):
+    name = "samba"
+    alternate_email_attribute = "otherMailbox"
+
+    def __init__(self, server: SambaDC) -> None:
+        self.server = server
+
+    def environ(self) -> dict[str, str]:
+        s = self.server
+        return {"PORTAL_DIRECTORY__KIND": "active_directory", "PORTAL_DIRECTORY__URL": s.url,
+                "PORTAL_DIRECTORY__ALLOW_PLAINTEXT": "false", "PORTAL_DIRECTORY__CA_FILE": str(s.ca_file),
+                "PORTAL_DIRECTORY__TLS_SERVER_NAME": s.tls_name, "PORTAL_DIRECTORY__BIND_DN": s.service_dn,
+                "PORTAL_DIRECTORY__BIND_PASSWORD": s.service_password, "PORTAL_DIRECTORY__BASE_DN": s.people_dn,
+                "PORTAL_DIRECTORY__ALTERNATE_EMAIL_ATTRIBUTE": self.alternate_email_attribute}
+
+    def _add(self, login: str, password: str, groups: tuple[str, ...], extra: dict[str, str]) -> str:
+        return self.server.add_person(login, password, groups=groups, **extra)
+
+    def connection(self, dn: str, password: str) -> ldap3.Connection:
+        server = ldap3.Server(self.server.url, use_ssl=True, tls=self.server.tls(), connect_timeout=5)
+        return ldap3.Connection(server, dn, password, auto_bind=True, raise_exceptions=True)
+
+    def lock(self, person: Person) -> None:
+        self.server.lock(person.dn)
+
+    def disable(self, person: Person) -> None:
+        self.server.disable(person.dn)
+
+    def stopped(self) -> AbstractContextManager[None]:
+        return self.server.stopped()
+
+
+@pytest.fixture(params=["slapd", "samba"])
+def stack(request: pytest.FixtureRequest) -> Stack:
+    """Each test that uses it runs once against slapd and once against Samba AD."""
+    if request.param == "slapd":
+        return SlapdStack(request.getfixturevalue("slapd"))
+    return SambaStack(request.getfixturevalue("samba"))
+
+
+@pytest.fixture
+def reset_app(make_app: Callable[..., Flask], oidc_provider: Any, mailbox: MailSink, sms_gateway: SmsGatewayServer,
+              stack: Stack) -> Callable[..., Flask]:
+    """Build a portal on `stack` with reset settings; `environ` overrides single keys, `tables` adds TOML."""
+    def build(environ: dict[str, str] | None = None, tables: str = "") -> Flask:
+        env = {"PORTAL_ROLLOUT__RESET": "group", "PORTAL_ROLLOUT__GROUPS": f'["{PILOT}"]',
+               "PORTAL_REGISTRATION__REQUIRE_REGISTRATION": "false", **stack.environ(), **(environ or {})}
+        return make_app(registration_toml(sms_gateway.url, tables=RESET_TABLES + tables), environ=env)
+    return build
+
+
+@pytest.fixture
+def app(reset_app: Callable[..., Flask]) -> Flask:
+    """Overrides conftest's `app`: the default reset portal for this test's stack."""
+    return reset_app()
+
+
+class Browser:
+    """A test client used like a browser: pages, their forms, and the answers."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+        self.last: Any = None
+
+    def get(self, path: str) -> Any:
+        self.last = self.client.get(path)
+        return self.last
+
+    def submit(self, path: str, data: dict[str, str] | None = None, *, form_page: str | None = None) -> Any:
+        """POST with the CSRF token of `form_page` (default: the session's token from /reset)."""
+        page = self.client.get(form_page or "/reset/")
+        match = CSRF_FIELD.search(page.get_data(as_text=True))
+        assert match, f"no CSRF token on {form_page or '/reset/'}"
+        self.last = self.client.post(path, data={"csrf_token": match.group(1), **(data or {})})
+        return self.last
+
+    def identify(self, name: str) -> Any:
+        return self.submit("/reset/", {"identifier": name})
+
+    def choose(self, method: str) -> Any:
+        return self.submit("/reset/verify", {"method": method})
+
+    def enter_code(self, code: str) -> Any:
+        return self.submit("/reset/code", {"code": code})
+
+    def answer(self, answers: dict[str, str]) -> Any:
+        asked = re.findall(r'name="answer-([a-z0-9-]+)"', self.get("/reset/questions").get_data(as_text=True))
+        return self.submit("/reset/questions", {f"answer-{key}": answers.get(key, "wrong") for key in asked})
+
+    def set_password(self, password: str, again: str | None = None) -> Any:
+        return self.submit("/reset/password", {"new_password": password,
+                                                "new_password_again": password if again is None else again})
+
+    @property
+    def text(self) -> str:
+        return self.last.get_data(as_text=True)
+
+
+@pytest.fixture
+def browser(client: FlaskClient) -> Browser:
+    return Browser(client)
+
+
+def new_browser(app: Flask) -> Browser:
+    return Browser(app.test_client())
+
+
+def user_of(app: Flask, person: Person) -> DirectoryUser:
+    with app.test_request_context():
+        user = directory_for(app).find_user(person.login)
+    assert user is not None
+    return user
+
+
+def register_totp(app: Flask, person: Person) -> str:
+    """Enrol an authenticator app for `person` as /register would; returns the secret."""
+    secret = totp.new_secret()
+    user = user_of(app, person)
+    with app.test_request_context(), app.extensions["store"].transaction() as db:
+        security_info.save_method(db, user, security_info.TOTP,
+                                  sealed_secret=Sealer(SECRET_KEY, totp.SEAL_PURPOSE).seal(secret))
+    return secret
+
+
+def register_questions(app: Flask, person: Person, answers: dict[str, str] = ANSWERS) -> None:
+    user = user_of(app, person)
+    with app.test_request_context(), app.extensions["store"].transaction() as db:
+        security_info.save_answers(db, user, {key: question_service.hash_answer(question_service.normalize(value))
+                                              for key, value in answers.items()})
+
+
+def code_sent_to(mailbox: MailSink, address: str) -> str:
+    message = mailbox.wait_for(lambda m: m["To"] == address and "verification code" in m["Subject"])
+    newest = [m for m in mailbox.messages() if m["To"] == address and "verification code" in m["Subject"]]
+    return code_in(mail_body(newest[-1] if newest else message))
+
+
+def code_texted_to(gateway: SmsGatewayServer, number: str, count: int = 1) -> str:
+    gateway.wait_for(count)
+    texts = [r.json()["text"] for r in gateway.received if r.json()["to"] == number]
+    assert texts, f"no SMS to {number}"
+    return code_in(texts[-1])
+
+
+def mails_to(mailbox: MailSink, address: str, subject_part: str, timeout: float = 5.0) -> EmailMessage:
+    return mailbox.wait_for(lambda m: m["To"] == address and subject_part in m["Subject"], timeout=timeout)
+
+
+def audit_events(app: Flask, prefix: str) -> list[AuditEvent]:
+    with app.extensions["store"].transaction() as db:
+        return list(db.scalars(select(AuditEvent).where(AuditEvent.event.startswith(prefix))
+                               .order_by(AuditEvent.id)))
+
+
+def verified_by_email(browser: Browser, mailbox: MailSink, person: Person) -> Any:
+    """Walk a one-method reset up to the new-password page, with the code mailed to the person."""
+    browser.identify(person.login)
+    browser.choose("email")
+    return browser.enter_code(code_sent_to(mailbox, person.alternate_email))
