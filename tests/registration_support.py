@@ -98,6 +98,7 @@ def sms_gateway() -> Iterator[SmsGatewayServer]:
 
 
 def registration_toml(sms_url: str, *, registration: str = "", top: str = "", sms_provider: str = "webhook",
+                      rollout: str = 'reset = "everybody"', require_registration: str = "true",
                       tables: str = "") -> str:
     """Settings with mail to the dev stack's SMTP sink and SMS to the recording gateway."""
     return f"""{top}
@@ -105,7 +106,7 @@ def registration_toml(sms_url: str, *, registration: str = "", top: str = "", sm
 methods = ["email", "phone", "totp", "questions"]
 directory_methods = ["email", "phone"]
 admin_groups = ["portal-admins"]
-require_registration = true
+require_registration = {require_registration}
 return_to_origins = ["{APP_ORIGIN}"]
 api_key = "{API_KEY}"
 {registration}
@@ -114,7 +115,7 @@ api_key = "{API_KEY}"
 allowed_countries = ["US", "CA", "GB"]
 
 [rollout]
-reset = "everybody"
+{rollout}
 
 [mail]
 host = "127.0.0.1"

@@ -58,6 +58,10 @@ def after_sign_in(identity: Identity, next_path: str) -> str:
     _policy, status = evaluate(db(), settings, account, groups)
     if status.compliant:
         return next_path
+    if next_path.startswith(url_for("register.index")):
+        # on the way to registration already (e.g. back from signing in again to change a method)
+        require(account.login, status.reason or "", "/")
+        return next_path
     return require(account.login, status.reason or "", next_path)
 
 
