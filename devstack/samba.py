@@ -27,16 +27,15 @@ import ssl
 import stat
 import subprocess
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from pathlib import Path
-from types import TracebackType
 
 import ldap3
 from ldap3.protocol.formatters.formatters import format_sid
 
 from devstack import ldif, people
 from devstack.process import ManagedProcess, ServerFailed
+from devstack.restartable import RestartableServer
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_CACHE = REPO / ".devstack" / "cache"
@@ -84,7 +83,7 @@ def _skip_sockets(folder: str, names: list[str]) -> list[str]:
     return [n for n in names if stat.S_ISSOCK(os.lstat(os.path.join(folder, n)).st_mode)]
 
 
-class SambaDC:
+class SambaDC(RestartableServer):
     """A Samba AD DC on <address>:389/636; a context manager that starts and stops it."""
 
     def __init__(self, address: str, workdir: Path, cache: Path = DEFAULT_CACHE,
@@ -117,14 +116,6 @@ class SambaDC:
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    def __enter__(self) -> "SambaDC":
-        self.create()
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 traceback: TracebackType | None) -> None:
-        self.stop()
-
     def create(self) -> None:
         """A fresh copy of the provisioned domain in `workdir`, started."""
         template = self._template()
@@ -142,22 +133,6 @@ class SambaDC:
              f"--maximum-runtime={self.max_runtime_seconds}"],
             self.workdir / "samba.log", self._answers, ready_timeout=60)
         self.process.start()
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.stop()
-
-    def running(self) -> bool:
-        return self.process is not None and self.process.running()
-
-    @contextmanager
-    def stopped(self) -> Iterator[None]:
-        """The DC is down inside the block and back (same data) after it."""
-        self.stop()
-        try:
-            yield
-        finally:
-            self.start()
 
     # -- test and demo helpers ---------------------------------------------------------------
 

@@ -18,11 +18,9 @@ import shutil
 import socket
 import subprocess
 import tempfile
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
-from types import TracebackType
 from urllib.parse import quote
 
 from devstack import ldif
@@ -30,6 +28,7 @@ from devstack.people import (BASE_DN, GROUPS, GROUPS_OU, PEOPLE, PEOPLE_OU, SERV
                              Person)
 from devstack.ports import Ports
 from devstack.process import ManagedProcess
+from devstack.restartable import RestartableServer
 
 SLAPD = "/usr/sbin/slapd"
 SCHEMAS = ("core", "cosine", "inetorgperson", "nis", "misc")  # misc: mailLocalAddress (alternate mail)
@@ -65,7 +64,7 @@ def person_attributes(person: Person) -> dict[str, ldif.Values]:
     return attributes
 
 
-class Slapd:
+class Slapd(RestartableServer):
     """A seeded slapd on 127.0.0.1:<ports.ldap>; a context manager that starts and stops it."""
 
     def __init__(self, ports: Ports, workdir: Path) -> None:
@@ -86,14 +85,6 @@ class Slapd:
         self.process: ManagedProcess | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
-
-    def __enter__(self) -> "Slapd":
-        self.create()
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 traceback: TracebackType | None) -> None:
-        self.destroy()
 
     def create(self) -> None:
         """Fresh database, config and TLS files; start; load the demo organization."""
@@ -120,22 +111,6 @@ class Slapd:
              "-h", f"{self.url}/ {self.ldapi_url}"],
             self.workdir / "slapd.log", self._answers, ready_timeout=15)
         self.process.start()
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.stop()
-
-    def running(self) -> bool:
-        return self.process is not None and self.process.running()
-
-    @contextmanager
-    def stopped(self) -> Iterator[None]:
-        """The directory is down inside the block and back (same data) after it."""
-        self.stop()
-        try:
-            yield
-        finally:
-            self.start()
 
     # -- test and demo helpers ---------------------------------------------------------------
 

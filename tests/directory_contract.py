@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import pytest
+from flask import Flask
 
 from devstack.faults import SilencingRelay
 from portal.adapters.directory import (AccountDisabled, AccountLocked, Directory, DirectoryUnavailable,
-                                       OutcomeUnknown, PasswordInHistory, PasswordTooShort,
-                                       PasswordTooYoung, ProtectedAccount, WrongPassword,
-                                       create_directory)
+                                       DirectoryUser, OutcomeUnknown, PasswordInHistory, PasswordTooShort,
+                                       PasswordTooYoung, ProtectedAccount, WrongPassword, create_directory)
 from portal.settings.directory import DirectorySettings
 
 LONG_PASSWORD = "Grüße aus Köln, 東京 und Zürich — mit Leerzeichen und 42 Zeichen mehr! ÆØÅ ßẞ"
@@ -60,6 +60,21 @@ class Backend(Protocol):
         """Settings overrides that send the portal's traffic through this relay."""
 
     def upstream(self) -> tuple[str, int]: ...
+
+
+def found(directory: Directory, identifier: str) -> DirectoryUser:
+    user = directory.find_user(identifier)
+    assert user is not None, identifier
+    return user
+
+
+def portal_environ(settings: DirectorySettings) -> dict[str, str]:
+    """PORTAL_DIRECTORY__* variables that point a whole portal at this directory."""
+    keys = ("kind", "url", "bind_dn", "bind_password", "base_dn", "start_tls", "allow_plaintext", "ca_file",
+            "tls_server_name", "password_policy_dn", "alternate_email_attribute")
+    values = {key: getattr(settings, key) for key in keys}
+    return {f"PORTAL_DIRECTORY__{key.upper()}": str(value).lower() if isinstance(value, bool) else value
+            for key, value in values.items()}
 
 
 def other_ca(folder: Path) -> str:
@@ -129,8 +144,7 @@ class DirectoryContract:
         assert directory.find_user(first.login) is not None
 
     def test_reads_an_account_again_by_its_directory_id(self, directory: Directory, account: Account) -> None:
-        user = directory.find_user(account.login)
-        assert user is not None
+        user = found(directory, account.login)
         again = directory.user_by_id(user.directory_id)
         assert again is not None and again.dn == user.dn
         assert directory.user_by_id(str(uuid.uuid4())) is None
@@ -145,16 +159,14 @@ class DirectoryContract:
     # -- binding -----------------------------------------------------------------------------
 
     def test_verifies_a_password_by_binding(self, directory: Directory, account: Account) -> None:
-        user = directory.find_user(account.login)
-        assert user is not None
+        user = found(directory, account.login)
         directory.verify_password(user, account.password)
         with pytest.raises(WrongPassword):
             directory.verify_password(user, account.password + "x")
 
     def test_an_empty_password_never_reaches_a_bind(self, backend: Backend, directory: Directory,
                                                    account: Account) -> None:
-        user = directory.find_user(account.login)
-        assert user is not None
+        user = found(directory, account.login)
         for _ in range(backend.lockout_threshold + 2):
             with pytest.raises(WrongPassword):
                 directory.verify_password(user, "")
@@ -169,8 +181,7 @@ class DirectoryContract:
 
     def test_reset_sets_a_password_that_really_binds(self, backend: Backend, directory: Directory,
                                                      account: Account) -> None:
-        user = directory.find_user(account.login)
-        assert user is not None
+        user = found(directory, account.login)
         new = strong_password()
         directory.reset_password(user, new, unlock=False)
         assert backend.server.binds(account.dn, new)
@@ -178,24 +189,21 @@ class DirectoryContract:
 
     def test_change_with_the_current_password(self, backend: Backend, directory: Directory,
                                               account: Account) -> None:
-        user = directory.find_user(account.login)
-        assert user is not None
+        user = found(directory, account.login)
         new = strong_password()
         directory.change_password(user, account.password, new)
         assert backend.server.binds(account.dn, new)
 
     def test_change_with_a_wrong_current_password_changes_nothing(
             self, backend: Backend, directory: Directory, account: Account) -> None:
-        user = directory.find_user(account.login)
-        assert user is not None
+        user = found(directory, account.login)
         with pytest.raises(WrongPassword):
             directory.change_password(user, "Not.The.Current.1!", strong_password())
         assert backend.server.binds(account.dn, account.password)
 
     def test_a_long_password_with_spaces_and_non_ascii_works_for_a_real_bind(
             self, backend: Backend, directory: Directory, account: Account) -> None:
-        user = directory.find_user(account.login)
-        assert user is not None
+        user = found(directory, account.login)
         directory.reset_password(user, LONG_PASSWORD, unlock=False)
         assert backend.server.binds(account.dn, LONG_PASSWORD)
         directory.verify_password(user, LONG_PASSWORD)
@@ -208,8 +216,7 @@ class DirectoryContract:
 
     def test_a_too_short_password_is_refused_on_reset_and_change(
             self, backend: Backend, directory: Directory, account: Account) -> None:
-        user = directory.find_user(account.login)
-        assert user is not None
+        user = found(directory, account.login)
         with pytest.raises(PasswordTooShort) as refused:
             directory.reset_password(user, "Ab1!x", unlock=False)
         with pytest.raises(PasswordTooShort):
@@ -222,8 +229,7 @@ class DirectoryContract:
 
     def test_a_recently_used_password_is_refused(self, backend: Backend, directory: Directory,
                                                  account: Account) -> None:
-        user = directory.find_user(account.login)
-        assert user is not None
+        user = found(directory, account.login)
         second = strong_password()
         directory.change_password(user, account.password, second)
         with pytest.raises(PasswordInHistory):
@@ -233,8 +239,7 @@ class DirectoryContract:
     def test_a_password_changed_too_recently_cannot_be_changed_again(
             self, backend: Backend, directory: Directory) -> None:
         person = backend.add_min_age_person(strong_password())
-        user = directory.find_user(person.login)
-        assert user is not None
+        user = found(directory, person.login)
         with pytest.raises(PasswordTooYoung):
             directory.change_password(user, person.password, strong_password())
         assert backend.server.binds(person.dn, person.password)
@@ -242,8 +247,7 @@ class DirectoryContract:
     # -- lockout and disabled accounts -------------------------------------------------------
 
     def _lock_by_failures(self, backend: Backend, directory: Directory, account: Account) -> None:
-        user = directory.find_user(account.login)
-        assert user is not None
+        user = found(directory, account.login)
         for _ in range(backend.lockout_threshold):
             with pytest.raises(WrongPassword):
                 directory.verify_password(user, "Wrong.Password.1!")
@@ -282,7 +286,7 @@ class DirectoryContract:
             directory.reset_password(user, strong_password(), unlock=True)
         with pytest.raises(AccountDisabled):
             directory.unlock(user)
-        assert directory.find_user(account.login).state.disabled  # type: ignore[union-attr]
+        assert found(directory, account.login).state.disabled
 
     # -- the deny list -----------------------------------------------------------------------
 
@@ -306,10 +310,10 @@ class DirectoryContract:
         member = backend.add_person(strong_password(), groups=("portal-admins",))
         ordinary = backend.add_person(strong_password(), groups=("staff",))
         directory = make_directory(protected_accounts=[named.login], protected_groups=["portal-admins"])
-        assert directory.find_user(named.login).protected  # type: ignore[union-attr]
+        assert found(directory, named.login).protected
         protected_member = directory.find_user(member.login)
         assert protected_member is not None and protected_member.protected
-        assert not directory.find_user(ordinary.login).protected  # type: ignore[union-attr]
+        assert not found(directory, ordinary.login).protected
         with pytest.raises(ProtectedAccount):
             directory.reset_password(protected_member, strong_password(), unlock=False)
         assert backend.server.binds(member.dn, member.password)
@@ -330,12 +334,48 @@ class DirectoryContract:
             with pytest.raises(DirectoryUnavailable):
                 directory.find_user("alice")
 
+    # -- the portal around it ----------------------------------------------------------------
+
+    def test_readiness_includes_the_directory(self, backend: Backend, make_app: Callable[..., Flask]) -> None:
+        client = make_app(environ=portal_environ(backend.settings)).test_client()
+        ready = client.get("/readyz")
+        assert ready.status_code == 200 and ready.json["checks"]["directory"] == "ok"
+        with backend.server.stopped():
+            down = client.get("/readyz")
+        assert down.status_code == 503 and down.json["checks"]["directory"] == "failed"
+        assert client.get("/readyz").json["checks"]["directory"] == "ok"  # pool recovered
+
+    def test_directory_check_reports_every_step_and_the_rights(
+            self, backend: Backend, make_app: Callable[..., Flask]) -> None:
+        test_account = backend.add_person(strong_password())
+        runner = make_app(environ=portal_environ(backend.settings)).test_cli_runner()
+        result = runner.invoke(args=["directory", "check", "--test-account", test_account.login])
+        assert result.exit_code == 0, result.output
+        for step in ("reachability", "TLS", "bind", "search base", "password policy",
+                     "reset permission", "unlock permission"):
+            assert f"ok      {step}: " in result.output, step
+        assert not backend.server.binds(test_account.dn, test_account.password)  # really reset
+
+    def test_directory_check_fails_on_a_wrong_service_password(
+            self, backend: Backend, make_app: Callable[..., Flask]) -> None:
+        environ = portal_environ(backend.settings) | {"PORTAL_DIRECTORY__BIND_PASSWORD": "Wrong.Secret.1!"}
+        result = make_app(environ=environ).test_cli_runner().invoke(args=["directory", "check"])
+        assert result.exit_code == 1
+        assert "ok      TLS: " in result.output and "FAILED  bind: " in result.output
+        assert "Wrong.Secret" not in result.output
+
+    def test_directory_check_fails_when_nothing_answers(self, backend: Backend,
+                                                        make_app: Callable[..., Flask]) -> None:
+        runner = make_app(environ=portal_environ(backend.settings)).test_cli_runner()
+        with backend.server.stopped():
+            result = runner.invoke(args=["directory", "check"])
+        assert result.exit_code == 1 and "FAILED  reachability: " in result.output
+
     # -- the directory going away ------------------------------------------------------------
 
     def test_a_stopped_directory_is_unavailable_and_nothing_changes(
             self, backend: Backend, directory: Directory, account: Account) -> None:
-        user = directory.find_user(account.login)
-        assert user is not None
+        user = found(directory, account.login)
         directory.ping()
         with backend.server.stopped():
             for attempt in (lambda: directory.reset_password(user, strong_password(), unlock=True),
@@ -348,7 +388,7 @@ class DirectoryContract:
         assert backend.server.binds(account.dn, account.password)
         # The same adapter (and its pooled connections) works again after the restart.
         new = strong_password()
-        directory.reset_password(directory.find_user(account.login), new, unlock=False)  # type: ignore[arg-type]
+        directory.reset_password(found(directory, account.login), new, unlock=False)
         assert backend.server.binds(account.dn, new)
 
     def test_a_lost_answer_to_a_write_is_an_unknown_outcome(
@@ -357,8 +397,7 @@ class DirectoryContract:
             relayed = backend.relayed(relay) | {"timeout_seconds": 1}
 
             def requests_of_a_reset(directory: Directory, account: Account) -> int:
-                user = directory.find_user(account.login)
-                assert user is not None
+                user = found(directory, account.login)
                 before = relay.requests
                 directory.reset_password(user, strong_password(), unlock=False)
                 return relay.requests - before
@@ -368,8 +407,7 @@ class DirectoryContract:
             # ...then let the same reset's write reach the server while its answer is lost.
             victim = backend.add_person(strong_password())
             directory = make_directory(**relayed)
-            user = directory.find_user(victim.login)
-            assert user is not None
+            user = found(directory, victim.login)
             relay.silence_from_request(relay.requests + count)
             new = strong_password()
             with pytest.raises(OutcomeUnknown) as error:

@@ -5,7 +5,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from ..adapters.directory import directory_for
+from ..adapters.directory import create_directory
 from ..adapters.directory.diagnostics import FAILED, run
 
 directory_cli = AppGroup("directory", help="The directory passwords are written to.")
@@ -20,9 +20,13 @@ def check_command(test_account: str | None) -> None:
     settings = current_app.extensions["settings"].directory
     click.echo(f"Directory: {settings.kind} at {settings.url}")
     failed = False
-    for line in run(directory_for(), test_account):
-        click.echo(str(line))
-        failed = failed or line.status == FAILED
+    directory = create_directory(settings)  # its own connections: the check proves a fresh start works
+    try:
+        for line in run(directory, test_account):
+            click.echo(str(line))
+            failed = failed or line.status == FAILED
+    finally:
+        directory.close()
     if failed:
         raise SystemExit(1)
     click.echo("All required checks passed.")
