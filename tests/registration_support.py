@@ -99,7 +99,7 @@ def sms_gateway() -> Iterator[SmsGatewayServer]:
 
 def registration_toml(sms_url: str, *, registration: str = "", top: str = "", sms_provider: str = "webhook",
                       rollout: str = 'reset = "everybody"', require_registration: str = "true",
-                      tables: str = "") -> str:
+                      api_key: str = API_KEY, tables: str = "") -> str:
     """Settings with mail to the dev stack's SMTP sink and SMS to the recording gateway."""
     return f"""{top}
 [registration]
@@ -108,7 +108,7 @@ directory_methods = ["email", "phone"]
 admin_groups = ["portal-admins"]
 require_registration = {require_registration}
 return_to_origins = ["{APP_ORIGIN}"]
-api_key = "{API_KEY}"
+api_key = "{api_key}"
 {registration}
 
 [registration.phone]
