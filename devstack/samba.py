@@ -26,12 +26,10 @@ import socket
 import ssl
 import stat
 import subprocess
-import time
 from collections.abc import Mapping
 from pathlib import Path
 
 import ldap3
-from ldap3.protocol.formatters.formatters import format_sid
 
 from devstack import ldif, people
 from devstack.process import ManagedProcess, ServerFailed

@@ -24,8 +24,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from devstack import ldif
-from devstack.people import (BASE_DN, GROUPS, GROUPS_OU, PEOPLE, PEOPLE_OU, SERVICE, SERVICES_OU,
-                             Person)
+from devstack.people import BASE_DN, GROUPS, GROUPS_OU, PEOPLE, PEOPLE_OU, SERVICE, SERVICES_OU, Person
 from devstack.ports import Ports
 from devstack.process import ManagedProcess
 from devstack.restartable import RestartableServer

@@ -17,9 +17,20 @@ import pytest
 from flask import Flask
 
 from devstack.faults import SilencingRelay
-from portal.adapters.directory import (AccountDisabled, AccountLocked, Directory, DirectoryUnavailable,
-                                       DirectoryUser, OutcomeUnknown, PasswordInHistory, PasswordTooShort,
-                                       PasswordTooYoung, ProtectedAccount, WrongPassword, create_directory)
+from portal.adapters.directory import (
+    AccountDisabled,
+    AccountLocked,
+    Directory,
+    DirectoryUnavailable,
+    DirectoryUser,
+    OutcomeUnknown,
+    PasswordInHistory,
+    PasswordTooShort,
+    PasswordTooYoung,
+    ProtectedAccount,
+    WrongPassword,
+    create_directory,
+)
 from portal.settings.directory import DirectorySettings
 
 LONG_PASSWORD = "Grüße aus Köln, 東京 und Zürich — mit Leerzeichen und 42 Zeichen mehr! ÆØÅ ßẞ"

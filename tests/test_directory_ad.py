@@ -13,8 +13,14 @@ import pytest
 from devstack import people
 from devstack.faults import SilencingRelay
 from devstack.samba import BASE_DN, MIN_AGE_GROUP, NESTED_GROUP, SERVICES_OU, SambaDC
-from portal.adapters.directory import (Directory, DirectoryError, DirectoryUnavailable, PasswordExpired,
-                                       PasswordTooSimple, ProtectedAccount)
+from portal.adapters.directory import (
+    Directory,
+    DirectoryError,
+    DirectoryUnavailable,
+    PasswordExpired,
+    PasswordTooSimple,
+    ProtectedAccount,
+)
 from portal.settings.directory import DirectorySettings
 from tests.directory_contract import Account, DirectoryContract, fresh_login, strong_password
 

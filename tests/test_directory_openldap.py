@@ -6,12 +6,11 @@ from typing import Any
 import ldap3
 import pytest
 
-from devstack.slapd import MIN_AGE_POLICY_DN, PEOPLE_POLICY_DN, Slapd
 from devstack import people
 from devstack.faults import SilencingRelay
-from portal.adapters.directory import Directory, PasswordTooSimple
+from devstack.slapd import MIN_AGE_POLICY_DN, PEOPLE_POLICY_DN, Slapd
+from portal.adapters.directory import Directory, PasswordTooSimple, ppolicy
 from portal.adapters.directory.openldap import write_error
-from portal.adapters.directory import ppolicy
 from portal.settings.directory import DirectorySettings
 from tests.directory_contract import Account, DirectoryContract, fresh_login, strong_password
 

@@ -9,10 +9,23 @@ from __future__ import annotations
 from flask import Flask, current_app
 
 from ...settings.directory import DirectorySettings
-from .errors import (AccountDisabled, AccountLocked, DirectoryError, DirectoryUnavailable,
-                     OutcomeUnknown, PasswordExpired, PasswordInHistory, PasswordRejected,
-                     PasswordTooShort, PasswordTooSimple, PasswordTooYoung, PermissionDenied,
-                     ProtectedAccount, StillLockedAfterReset, WrongPassword)
+from .errors import (
+    AccountDisabled,
+    AccountLocked,
+    DirectoryError,
+    DirectoryUnavailable,
+    OutcomeUnknown,
+    PasswordExpired,
+    PasswordInHistory,
+    PasswordRejected,
+    PasswordTooShort,
+    PasswordTooSimple,
+    PasswordTooYoung,
+    PermissionDenied,
+    ProtectedAccount,
+    StillLockedAfterReset,
+    WrongPassword,
+)
 from .interface import Directory
 from .model import AccountState, DirectoryUser, PasswordPolicy
 

@@ -27,9 +27,19 @@ from ldap3.utils.conv import escape_filter_chars
 from ... import clock
 from . import dn
 from .base import Entry, LdapDirectory, first, raw_values
-from .errors import (AccountDisabled, AccountLocked, DirectoryError, PasswordExpired, PasswordInHistory,
-                     PasswordRejected, PasswordTooShort, PasswordTooSimple, PasswordTooYoung,
-                     PermissionDenied, WrongPassword)
+from .errors import (
+    AccountDisabled,
+    AccountLocked,
+    DirectoryError,
+    PasswordExpired,
+    PasswordInHistory,
+    PasswordRejected,
+    PasswordTooShort,
+    PasswordTooSimple,
+    PasswordTooYoung,
+    PermissionDenied,
+    WrongPassword,
+)
 from .model import AccountState, DirectoryUser, PasswordPolicy
 
 log = logging.getLogger(__name__)

@@ -17,9 +17,8 @@ from ldap3.utils.conv import escape_filter_chars
 
 from ...settings.directory import DirectorySettings
 from . import dn
-from .connection import Endpoint, ServicePool, TRANSPORT_ERRORS, bind, close
-from .errors import (AccountDisabled, DirectoryError, DirectoryUnavailable, OutcomeUnknown,
-                     PasswordTooShort, ProtectedAccount)
+from .connection import TRANSPORT_ERRORS, Endpoint, ServicePool, bind, close, send_write
+from .errors import AccountDisabled, DirectoryError, DirectoryUnavailable, PasswordTooShort, ProtectedAccount
 from .mapping import AttributeMap, attribute_map
 from .model import AccountState, DirectoryUser, PasswordPolicy
 
@@ -248,14 +247,10 @@ class LdapDirectory(ABC):
         return current
 
     def _write_as_user(self, conn: ldap3.Connection, request: Callable[[], Any]) -> dict[str, Any]:
-        """Send one write on a user-bound connection; silence after sending is OutcomeUnknown."""
+        """Send one write on a user-bound connection, then close it; the result to judge."""
         try:
-            request()
+            send_write(request)
             return dict(conn.result)
-        except TRANSPORT_ERRORS as error:
-            if "send" in type(error).__name__.lower():
-                raise DirectoryUnavailable(f"write could not be sent: {error}") from error
-            raise OutcomeUnknown(f"write sent, no answer: {error}") from error
         finally:
             close(conn)
 

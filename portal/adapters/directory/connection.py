@@ -137,6 +137,16 @@ T = TypeVar("T")
 Operation = Callable[[ldap3.Connection], T]
 
 
+def send_write(request: Callable[[], T]) -> T:
+    """Send one write. Not sent: DirectoryUnavailable; sent but unanswered: OutcomeUnknown."""
+    try:
+        return request()
+    except ldap_errors.LDAPSocketSendError as error:
+        raise DirectoryUnavailable(f"write could not be sent: {error}") from error
+    except TRANSPORT_ERRORS as error:
+        raise OutcomeUnknown(f"write sent, no answer: {error}") from error
+
+
 class ServicePool:
     """Bound service-account connections, reused across requests and threads (one user each)."""
 
@@ -159,12 +169,7 @@ class ServicePool:
 
     def write(self, operation: Operation[T]) -> T:
         """Run ONE write request. No retry: once sent, silence means the outcome is unknown."""
-        try:
-            return self._run(operation)
-        except ldap_errors.LDAPSocketSendError as error:
-            raise DirectoryUnavailable(f"write could not be sent: {error}") from error
-        except TRANSPORT_ERRORS as error:
-            raise OutcomeUnknown(f"write sent, no answer: {error}") from error
+        return self._run(lambda conn: send_write(lambda: operation(conn)))
 
     def close(self) -> None:
         with self._lock:

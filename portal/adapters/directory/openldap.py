@@ -21,9 +21,20 @@ from ldap3.protocol.rfc3062 import PasswdModifyRequestValue
 from ... import clock
 from . import dn, ppolicy
 from .base import Entry, LdapDirectory, first, values
-from .errors import (AccountDisabled, AccountLocked, DirectoryError, PasswordExpired, PasswordInHistory,
-                     PasswordRejected, PasswordTooShort, PasswordTooSimple, PasswordTooYoung,
-                     PermissionDenied, StillLockedAfterReset, WrongPassword)
+from .errors import (
+    AccountDisabled,
+    AccountLocked,
+    DirectoryError,
+    PasswordExpired,
+    PasswordInHistory,
+    PasswordRejected,
+    PasswordTooShort,
+    PasswordTooSimple,
+    PasswordTooYoung,
+    PermissionDenied,
+    StillLockedAfterReset,
+    WrongPassword,
+)
 from .model import AccountState, DirectoryUser, PasswordPolicy
 
 log = logging.getLogger(__name__)
