@@ -123,7 +123,7 @@ class DirectoryContract:
     # -- finding people ----------------------------------------------------------------------
 
     def test_finds_a_person_by_login_or_email_with_mapped_attributes(
-            self, backend: Backend, directory: Directory) -> None:
+            self, backend: Backend, directory: Directory, make_directory: Callable[..., Directory]) -> None:
         person = backend.add_person(strong_password(), groups=("staff",), mobile="+15555550123")
         by_login = directory.find_user(person.login)
         by_email = directory.find_user(f"{person.login}@example.test")
@@ -135,6 +135,8 @@ class DirectoryContract:
         assert by_login.mobile == "+15555550123"
         assert by_login.in_group("staff") and not by_login.in_group("portal-admins")
         assert not by_login.protected and by_login.state.usable
+        with_extra = found(make_directory(extra_attributes=["sn", "givenName"]), person.login)
+        assert with_extra.attributes == {"sn": (f"User {person.login}",), "givenName": ("Test",)}
 
     def test_finds_a_demo_person_by_alternate_email(self, directory: Directory) -> None:
         alice = directory.find_user("alice.private@mail.example")

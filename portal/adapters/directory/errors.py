@@ -7,7 +7,11 @@ leave the directory in a state other than "as before".
 """
 from __future__ import annotations
 
+import logging
+
 from flask_babel import lazy_gettext as _l
+
+log = logging.getLogger(__name__)
 
 
 class DirectoryError(Exception):
@@ -21,6 +25,7 @@ class DirectoryError(Exception):
         # `detail` is for the log (never a password): the raw result, the server's words.
         super().__init__(detail or self.code)
         self.detail = detail
+        log.info("directory: %s (%s)", self.code, detail)
 
 
 class DirectoryUnavailable(DirectoryError):
