@@ -44,6 +44,7 @@ from ..web.pacing import paced
 bp = Blueprint("reset", __name__, url_prefix="/reset")
 EVENT_IDENTIFY = "reset.identify"
 EVENT_REFUSED_STEP = "reset.step_refused"
+EVENT_UNAVAILABLE = "reset.unavailable"  # the directory could not be reached; nothing changed
 
 
 def _settings() -> Settings:
@@ -102,7 +103,10 @@ def _flow_error(error: flows.FlowError) -> ResponseReturnValue:
 
 
 @bp.errorhandler(DirectoryUnavailable)
-def _directory_down(_error: DirectoryUnavailable) -> ResponseReturnValue:
+def _directory_down(error: DirectoryUnavailable) -> ResponseReturnValue:
+    db().rollback()
+    audit.record(db(), EVENT_UNAVAILABLE, audit.FAILURE, reason=error.code, details={"endpoint": request.endpoint or ""})
+    db().commit()
     return render_template("reset/unavailable.html", directory_down=True), 503
 
 
