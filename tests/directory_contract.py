@@ -342,7 +342,7 @@ class DirectoryContract:
     def test_a_certificate_for_another_name_is_refused(self, backend: Backend,
                                                       make_directory: Callable[..., Directory]) -> None:
         # Reached at an address the certificate does not name (through a plain TCP relay).
-        with SilencingRelay(backend.upstream(), address="127.0.0.5") as relay:
+        with SilencingRelay(backend.upstream(), address="127.0.99.1") as relay:
             directory = make_directory(**backend.relayed(relay), tls_server_name="somewhere-else.example.test")
             with pytest.raises(DirectoryUnavailable):
                 directory.find_user("alice")
