@@ -76,11 +76,10 @@ def test_every_kind_of_account_gets_the_same_answers(reset_app: Any, stack: Stac
     assert reasons == {None, "out_of_scope", "disabled", "no_methods", "protected", "unknown_account"}
 
 
-def test_known_and_unknown_names_take_the_same_time(reset_app: Any, slapd: Any) -> None:
+@pytest.mark.parametrize("stack", ["slapd"], indirect=True)
+def test_known_and_unknown_names_take_the_same_time(reset_app: Any, stack: Stack) -> None:
     """A few hundred tries, interleaved so load on the machine hits both alike; medians compared."""
-    from tests.reset_support import SlapdStack
-
-    person = SlapdStack(slapd).add_person()
+    person = stack.add_person()
     app = reset_app({"PORTAL_RESET__MIN_RESPONSE_MS": "25", "PORTAL_RESET__IDENTIFY_PER_ACCOUNT_PER_HOUR": "1000"})
     browser = new_browser(app)
     token = browser.client.csrf_token("/reset/")
@@ -97,10 +96,9 @@ def test_known_and_unknown_names_take_the_same_time(reset_app: Any, slapd: Any) 
     assert abs(known - unknown) < 0.003, f"median known {known * 1000:.1f} ms, unknown {unknown * 1000:.1f} ms"
 
 
-def test_the_floor_holds_on_active_directory_where_lookups_cost_more(reset_app: Any, samba: Any) -> None:
-    from tests.reset_support import SambaStack
-
-    person = SambaStack(samba).add_person()
+@pytest.mark.parametrize("stack", ["samba"], indirect=True)
+def test_the_floor_holds_on_active_directory_where_lookups_cost_more(reset_app: Any, stack: Stack) -> None:
+    person = stack.add_person()
     app = reset_app({"PORTAL_RESET__MIN_RESPONSE_MS": "300"})
     browser = new_browser(app)
     token = browser.client.csrf_token("/reset/")

@@ -11,6 +11,7 @@ import pyotp
 import pytest
 from flask import Flask
 
+from devstack.faults import SilencingRelay
 from devstack.mailsink import MailSink
 from portal import clock
 from portal.store.outbox import OutboxMessage
@@ -281,3 +282,28 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+@pytest.mark.parametrize("stack", ["slapd"], indirect=True)
+def test_a_write_without_an_answer_is_reported_and_audited_as_unknown(
+        reset_app: Any, stack: Stack, slapd: Any, mailbox: MailSink) -> None:
+    """The relay passes the write to slapd but drops its answer: the portal must not claim success."""
+    with SilencingRelay(("127.0.0.1", slapd.port)) as relay:
+        app = reset_app({"PORTAL_DIRECTORY__URL": f"ldap://127.0.0.1:{relay.port}",
+                         "PORTAL_DIRECTORY__TIMEOUT_SECONDS": "1"})
+        requests_per_write = []
+        for silent in (False, True):
+            person, browser = stack.add_person(), new_browser(app)
+            verified_by_email(browser, mailbox, person)
+            token = browser.client.csrf_token("/reset/password")
+            before = relay.requests
+            if silent:  # silent from the request that a normal write needed last: the write itself
+                relay.silence_from_request(before + requests_per_write[0])
+            answer = browser.client.post("/reset/password", data={
+                "csrf_token": token, "new_password": NEW_PASSWORD, "new_password_again": NEW_PASSWORD})
+            requests_per_write.append(relay.requests - before)
+
+    assert answer.status_code == 502 and "could not confirm" in answer.get_data(as_text=True)
+    assert [e.outcome for e in audit_events(app, "reset.password")] == ["success", "unknown"]
+    assert stack.binds(person, NEW_PASSWORD)  # it did happen: "unknown" was the honest answer
+    assert browser.set_password(SECOND_PASSWORD).status_code == 409  # and the flow is over

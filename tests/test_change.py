@@ -1,0 +1,94 @@
+"""/change: a known password replaced by a new one, signed in or with the login name, on slapd and Samba AD."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Flask
+
+from devstack.mailsink import MailSink
+from tests.conftest import provider_callback
+from tests.registration_support import SmsGatewayServer, sms_gateway  # noqa: F401
+from tests.reset_support import (NEW_PASSWORD, Browser, Person, Stack, app, audit_events, browser,  # noqa: F401
+                                 mails_to, new_browser, reset_app, stack)
+
+TOKEN = re.compile(r'name="csrf_token" value="[^"]+"')
+
+
+def change(browser: Browser, current: str, new: str = NEW_PASSWORD, login: str | None = None) -> Any:
+    data = {"current_password": current, "new_password": new, "new_password_again": new}
+    if login is not None:
+        data["login"] = login
+    return browser.submit("/change/", data, form_page="/change/")
+
+
+def signed_in(browser: Browser, stack: Stack, person: Person, slapd: Any) -> None:
+    """Sign in at the real provider (it checks passwords against slapd, so Samba people get a twin there)."""
+    if stack.name != "slapd":
+        slapd.add_person(person.login, person.password)
+    answer = browser.client.get(provider_callback(browser.client, person.login, person.password))
+    assert answer.status_code == 302
+
+
+def test_signed_in_change_with_the_right_password(app: Flask, stack: Stack, browser: Browser, slapd: Any,
+                                                  mailbox: MailSink) -> None:
+    person = stack.add_person()
+    signed_in(browser, stack, person, slapd)
+    page = browser.get("/change/")
+    assert "Current password" in browser.text and 'name="login"' not in browser.text
+    assert "Not a common password" in page.get_data(as_text=True)  # the rules, before typing
+
+    assert change(browser, person.password).status_code == 200
+    assert "Your password was changed" in browser.text
+    assert stack.binds(person, NEW_PASSWORD) and not stack.binds(person, person.password)
+    mails_to(mailbox, person.alternate_email, "Your password was changed")
+    assert [e.outcome for e in audit_events(app, "password.change")] == ["success"]
+
+
+def test_signed_in_change_with_a_wrong_password(app: Flask, stack: Stack, browser: Browser, slapd: Any) -> None:
+    person = stack.add_person()
+    signed_in(browser, stack, person, slapd)
+    assert change(browser, "not my password").status_code == 400
+    assert "current password is not correct" in browser.text
+    assert stack.binds(person, person.password)
+
+
+def test_signed_out_change_with_login_and_password(app: Flask, stack: Stack, browser: Browser) -> None:
+    person = stack.add_person()
+    assert change(browser, person.password, login=person.login).status_code == 200
+    assert stack.binds(person, NEW_PASSWORD)
+
+
+def test_a_wrong_password_and_an_unknown_login_get_the_same_answer(app: Flask, stack: Stack) -> None:
+    person = stack.add_person()
+    wrong = change(new_browser(app), "not my password", login=person.login)
+    unknown = change(new_browser(app), "not my password", login="nobody-here")
+    assert wrong.status_code == unknown.status_code == 400
+    assert TOKEN.sub("", wrong.get_data(as_text=True)) == TOKEN.sub("", unknown.get_data(as_text=True))
+
+
+def test_the_portal_stops_before_the_directory_would_lock_the_account(
+        app: Flask, stack: Stack, browser: Browser) -> None:
+    person = stack.add_person()  # both test directories lock after 3 failed binds
+    for _ in range(2):
+        assert change(browser, "not my password", login=person.login).status_code == 400
+    assert change(browser, person.password, login=person.login).status_code == 429
+    assert "Too many wrong passwords" in browser.text
+    assert stack.binds(person, person.password)  # not locked in the directory
+    assert audit_events(app, "password.change")[-1].reason == "throttled"
+
+
+def test_the_rules_and_the_directory_s_history_apply(app: Flask, stack: Stack, browser: Browser) -> None:
+    person = stack.add_person()
+    assert change(browser, person.password, "Password1234!", login=person.login).status_code == 400
+    assert "most common passwords" in browser.text
+    assert change(browser, person.password, person.password, login=person.login).status_code == 400
+    assert "You used this password recently" in browser.text
+    assert stack.binds(person, person.password)
+
+
+def test_change_works_when_reset_is_rolled_out_to_nobody(reset_app: Any, stack: Stack) -> None:
+    app = reset_app({"PORTAL_ROLLOUT__RESET": "nobody"})
+    person = stack.add_person()
+    assert change(new_browser(app), person.password, login=person.login).status_code == 200
+    assert stack.binds(person, NEW_PASSWORD)
