@@ -105,7 +105,8 @@ def _flow_error(error: flows.FlowError) -> ResponseReturnValue:
 @bp.errorhandler(DirectoryUnavailable)
 def _directory_down(error: DirectoryUnavailable) -> ResponseReturnValue:
     db().rollback()
-    audit.record(db(), EVENT_UNAVAILABLE, audit.FAILURE, reason=error.code, details={"endpoint": request.endpoint or ""})
+    audit.record(db(), EVENT_UNAVAILABLE, audit.FAILURE, reason=error.code,
+                 details={"endpoint": request.endpoint or ""})
     db().commit()
     return render_template("reset/unavailable.html", directory_down=True), 503
 
@@ -273,13 +274,17 @@ def set_password() -> ResponseReturnValue:
         flow = flows.load(db(), _binding(), states=(flows.VERIFIED,))
         return _password_page(flow, errors=[_("The two passwords are not the same. Type the new one twice.")],
                               status=400)
-    return _written(write(get_store(), _directory(), _binding(), new_password=new, signed_in=_signed_in()), unlock=False)
+    return _written(_write(new), unlock=False)
 
 
 @bp.post("/unlock")
 @limiter.shared_limit(_verify_limit, scope="reset-verify")
 def unlock() -> ResponseReturnValue:
-    return _written(write(get_store(), _directory(), _binding(), new_password=None, signed_in=_signed_in()), unlock=True)
+    return _written(_write(None), unlock=True)
+
+
+def _write(new_password: str | None) -> WriteResult:
+    return write(get_store(), _directory(), _binding(), new_password=new_password, signed_in=_signed_in())
 
 
 def _written(result: WriteResult, *, unlock: bool) -> ResponseReturnValue:

@@ -129,7 +129,8 @@ def asked_questions(flow: ResetFlow) -> list[questions.Question]:
     return [offered[key] for key in flow.pending.get("questions", []) if key in offered]
 
 
-def check(db: Session, flow: ResetFlow, account: Account | None, form: Mapping[str, str]) -> tuple[Check, datetime | None]:
+def check(db: Session, flow: ResetFlow, account: Account | None,
+          form: Mapping[str, str]) -> tuple[Check, datetime | None]:
     """Check what the person typed for the pending method; the pause's end when this failure paused."""
     kind = flow.pending.get("method")
     if kind not in (EMAIL, PHONE, TOTP, QUESTIONS):

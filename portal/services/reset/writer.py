@@ -99,7 +99,8 @@ def write(store: Store, directory: Directory, binding: flows.Binding | None, *,
     return WriteResult(outcome, message=str(error.message) if error else None)
 
 
-def _write(directory: Directory, user: DirectoryUser, new_password: str | None) -> tuple[Written, DirectoryError | None]:
+def _write(directory: Directory, user: DirectoryUser,
+           new_password: str | None) -> tuple[Written, DirectoryError | None]:
     try:
         if new_password is None:
             directory.unlock(user)
