@@ -22,8 +22,8 @@ from sqlalchemy import select
 
 from devstack import people
 from devstack.mailsink import MailSink
-from devstack.samba import SambaDC
-from devstack.slapd import Slapd
+from devstack.samba import MIN_AGE_GROUP, SambaDC
+from devstack.slapd import MIN_AGE_POLICY_DN, Slapd
 from portal.adapters.directory import DirectoryUser, directory_for
 from portal.services import security_info
 from portal.services.crypto import Sealer
@@ -83,14 +83,19 @@ class Stack:
         raise NotImplementedError
 
     def add_person(self, *, groups: tuple[str, ...] = (PILOT,), password: str | None = None,
-                   with_methods: bool = True) -> Person:
-        """A fresh person; `with_methods` gives them an alternate email and a mobile in the directory."""
+                   with_methods: bool = True, min_age: bool = False) -> Person:
+        """A fresh person; `with_methods` gives them an alternate email and a mobile in the directory,
+        `min_age` a password policy with a minimum password age."""
         login = f"r{uuid.uuid4().hex[:10]}"
         password = password or f"Old.{uuid.uuid4().hex[:8]}.Pw1!"
         alternate, mobile = f"{login}.home@mail.example", f"+1201555{uuid.uuid4().int % 10000:04d}"
         extra = {self.alternate_email_attribute: alternate, "mobile": mobile} if with_methods else {}
-        dn = self.server.add_person(login, password, groups=groups, **extra)
+        dn = self._add(login, password, groups, extra, min_age)
         return Person(login, dn, password, alternate, mobile)
+
+    def _add(self, login: str, password: str, groups: tuple[str, ...], extra: dict[str, str],
+             min_age: bool) -> str:
+        raise NotImplementedError
 
     def lock(self, person: Person) -> None:
         self.server.lock(person.dn)
@@ -118,6 +123,11 @@ class SlapdStack(Stack):
     def environ(self) -> dict[str, str]:
         return dict(DIRECTORY_ENVIRON)
 
+    def _add(self, login: str, password: str, groups: tuple[str, ...], extra: dict[str, str],
+             min_age: bool) -> str:
+        return self.server.add_person(login, password, groups=groups,
+                                      policy_dn=MIN_AGE_POLICY_DN if min_age else None, **extra)
+
     def connection(self, dn: str, password: str) -> ldap3.Connection:
         return ldap3.Connection(ldap3.Server(self.server.url, connect_timeout=5), dn, password,
                                 auto_bind=True, raise_exceptions=True)
@@ -135,6 +145,11 @@ class SambaStack(Stack):
                 "PORTAL_DIRECTORY__TLS_SERVER_NAME": s.tls_name, "PORTAL_DIRECTORY__BIND_DN": s.service_dn,
                 "PORTAL_DIRECTORY__BIND_PASSWORD": s.service_password, "PORTAL_DIRECTORY__BASE_DN": s.people_dn,
                 "PORTAL_DIRECTORY__ALTERNATE_EMAIL_ATTRIBUTE": self.alternate_email_attribute}
+
+    def _add(self, login: str, password: str, groups: tuple[str, ...], extra: dict[str, str],
+             min_age: bool) -> str:
+        return self.server.add_person(login, password, groups=(*groups, MIN_AGE_GROUP) if min_age else groups,
+                                      **extra)
 
     def connection(self, dn: str, password: str) -> ldap3.Connection:
         server = ldap3.Server(self.server.url, use_ssl=True, tls=self.server.tls(), connect_timeout=5)

@@ -92,3 +92,11 @@ def test_change_works_when_reset_is_rolled_out_to_nobody(reset_app: Any, stack: 
     person = stack.add_person()
     assert change(new_browser(app), person.password, login=person.login).status_code == 200
     assert stack.binds(person, NEW_PASSWORD)
+
+
+def test_a_password_changed_too_recently_cannot_be_changed_again(app: Flask, stack: Stack) -> None:
+    person = stack.add_person(min_age=True)  # its password was set just now, by IT
+    browser = new_browser(app)
+    assert change(browser, person.password, login=person.login).status_code == 400
+    assert "changed too recently" in browser.text
+    assert stack.binds(person, person.password)
