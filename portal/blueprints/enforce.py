@@ -107,10 +107,8 @@ def required() -> ResponseReturnValue:
 @limiter.limit("30 per minute")
 def start() -> ResponseReturnValue:
     """For other applications: sign in (single sign-on), check, and go back to `return_to`."""
-    value = request.args.get("return_to", "")
-    url = allowed_return_url(value, _settings().registration.return_to_origins)
+    url = _return_url()
     if url is None:
-        _refuse_return(value)
         return redirect(url_for("landing.index"))
     return redirect(url_for("auth.signin", next=url_for("enforce.finish", return_to=url)))
 
@@ -118,10 +116,8 @@ def start() -> ResponseReturnValue:
 @bp.get("/enforce/continue")
 @sign_in_required
 def finish() -> ResponseReturnValue:
-    value = request.args.get("return_to", "")
-    url = allowed_return_url(value, _settings().registration.return_to_origins)
+    url = _return_url()
     if url is None:
-        _refuse_return(value)
         return redirect(url_for("landing.index"))
     account = signed_in_account()
     _policy, status = evaluate(db(), _settings(), account, account_groups(account))
@@ -131,6 +127,15 @@ def finish() -> ResponseReturnValue:
                  details={"origin": url.split("/", 3)[2][:100]})
     db().commit()
     return redirect(url)
+
+
+def _return_url() -> str | None:
+    """The request's `return_to` if its origin is allowed; else None, logged and audited."""
+    value = request.args.get("return_to", "")
+    url = allowed_return_url(value, _settings().registration.return_to_origins)
+    if url is None:
+        _refuse_return(value)
+    return url
 
 
 def _refuse_return(value: str) -> None:

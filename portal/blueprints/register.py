@@ -23,7 +23,6 @@ from ..extensions import limiter
 from ..services import audit, notifications, security_info
 from ..services.codes import CodeCheck
 from ..services.methods import InvalidEntry, label, questions, totp
-from ..services.oidc import OidcSignIn, SignInError
 from ..services.redirects import safe_next_path
 from ..services.registration_policy import Policy, policy_for, status
 from ..services.security_info import (EMAIL, FROM_DIRECTORY, FROM_USER, PHONE, QUESTIONS, TOTP, Destination,
@@ -34,9 +33,8 @@ from ..store.db import db
 from ..web.account import account_groups, signed_in_account
 from ..web.errors import render_error
 from ..web.identity import current_user, sign_in_required
-from ..web.urls import external_url
+from ..web.reauthentication import reauthenticate
 from . import enforce
-from .auth import NEXT_KEY
 
 bp = Blueprint("register", __name__, url_prefix="/register")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -167,13 +165,7 @@ def verify() -> ResponseReturnValue:
 @sign_in_required
 def reauth() -> ResponseReturnValue:
     """Ask the provider to sign the person in again whatever their single sign-on session says."""
-    session[NEXT_KEY] = _next_in_register(request.args.get("next"))
-    oidc: OidcSignIn = current_app.extensions["oidc"]
-    try:
-        return oidc.redirect(external_url("auth.callback"), max_age=0)
-    except SignInError:
-        return render_error(503, _("Sign-in is not available right now"),
-                            _("The sign-in service could not be reached. Please try again in a few minutes."))
+    return reauthenticate(_next_in_register(request.args.get("next")))
 
 
 @bp.post("/verify/send")
@@ -234,9 +226,12 @@ def _stepped_up(account: DirectoryUser, target: str) -> ResponseReturnValue:
 
 # ---------- alternate email and mobile phone ----------
 
-def _destination_kind(kind: str, policy: Policy) -> None:
+def _destination_context(kind: str) -> tuple[DirectoryUser, SecurityInfo]:
+    """The signed-in account and its info, for a destination kind this person may register."""
+    account, policy, info = _context()
     if kind not in policy.methods:
         abort(404)
+    return account, info
 
 
 @bp.route("/<any(email, phone):kind>", methods=["GET", "POST"])
@@ -244,8 +239,7 @@ def _destination_kind(kind: str, policy: Policy) -> None:
 @sign_in_required
 @recent_verification_required
 def destination(kind: str) -> ResponseReturnValue:
-    account, policy, info = _context()
-    _destination_kind(kind, policy)
+    account, info = _destination_context(kind)
     current = info.registered(kind)
     if request.method == "GET":
         return render_template("register/destination.html", kind=kind, label=label(kind), current=current)
@@ -268,8 +262,7 @@ def destination(kind: str) -> ResponseReturnValue:
 @sign_in_required
 @recent_verification_required
 def confirm_destination(kind: str) -> ResponseReturnValue:
-    account, policy, info = _context()
-    _destination_kind(kind, policy)
+    account, info = _destination_context(kind)
     waiting = _mine(PENDING_KEY)
     if waiting is None or waiting.get("kind") != kind:
         return redirect(url_for(".destination", kind=kind))
