@@ -73,7 +73,7 @@ def _verify_limit() -> str:
     return f"{_settings().reset.verify_per_ip_per_hour} per hour"
 
 
-def _proven_account(flow: ResetFlow) -> Account | None:
+def _proven_account(flow: ResetFlow, session_db: Session | None = None) -> Account | None:
     """The flow's account when it is needed: real flows only, read again from the directory.
 
     Before any method passed a decoy flow has no account and a real one is read only where the
@@ -81,7 +81,7 @@ def _proven_account(flow: ResetFlow) -> Account | None:
     """
     if flow.account_key is None:
         return None
-    account = reload(db(), _directory(), flow.account_key, _signed_in())
+    account = reload(session_db or db(), _directory(), flow.account_key, _signed_in())
     if account is None and flow.methods_done:
         raise flows.FlowError("no_longer_eligible")
     return account
@@ -184,7 +184,7 @@ def choose() -> ResponseReturnValue:
     kind = request.form.get("method", "")
     with get_store().transaction() as tx:
         flow = flows.load(tx, _binding(), states=(flows.IDENTIFIED,))
-        sent = begin(tx, flow, _proven_account(flow), kind, request.remote_addr)
+        sent = begin(tx, flow, _proven_account(flow, tx), kind, request.remote_addr)
         first = not flow.methods_done
     if sent is Sent.THROTTLED:
         return render_template("reset/verify.html", choices=[], first=first, label=label, throttled=True), 429
@@ -238,7 +238,7 @@ def _check(page: Callable[[ResetFlow, str], ResponseReturnValue]) -> ResponseRet
     """Check the pending method; on failure show `page` again with the one message every name gets."""
     with get_store().transaction() as tx:
         flow = flows.load(tx, _binding(), states=(flows.IDENTIFIED,))
-        outcome, _until = check(tx, flow, _proven_account(flow), request.form)
+        outcome, _until = check(tx, flow, _proven_account(flow, tx), request.form)
     if outcome is Check.PAUSED:
         session.pop(flows.SESSION_KEY, None)
         return render_template("reset/paused.html", notified=True), 429
