@@ -13,8 +13,10 @@ from sqlalchemy import select
 from devstack import people
 from portal.adapters.directory import directory_for
 from portal.services import verification
+from portal.services.methods import questions
 from portal.store.security_info import SecurityAnswer
 from tests.registration_support import app, portal_app, post, sign_in, sms_gateway  # noqa: F401
+from tests.test_enforce_return import status
 
 CUSTOM = "What was the name of the project you joined first?"
 GOOD = {"question_1": "first-pet", "answer_1": "Rex the Dog",
@@ -88,3 +90,22 @@ def test_an_administrator_is_offered_no_questions_and_needs_two_methods(
     assert "You need 2 of them" in page
     assert client.get("/register/questions").status_code == 404
     assert post(client, "/register/questions", GOOD).status_code == 404
+
+
+def test_rewording_a_custom_question_retires_the_answers_given_to_it(portal_app: Callable[..., Flask]) -> None:
+    before = portal_app(tables=f'[registration.questions]\ncustom = ["{CUSTOM}"]')
+    client = before.test_client()
+    sign_in(client, "carol")
+    custom_key = questions.catalogue(before.extensions["settings"].registration.questions)[-1].key
+    assert post(client, "/register/questions", {**GOOD, "question_3": custom_key}).status_code == 302
+    after = portal_app(tables='[registration.questions]\ncustom = ["Which project did you join first?"]')
+
+    assert status(before.test_client(), "carol")[1]["methods"] == 1
+    assert status(after.test_client(), "carol")[1]["methods"] == 0  # same database, reworded question
+    assert "This does not count any more" in _signed_in(after, "carol").get("/register").get_data(as_text=True)
+
+
+def _signed_in(app: Flask, username: str) -> FlaskClient:
+    client = app.test_client()
+    sign_in(client, username)
+    return client

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from .. import clock
 from ..adapters.directory import DirectoryUser
@@ -113,7 +114,7 @@ def _row(kind: str, policy: Policy, info: SecurityInfo) -> dict[str, Any]:
     mine = info.registered(kind) if kind in DESTINATION_KINDS else None
     directory = next((d for d in info.destinations if d.kind == kind and d.source == FROM_DIRECTORY), None)
     registered = {EMAIL: mine is not None, PHONE: mine is not None, TOTP: info.has_totp,
-                  QUESTIONS: len(info.answered) >= policy.questions_needed}[kind]
+                  QUESTIONS: bool(info.answered)}[kind]
     return {"kind": kind, "label": label(kind), "registered": registered, "value": mine.masked if mine else None,
             "directory_value": directory.masked if directory else None, "counted": kind in policy.counted(info)}
 
@@ -124,7 +125,8 @@ def confirm() -> ResponseReturnValue:
     """"These are still correct": records re-confirmation, then continues an interrupted sign-in."""
     account, policy, info = _context()
     if not policy.satisfied_by(info):
-        flash(_("Register at least %(count)d methods first.", count=policy.required), "error")
+        flash(ngettext("Register at least %(num)d method first.", "Register at least %(num)d methods first.",
+                       policy.required), "error")
         return redirect(url_for(".index"))
     security_info.confirm(db(), account)
     audit.record(db(), "registration.confirmed", audit.SUCCESS, username=account.login)

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from ..settings import Settings
 from ..settings.registration import METHODS
+from .methods.questions import catalogue
 from .security_info import EMAIL, PHONE, QUESTIONS, SecurityInfo
 
 MISSING = "missing"      # fewer methods than required
@@ -25,11 +26,12 @@ class Policy:
     required: int
     admin: bool
     questions_needed: int
+    question_keys: frozenset[str]  # questions offered now; answers to retired ones do not count
 
     def counted(self, info: SecurityInfo) -> list[str]:
-        """The person's methods that count under this policy (a question set counts when complete)."""
+        """The person's methods that count under this policy (questions: enough current answers)."""
         kinds = info.kinds
-        if QUESTIONS in kinds and len(info.answered) < self.questions_needed:
+        if len(self.question_keys & set(info.answered)) < self.questions_needed:
             kinds.discard(QUESTIONS)
         return [m for m in self.methods if m in kinds]
 
@@ -64,7 +66,8 @@ def policy_for(settings: Settings, groups: Iterable[str]) -> Policy:
     methods = tuple(m for m in available_methods(settings) if not (admin and m == QUESTIONS))
     required = registration.admin_methods_required if admin else registration.methods_required
     return Policy(methods=methods, required=required, admin=admin,
-                  questions_needed=registration.questions.register_count)
+                  questions_needed=registration.questions.register_count,
+                  question_keys=frozenset(q.key for q in catalogue(registration.questions)))
 
 
 def status(settings: Settings, policy: Policy, info: SecurityInfo, now: datetime) -> Status:
