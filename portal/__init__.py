@@ -34,7 +34,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 def _configure(app: Flask, settings: Settings, themes: "ThemeRegistry") -> None:  # noqa: F821
     from .adapters import directory
-    from .blueprints import auth, change, enforce, health, landing, register, reset
+    from .blueprints import admin, auth, change, enforce, health, landing, register, reset
     from .branding import static
     from .branding.templating import ThemedEnvironment, ThemeLoader
     from .commands import register_commands
@@ -88,7 +88,8 @@ def _configure(app: Flask, settings: Settings, themes: "ThemeRegistry") -> None:
     errors.install(app)
     _template_context(app)
     enforce.install(app)
-    for blueprint in (static.bp, landing.bp, auth.bp, health.bp, register.bp, enforce.bp, reset.bp, change.bp):
+    for blueprint in (static.bp, landing.bp, auth.bp, health.bp, register.bp, enforce.bp, reset.bp, change.bp,
+                      admin.bp):
         app.register_blueprint(blueprint)
     health.add_readiness_check(app, "database", store.ping)
     health.add_readiness_check(app, "directory", directory.directory_for(app).ping)

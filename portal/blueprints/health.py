@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from flask import Blueprint, Flask, current_app, jsonify
 from flask.typing import ResponseReturnValue
@@ -25,10 +25,14 @@ def healthz() -> ResponseReturnValue:
     return jsonify(status="ok")
 
 
-def run_readiness_checks(app: Flask) -> dict[str, str | None]:
+def readiness_checks(app: Flask) -> dict[str, Check]:
+    return dict(app.extensions.get("readiness", {}))
+
+
+def run_checks(checks: Mapping[str, Check]) -> dict[str, str | None]:
     """Each check's name -> None when it passed, else the kind of error (for the admin page)."""
     results: dict[str, str | None] = {}
-    for name, check in app.extensions.get("readiness", {}).items():
+    for name, check in checks.items():
         try:
             check()
             results[name] = None
@@ -42,6 +46,6 @@ def run_readiness_checks(app: Flask) -> dict[str, str | None]:
 @limiter.exempt
 def readyz() -> ResponseReturnValue:
     results = {name: "ok" if error is None else "failed"
-               for name, error in run_readiness_checks(current_app).items()}
+               for name, error in run_checks(readiness_checks(current_app)).items()}
     ready = all(v == "ok" for v in results.values())
     return jsonify(status="ready" if ready else "not ready", checks=results), 200 if ready else 503

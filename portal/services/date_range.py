@@ -32,7 +32,7 @@ class DateRange:
         return [self.first + timedelta(days=n) for n in range((self.last - self.first).days + 1)]
 
     @classmethod
-    def parse(cls, first: str | None, last: str | None) -> "DateRange":
+    def parse(cls, first: str | None, last: str | None) -> DateRange:
         """From YYYY-MM-DD texts; either may be empty (default: the last 30 days up to today)."""
         today = clock.utcnow().date()
         end = _day(last, "to") if last else today

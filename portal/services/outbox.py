@@ -10,6 +10,12 @@ account exists. So flows `enqueue_*` in their own transaction and a worker deliv
   (at-least-once: the lease must outlast the SMTP timeout, which the settings check);
 - failures are retried with exponential back-off until `max_attempts`; a refusal (5xx, a
   gateway's 4xx) is final at once; a code that expired before it could be sent is dropped;
+- mail queued with a `dedupe_key` (a campaign to one person, a day's reminder) is sent at most
+  once even when a worker is killed mid-send: the row is marked sent at the SMTP "point of no
+  return", after the server has the whole message and before the line that ends it. A worker
+  that dies before that point leaves nothing at the server (the mail is sent again after the
+  lease); one that dies after it has handed the mail over (it is not sent again). A worker
+  whose lease ran out meanwhile finds its claim gone at that point and abandons the message;
 - the content (recipient, text) is encrypted at rest and erased once the message is settled.
 
 The worker runs in-process (a daemon thread that exists only while messages are pending) and/or
@@ -31,7 +37,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .. import clock
-from ..adapters.mail import Mail, MailError, PermanentMailError, SmtpSender
+from ..adapters.mail import Mail, MailError, PermanentMailError, PointOfNoReturn, SmtpSender
 from ..adapters.sms import PermanentSmsError, SmsError, SmsGateway, make_gateway
 from ..settings import Settings
 from ..settings.mail import OutboxSettings
@@ -49,6 +55,10 @@ SEAL_PURPOSE = "outbox"
 
 class ChannelUnavailable(Exception):
     """No mail server or SMS gateway is configured for this channel."""
+
+
+class ClaimLost(Exception):
+    """Another worker took the message over (this one's lease ran out): leave it to them."""
 
 
 @dataclass
@@ -72,6 +82,7 @@ class _Claimed:
     attempts: int
     expires_at: datetime | None
     token: str = field(default="")
+    once: bool = False  # queued with a dedupe key: never twice (see the module docstring)
 
 
 class Outbox:
@@ -131,7 +142,12 @@ class Outbox:
             if claimed is None:
                 report.skipped += 1
                 continue
-            report.add(self._settle(claimed, *self._attempt(claimed)))
+            try:
+                outcome = self._attempt(claimed)
+            except ClaimLost:
+                report.skipped += 1
+                continue
+            report.add(self._settle(claimed, *outcome))
         return report
 
     def _claim(self, message_id: int) -> _Claimed | None:
@@ -145,7 +161,8 @@ class Outbox:
                 return None
             row = db.get(OutboxMessage, message_id)
             assert row is not None
-            return _Claimed(row.id, row.channel, row.payload, row.attempts, row.expires_at, token)
+            return _Claimed(row.id, row.channel, row.payload, row.attempts, row.expires_at, token,
+                            once=row.dedupe_key is not None)
 
     def _attempt(self, claimed: _Claimed) -> tuple[str, str | None]:
         """Try to send; (new status, error for the log and the row)."""
@@ -155,25 +172,45 @@ class Outbox:
             payload = json.loads(self._sealer.unseal(claimed.payload or ""))
         except (InvalidToken, ValueError):
             return FAILED, "content unreadable (secret_key changed?)"
+        handed_over = False
+
+        def point_of_no_return() -> None:
+            nonlocal handed_over
+            self._mark_sent(claimed)
+            handed_over = True
+
         try:
-            self._send(claimed.channel, payload)
+            self._send(claimed.channel, payload, point_of_no_return if claimed.once else None)
         except (PermanentMailError, PermanentSmsError) as error:
             return FAILED, str(error)
         except (MailError, SmsError, ChannelUnavailable) as error:
+            if handed_over:
+                return SENT, f"no answer after the message was handed over, not sent again: {error}"
             if claimed.attempts + 1 >= self.settings.max_attempts:
                 return FAILED, f"gave up after {claimed.attempts + 1} attempts: {error}"
             return PENDING, str(error) or type(error).__name__
         return SENT, None
 
-    def _send(self, channel: str, payload: dict[str, str]) -> None:
+    def _send(self, channel: str, payload: dict[str, str], point_of_no_return: PointOfNoReturn | None) -> None:
         if channel == EMAIL:
             if self.mail is None:
                 raise ChannelUnavailable(EMAIL)
-            self.mail.send(Mail(payload["to"], payload["subject"], payload["text"], payload.get("html")))
+            self.mail.send(Mail(payload["to"], payload["subject"], payload["text"], payload.get("html")),
+                           point_of_no_return)
         else:
             if self.sms is None:
                 raise ChannelUnavailable(SMS)
             self.sms.send(payload["to"], payload["text"])
+
+    def _mark_sent(self, claimed: _Claimed) -> None:
+        """Record the mail as sent while this worker still holds it; ClaimLost if it does not."""
+        with self.store.transaction() as db:
+            held = db.execute(update(OutboxMessage)
+                              .where(OutboxMessage.id == claimed.id, OutboxMessage.claim_token == claimed.token,
+                                     OutboxMessage.status == PENDING)
+                              .values(status=SENT, sent_at=clock.utcnow(), payload=None))
+        if held.rowcount != 1:
+            raise ClaimLost(claimed.id)
 
     def _settle(self, claimed: _Claimed, status: str, error: str | None) -> str:
         now = clock.utcnow()

@@ -28,6 +28,7 @@ from .rollout import member_of_any
 @dataclass(frozen=True)
 class Standing:
     user: DirectoryUser
+    profile: SecurityProfile | None  # what the person registered here (None: nothing)
     info: security_info.SecurityInfo
     policy: Policy
     status: Status
@@ -42,11 +43,14 @@ class Standing:
         return self.status.reason == RECONFIRM
 
 
+def manageable(user: DirectoryUser) -> bool:
+    """An account the portal does anything for: not on the deny list, not disabled."""
+    return not (user.protected or user.state.disabled)
+
+
 def in_scope(settings: Settings, user: DirectoryUser) -> bool:
-    if user.protected or user.state.disabled:
-        return False
     rollout = settings.rollout
-    return rollout.reset != "group" or member_of_any(user.groups, rollout.groups)
+    return manageable(user) and (rollout.reset != "group" or member_of_any(user.groups, rollout.groups))
 
 
 def people_in_scope(directory: Directory, settings: Settings, group: str | None = None) -> Iterator[DirectoryUser]:
@@ -63,8 +67,8 @@ def standings(db: Session, directory: Directory, settings: Settings, group: str 
     registration, now = settings.registration, clock.utcnow()
     found = []
     for user in people_in_scope(directory, settings, group):
-        info = security_info.from_profile(profiles.get(user.directory_id), user, registration.directory_methods,
-                                          registration.phone)
+        profile = profiles.get(user.directory_id)
+        info = security_info.from_profile(profile, user, registration.directory_methods, registration.phone)
         policy = policy_for(settings, user.groups)
-        found.append(Standing(user, info, policy, status(settings, policy, info, now)))
+        found.append(Standing(user, profile, info, policy, status(settings, policy, info, now)))
     return found

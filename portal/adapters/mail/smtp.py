@@ -2,11 +2,19 @@
 
 Errors are sorted into "try again later" (the server is down, busy, or answers 4xx) and "never"
 (5xx: the address is refused): the outbox retries the first and gives up on the second.
+
+A caller that must never send one message twice passes `point_of_no_return`: it is called when
+the server holds the whole message and only the line that ends it (".") is still to be sent.
+Whatever it records is recorded before the server can accept the message; if it raises, the
+connection is dropped without that line, and SMTP servers discard a message that was not ended.
 """
 from __future__ import annotations
 
+import functools
 import smtplib
+import socket
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
@@ -48,10 +56,11 @@ class SmtpSender:
             message.add_alternative(mail.html, subtype="html")
         return message
 
-    def send(self, mail: Mail) -> None:
+    def send(self, mail: Mail, point_of_no_return: PointOfNoReturn | None = None) -> None:
         message = self.compose(mail)
         try:
             with self._connect() as smtp:
+                smtp.point_of_no_return = point_of_no_return
                 smtp.send_message(message)
         except smtplib.SMTPRecipientsRefused as error:
             codes = [code for code, _ in error.recipients.values()]
@@ -66,22 +75,60 @@ class SmtpSender:
         with self._connect() as smtp:
             smtp.noop()
 
-    def _connect(self) -> smtplib.SMTP:
+    @functools.cached_property
+    def _tls(self) -> ssl.SSLContext:
+        """Built once: loading the CA store takes longer than sending a message."""
+        return ssl.create_default_context(cafile=self.settings.ca_file or None)
+
+    def _connect(self) -> _SMTP:
         s = self.settings
-        context = ssl.create_default_context(cafile=s.ca_file or None)
         if s.security == "tls":
-            smtp: smtplib.SMTP = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout_seconds, context=context)
+            smtp: _SMTP = _SMTP_SSL(s.host, s.port, timeout=s.timeout_seconds, context=self._tls)
         else:
-            smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout_seconds)
+            smtp = _SMTP(s.host, s.port, timeout=s.timeout_seconds)
         try:
             if s.security == "starttls":
-                smtp.starttls(context=context)
+                smtp.starttls(context=self._tls)
             if s.username:
                 smtp.login(s.username, s.password)
         except BaseException:
             smtp.close()
             raise
         return smtp
+
+
+PointOfNoReturn = Callable[[], None]
+
+
+class _SMTP(smtplib.SMTP):
+    """smtplib's DATA command (same protocol steps), with `point_of_no_return` before the final "."."""
+
+    point_of_no_return: PointOfNoReturn | None = None
+
+    def data(self, msg: bytes | str) -> tuple[int, bytes]:
+        hook = self.point_of_no_return
+        if hook is None:
+            return super().data(msg)
+        self.putcmd("data")
+        code, reply = self.getreply()
+        if code != 354:
+            raise smtplib.SMTPDataError(code, reply)
+        content = msg if isinstance(msg, bytes) else smtplib._fix_eols(msg).encode("ascii")  # type: ignore[attr-defined]
+        content = smtplib._quote_periods(content)  # type: ignore[attr-defined]
+        # two writes in a row: without TCP_NODELAY the second waits for the server's delayed ACK
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.send(content if content.endswith(b"\r\n") else content + b"\r\n")
+        try:
+            hook()
+        except BaseException:
+            self.close()  # the message was never ended: the server throws it away
+            raise
+        self.send(b".\r\n")
+        return self.getreply()
+
+
+class _SMTP_SSL(_SMTP, smtplib.SMTP_SSL):  # smtplib's naming
+    pass
 
 
 def _by_code(code: int, what: str) -> MailError:

@@ -1,0 +1,73 @@
+"""/admin: settings, rollout and readiness, campaigns, reports and the audit log, for IT only.
+
+Every route of the blueprint passes `_administrators_only` first, so a page added later cannot
+forget the check: the person must be signed in, their CURRENT sign-in's groups claim must name
+an administrator group, and anything that changes state (every POST) needs a sign-in at most
+`admin.recent_sign_in_minutes` old, else the provider is asked to sign them in again.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, abort, current_app, redirect, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+
+from ... import clock
+from ...services.admin_access import is_administrator, signed_in_recently
+from ...services.oidc import OidcSignIn, SignInError
+from ...services.redirects import safe_next_path
+from ...settings import Settings
+from ...web.errors import render_error
+from ...web.identity import current_user
+from ...web.urls import external_url
+from ..auth import NEXT_KEY
+
+log = logging.getLogger(__name__)
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+REAUTH_ENDPOINT = "admin.reauth"
+
+
+def settings() -> Settings:
+    return current_app.extensions["settings"]
+
+
+def administrator() -> str:
+    """The signed-in administrator's username (the guard has run)."""
+    user = current_user()
+    assert user is not None
+    return user.username
+
+
+@bp.before_request
+def _administrators_only() -> ResponseReturnValue | None:
+    user = current_user()
+    if user is None:
+        return redirect(url_for("auth.signin", next=request.full_path.rstrip("?")))
+    if not is_administrator(settings().admin, user.groups):
+        log.warning("administration refused", extra={"username": user.username, "path": request.path})
+        abort(403)
+    if request.method != "GET" and not signed_in_recently(settings().admin, user.auth_time, clock.utcnow()):
+        # admin forms post to "<page>/<action>": come back to the page, then submit again
+        return redirect(url_for(REAUTH_ENDPOINT, next=request.path.rsplit("/", 1)[0]))
+    return None
+
+
+@bp.get("/reauth")
+def reauth() -> ResponseReturnValue:
+    """Ask the provider to sign the administrator in again, whatever its single sign-on says."""
+    session[NEXT_KEY] = _admin_path(request.args.get("next"))
+    oidc: OidcSignIn = current_app.extensions["oidc"]
+    try:
+        return oidc.redirect(external_url("auth.callback"), max_age=0)
+    except SignInError:
+        return render_error(503, _("Sign-in is not available right now"),
+                            _("The sign-in service could not be reached. Please try again in a few minutes."))
+
+
+def _admin_path(value: str | None) -> str:
+    path = safe_next_path(value, url_for("admin.index"))
+    return path if path.startswith(url_for("admin.index")) else url_for("admin.index")
+
+
+from . import audit, campaigns, overview, reports  # noqa: F401 - routes on `bp`, imported last

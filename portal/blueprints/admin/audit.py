@@ -1,0 +1,46 @@
+"""/admin/audit: the audit log with filters, and the same selection as CSV. Read-only."""
+from __future__ import annotations
+
+from flask import Response, render_template, request, stream_with_context
+from flask.typing import ResponseReturnValue
+
+from ...services import audit
+from ...services.audit_log import EXPORT_HEADER, AuditFilter, event_names, export_rows, page
+from ...services.csv_export import rows_as_csv
+from ...services.date_range import BadRange, DateRange
+from ...store.db import db
+from . import bp
+from .downloads import csv_download
+
+
+def _filter() -> AuditFilter:
+    args = request.args
+    outcome = args.get("outcome") or None
+    if outcome is not None and outcome not in audit.OUTCOMES:
+        raise BadRange(f"'outcome' must be one of {', '.join(audit.OUTCOMES)}")
+    return AuditFilter(period=DateRange.parse(args.get("from"), args.get("to")),
+                       username=(args.get("user") or "").strip()[:255] or None,
+                       event=(args.get("event") or "").strip()[:64] or None, outcome=outcome)
+
+
+@bp.get("/audit")
+def audit_log() -> ResponseReturnValue:
+    try:
+        where = _filter()
+        before = int(request.args["before"]) if request.args.get("before") else None
+    except (BadRange, ValueError) as error:
+        return render_template("admin/audit.html", error=str(error), events=[], next_id=None,
+                               events_known=event_names(db()), outcomes=audit.OUTCOMES), 400
+    events, next_id = page(db(), where, before)
+    return render_template("admin/audit.html", error=None, events=events, next_id=next_id, where=where,
+                           events_known=event_names(db()), outcomes=audit.OUTCOMES)
+
+
+@bp.get("/audit.csv")
+def audit_csv() -> ResponseReturnValue:
+    try:
+        where = _filter()
+    except BadRange as error:
+        return Response(f"{error}\n", status=400, mimetype="text/plain")
+    rows = stream_with_context(rows_as_csv(EXPORT_HEADER, export_rows(db(), where)))
+    return csv_download(rows, f"audit-{where.period.first}-{where.period.last}.csv")

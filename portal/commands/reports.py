@@ -1,0 +1,33 @@
+"""`flask --app wsgi reports ...`: the admin reports as CSV on stdout, for scripts."""
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from ..adapters.directory import directory_for
+from ..services.csv_export import rows_as_csv
+from ..services.date_range import BadRange, DateRange
+from ..services.reports import NAMES, Reports
+from ..store import get_store
+
+reports_cli = AppGroup("reports", help="Registration and usage reports.")
+
+
+@reports_cli.command("show")
+@click.argument("name", type=click.Choice(NAMES))
+@click.option("--from", "first", default=None, help="First day, YYYY-MM-DD (default: 30 days before --to).")
+@click.option("--to", "last", default=None, help="Last day, YYYY-MM-DD (default: today, UTC).")
+@click.option("--group", default=None, help="Only members of this group (name or DN).")
+def show_command(name: str, first: str | None, last: str | None, group: str | None) -> None:
+    """Print one report as CSV (the same file the admin page downloads)."""
+    try:
+        period = DateRange.parse(first, last)
+    except BadRange as error:
+        raise click.UsageError(str(error)) from None
+    with get_store().transaction() as db:
+        table = Reports(db, directory_for(), current_app.extensions["settings"], period, group).table(name)
+        for line in rows_as_csv(table.header, table.rows):
+            sys.stdout.write(line)
