@@ -143,3 +143,11 @@ def test_external_actions_are_linked_and_missing_builtin_flows_are_not(build: Ca
     assert 'href="https://passwordreset.microsoftonline.com/"' in page
     assert 'href="https://account.activedirectory.windowsazure.com/ChangePassword.aspx"' in page
     assert ("Register or update my security info" in page) == ("register.index" in app.view_functions)
+
+
+def test_reset_is_not_offered_before_it_is_rolled_out(build: Callable[..., Flask]) -> None:
+    hidden = build('[rollout]\nreset = "nobody"').test_client().get("/", base_url=BASE_URL).get_data(as_text=True)
+    shown = build('[rollout]\nreset = "everybody"').test_client().get("/", base_url=BASE_URL).get_data(as_text=True)
+    assert "Reset my password" not in hidden
+    assert "Change my password" in hidden          # change still works for everybody
+    assert 'href="/reset/"' in shown

@@ -33,6 +33,8 @@ def available_actions(settings: Settings) -> list[Action]:
     actions = []
     for key, title, description_key, endpoint in ACTIONS:
         target = getattr(settings.actions, key)
+        if target == ACTION_BUILTIN and key == "reset" and settings.rollout.reset == "nobody":
+            continue  # not rolled out yet: no link to a flow that would only send people away
         if target != ACTION_BUILTIN:
             actions.append(Action(key, str(title), description_key, target, external=True))
         elif endpoint in current_app.view_functions:
