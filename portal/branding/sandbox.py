@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, current_app
-from flask_babel import get_locale, gettext, ngettext
+from flask_babel import get_locale, get_translations
 from jinja2 import select_autoescape
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -39,6 +39,9 @@ def _environment(app: Flask) -> SandboxedThemedEnvironment:
         environment = SandboxedThemedEnvironment(loader=app.jinja_env.loader,
                                                  autoescape=select_autoescape(["html"]),
                                                  extensions=["jinja2.ext.i18n"])
-        environment.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+        # Jinja fills the %(name)s placeholders itself (newstyle): hand it the bare translations
+        environment.install_gettext_callables(  # type: ignore[attr-defined]
+            lambda text: get_translations().ugettext(text),
+            lambda singular, plural, n: get_translations().ungettext(singular, plural, n), newstyle=True)
         app.extensions[EXTENSION] = environment
     return environment

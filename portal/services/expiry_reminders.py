@@ -36,8 +36,8 @@ def expiring_within(directory: Directory, settings: Settings, now: datetime) -> 
     """Everybody whose password still works but expires within `within_days`. Not limited to the
     reset rollout: changing a password one still knows is open to every account the portal manages."""
     horizon = now + timedelta(days=settings.expiry_reminders.within_days)
-    return [user for user in directory.people()
-            if manageable(user) and (expires := user.state.password_expires_at) is not None and now < expires <= horizon]
+    return [user for user in directory.people() if manageable(user)
+            and (expires := user.state.password_expires_at) is not None and now < expires <= horizon]
 
 
 def send_reminders(db: Session, directory: Directory, settings: Settings) -> ReminderRun:
@@ -52,12 +52,13 @@ def send_reminders(db: Session, directory: Directory, settings: Settings) -> Rem
             continue
         expires = user.state.password_expires_at
         assert expires is not None
+        days_left = -(-(expires - now) // timedelta(days=1))  # rounded up: "in 10 days", not 9.99
         if messages.queue_mail(db, TEMPLATE, user.email, purpose=PURPOSE, dedupe_key=dedupe_key(user, now.date()),
                                recipient_name=user.display_name, expires_at_text=expires.strftime("%Y-%m-%d %H:%M UTC"),
-                               days_left=max(0, (expires - now).days), **links):
+                               days_left=days_left, **links):
             queued += 1
             audit.record(db, "expiry_reminder.sent", audit.SUCCESS, username=user.login,
-                         details={"days_left": (expires - now).days})
+                         details={"days_left": days_left})
         else:
             already += 1
     return ReminderRun(expiring=len(expiring), queued=queued, already=already, no_address=no_address)

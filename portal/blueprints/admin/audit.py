@@ -23,12 +23,20 @@ def _filter() -> AuditFilter:
                        event=(args.get("event") or "").strip()[:64] or None, outcome=outcome)
 
 
+def _before(value: str | None) -> int | None:
+    if not value:
+        return None
+    if not value.isdigit():
+        raise BadRange("'before' must be the number of an entry")
+    return int(value)
+
+
 @bp.get("/audit")
 def audit_log() -> ResponseReturnValue:
     try:
         where = _filter()
-        before = int(request.args["before"]) if request.args.get("before") else None
-    except (BadRange, ValueError) as error:
+        before = _before(request.args.get("before"))
+    except BadRange as error:
         return render_template("admin/audit.html", error=str(error), events=[], next_id=None,
                                events_known=event_names(db()), outcomes=audit.OUTCOMES), 400
     events, next_id = page(db(), where, before)

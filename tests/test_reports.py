@@ -1,0 +1,204 @@
+"""Reports count what the tests did: registrations in the store, changes through the real change
+flow against slapd, reset and pause events in the audit trail; pages, CSV and CLI agree."""
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from devstack import ldif
+from devstack.people import BASE_DN
+from devstack.slapd import Slapd
+from portal import clock
+from portal.adapters.directory import directory_for
+from portal.services import audit, password_change, security_info
+from portal.services.reset.verification import EVENT_PAUSED
+from portal.services.reset.writer import EVENT_PASSWORD as RESET_EVENT
+from portal.store import get_store
+from tests.admin_support import ADMIN, admin_app, directory_environ  # noqa: F401
+from tests.registration_support import sign_in
+
+OU = f"ou=reports,{BASE_DN}"
+POLICY = f"cn=reports,ou=policies,{BASE_DN}"
+PASSWORD = "Report.Start.2026!"
+TODAY = clock.utcnow().date()
+SERIAL = itertools.count(clock.timestamp())
+
+
+def days_ago(n: int) -> timedelta:
+    return timedelta(days=n)
+
+
+@pytest.fixture(scope="module")
+def report_people(slapd: Slapd) -> None:
+    """rep-amy and rep-bob in the pilot group, rep-cal and rep-dee not. Their policy has no lockout:
+    every test tells the same story with wrong passwords, and the directory's count would add up."""
+    records = [ldif.entry(OU, {"objectClass": "organizationalUnit", "ou": "reports"}),
+               ldif.entry(POLICY, {"objectClass": ["device", "pwdPolicy"], "cn": "reports",
+                                   "pwdAttribute": "userPassword", "pwdLockout": "FALSE", "pwdMinAge": "0",
+                                   "pwdInHistory": "3", "pwdMaxAge": "0"})]
+    for name, pilot in (("rep-amy", True), ("rep-bob", True), ("rep-cal", False), ("rep-dee", False)):
+        dn = f"uid={name},{OU}"
+        records.append(ldif.entry(dn, {"objectClass": "inetOrgPerson", "uid": name, "cn": name, "sn": "Report",
+                                       "mail": f"{name}@example.test", "userPassword": PASSWORD,
+                                       "pwdPolicySubentry": POLICY}))
+        if pilot:
+            records.append(ldif.modify(f"cn=sspr-pilot,ou=groups,{BASE_DN}", add={"member": dn}))
+    slapd.apply(ldif.document(records))
+
+
+def register(app: Flask, login: str, ago: timedelta) -> None:
+    with app.app_context(), get_store().transaction() as db, clock.travel(-ago):
+        user = directory_for().find_user(login)
+        assert user is not None
+        security_info.save_method(db, user, security_info.EMAIL, destination=f"{login}@private.example")
+
+
+def change_password(app: Flask, login: str, current: str, new: str, ago: timedelta) -> password_change.Changed:
+    with app.app_context(), clock.travel(-ago):
+        directory = directory_for()
+        result = password_change.change(get_store(), directory, user=directory.find_user(login), identifier=login,
+                                        current=current, new=new)
+        return result.outcome
+
+
+def record(app: Flask, event: str, outcome: str, login: str, ago: timedelta, reason: str | None = None,
+           **details: Any) -> None:
+    """An audit event as the reset flow writes it."""
+    with app.app_context(), get_store().transaction() as db, clock.travel(-ago):
+        audit.record(db, event, outcome, username=login, reason=reason, details=details, ip="192.0.2.7")
+
+
+@pytest.fixture(scope="module")
+def amy_password() -> list[str]:
+    """rep-amy's password in the directory now (each test's story changes it twice)."""
+    return [PASSWORD]
+
+
+def fresh_password() -> str:
+    return f"Lantern-Harbor-{next(SERIAL)}-Quartz!"
+
+
+@pytest.fixture
+def app(admin_app: Callable[..., Flask], report_people: None, amy_password: list[str]) -> Flask:
+    """A fresh store per test, with the same story: registrations, changes, resets and pauses."""
+    app = admin_app(environ=directory_environ(OU))
+    register(app, "rep-cal", days_ago(200))  # long ago: due to re-confirm (reconfirm_days = 180)
+    register(app, "rep-amy", days_ago(5))
+    register(app, "rep-bob", days_ago(2))
+    for ago in (days_ago(3), days_ago(0)):
+        new = fresh_password()
+        assert change_password(app, "rep-amy", amy_password[0], new, ago) is password_change.Changed.DONE
+        amy_password[0] = new
+    for _ in range(2):
+        outcome = change_password(app, "rep-bob", "not-the-password", "Whatever.New.2026!", days_ago(1))
+        assert outcome is password_change.Changed.WRONG_PASSWORD
+    record(app, RESET_EVENT, audit.SUCCESS, "rep-cal", days_ago(1))
+    record(app, RESET_EVENT, audit.FAILURE, "rep-dee", days_ago(1), reason="too_short")
+    record(app, EVENT_PAUSED, audit.REFUSED, "rep-dee", timedelta(minutes=10), reason="too_many_failures", minutes=60)
+    record(app, EVENT_PAUSED, audit.REFUSED, "rep-cal", timedelta(hours=2), reason="too_many_failures", minutes=60)
+    return app
+
+
+def csv_rows(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text)))
+
+
+def report(client: Any, name: str, query: str = "") -> list[list[str]]:
+    response = client.get(f"/admin/reports/{name}.csv?{query}")
+    assert response.status_code == 200 and response.content_type.startswith("text/csv")
+    return csv_rows(response.get_data(as_text=True))
+
+
+@pytest.fixture
+def admin(app: Flask) -> Any:
+    client = app.test_client()
+    sign_in(client, ADMIN)
+    return client
+
+
+def last_week() -> str:
+    return f"from={TODAY - timedelta(days=6)}&to={TODAY}"
+
+
+def test_coverage_over_time_follows_the_registrations(admin: Any) -> None:
+    rows = report(admin, "coverage", last_week())
+    assert rows[0] == ["day", "in_scope", "registered", "percent"]
+    by_day = {date.fromisoformat(r[0]): (int(r[1]), int(r[2]), float(r[3])) for r in rows[1:]}
+    assert by_day[TODAY - timedelta(days=6)] == (4, 1, 25.0)   # rep-cal, registered long ago
+    assert by_day[TODAY - timedelta(days=5)] == (4, 2, 50.0)   # + rep-amy
+    assert by_day[TODAY - timedelta(days=3)] == (4, 2, 50.0)
+    assert by_day[TODAY - timedelta(days=2)] == (4, 3, 75.0)   # + rep-bob
+    assert by_day[TODAY] == (4, 3, 75.0)                        # rep-dee never registered
+
+
+def test_the_group_filter_narrows_every_report(admin: Any) -> None:
+    coverage = report(admin, "coverage", f"{last_week()}&group=sspr-pilot")
+    assert coverage[-1][1:] == ["2", "2", "100.0"]              # rep-amy and rep-bob
+    activity = report(admin, "activity", f"{last_week()}&group=SSPR-Pilot")
+    assert {row[1] for row in activity[1:]} == {"change"}        # the resets were rep-cal's and rep-dee's
+
+
+def test_methods_in_use_and_who_is_due_to_reconfirm(admin: Any) -> None:
+    methods = {row[0]: (int(row[1]), float(row[2])) for row in report(admin, "methods")[1:]}
+    assert methods["email"] == (3, 75.0) and methods["totp"] == (0, 0.0)
+    due = report(admin, "reconfirm")
+    assert [row[0] for row in due[1:]] == ["rep-cal"] and int(due[1][4]) >= 200
+
+
+def test_resets_and_changes_per_day_with_reasons(admin: Any) -> None:
+    rows = report(admin, "activity", last_week())
+    assert rows[0] == ["day", "action", "outcome", "reason", "count"]
+    counted = {(date.fromisoformat(r[0]), r[1], r[2], r[3]): int(r[4]) for r in rows[1:]}
+    yesterday, three_days_ago = TODAY - timedelta(days=1), TODAY - timedelta(days=3)
+    assert counted[(three_days_ago, "change", "success", "")] == 1
+    assert counted[(yesterday, "change", "failure", "wrong_password")] == 2
+    assert counted[(yesterday, "reset", "success", "")] == 1
+    assert counted[(yesterday, "reset", "failure", "too_short")] == 1
+    assert counted[(TODAY, "change", "success", "")] == 1       # rep-amy's second change
+    assert sum(counted.values()) == 6
+
+
+def test_top_failure_reasons_and_paused_accounts(admin: Any) -> None:
+    failures = report(admin, "failures", last_week())
+    assert failures[1:3] == [["password.change", "wrong_password", "2"], ["reset.paused", "too_many_failures", "2"]]
+    assert ["reset.password", "too_short", "1"] in failures
+    paused = report(admin, "paused")
+    assert [row[0] for row in paused[1:]] == ["rep-dee"]         # rep-cal's pause is over
+
+
+def test_the_date_range_limits_the_audit_reports(admin: Any) -> None:
+    only_today = report(admin, "activity", f"from={TODAY}&to={TODAY}")
+    assert [row[1:] for row in only_today[1:]] == [["change", "success", "", "1"]]
+
+
+def test_the_page_shows_the_numbers_and_a_chart_drawn_on_the_server(admin: Any) -> None:
+    page = admin.get(f"/admin/reports?{last_week()}").get_data(as_text=True)
+    assert "3 of 4 people in scope are registered (75.0%)." in page
+    svg = page[page.index("<svg"):page.index("</svg>")]
+    assert 'role="img"' in svg and "<polyline" in svg and svg.count("<circle") == 7
+    assert "<script" not in page and "style=" not in page and "http" not in svg
+
+
+def test_bad_filters_get_a_clear_400(admin: Any) -> None:
+    response = admin.get("/admin/reports?from=yesterday")
+    assert response.status_code == 400
+    assert "must be a date such as 2026-03-31" in response.get_data(as_text=True)
+    assert admin.get("/admin/reports/coverage.csv?from=2026-05-01&to=2026-04-01").status_code == 400
+    assert admin.get("/admin/reports/nothing.csv").status_code == 404
+
+
+def test_the_cli_prints_the_same_csv_as_the_page(app: Flask, admin: Any) -> None:
+    for name in ("coverage", "activity", "failures"):
+        page = admin.get(f"/admin/reports/{name}.csv?{last_week()}").get_data(as_text=True)
+        result = app.test_cli_runner().invoke(args=["reports", "show", name, "--from", str(TODAY - timedelta(days=6)),
+                                                    "--to", str(TODAY)])
+        assert result.exit_code == 0, result.output
+        assert result.stdout_bytes.decode() == page
+    assert app.test_cli_runner().invoke(args=["reports", "show", "coverage", "--from", "x"]).exit_code == 2
