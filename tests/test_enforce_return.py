@@ -12,8 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from portal.store.audit import AuditEvent
-from tests.registration_support import (API_KEY, APP_ORIGIN, app, portal_app, post, sign_in,  # noqa: F401
-                                        sms_gateway)
+from tests.registration_support import API_KEY, APP_ORIGIN, app, portal_app, post, sign_in, sms_gateway  # noqa: F401
 from tests.test_enforce import QUESTIONS, REQUIRED
 
 ATTACKS = [

@@ -11,8 +11,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from portal.store.security_info import AuthMethod
-from tests.registration_support import (SMS_TOKEN, SmsGatewayServer, app, code_in, portal_app, post,  # noqa: F401
-                                        sign_in, sms_gateway)
+from tests.registration_support import SMS_TOKEN, SmsGatewayServer, app, code_in, portal_app, post, sign_in, sms_gateway  # noqa: F401
 
 
 def test_a_mobile_number_is_saved_in_e164_after_the_texted_code_comes_back(

@@ -16,8 +16,7 @@ from devstack import people
 from devstack.mailsink import MailSink
 from devstack.oidc_provider import sign_in as provider_sign_in
 from portal import clock
-from tests.registration_support import (app, code_mail, portal_app, post, sign_in_long_ago,  # noqa: F401
-                                        sms_gateway)
+from tests.registration_support import app, code_mail, portal_app, post, sign_in_long_ago, sms_gateway  # noqa: F401
 
 ALICE_PRIVATE = people.person("alice").other_mail
 

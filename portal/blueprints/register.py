@@ -26,8 +26,7 @@ from ..services.codes import CodeCheck
 from ..services.methods import InvalidEntry, label, questions, totp
 from ..services.redirects import safe_next_path
 from ..services.registration_policy import Policy, policy_for, status
-from ..services.security_info import (EMAIL, FROM_DIRECTORY, FROM_USER, PHONE, QUESTIONS, TOTP, Destination,
-                                      SecurityInfo)
+from ..services.security_info import EMAIL, FROM_DIRECTORY, FROM_USER, PHONE, QUESTIONS, TOTP, Destination, SecurityInfo
 from ..services.verification import Sent, check_code, check_totp, send_code, totp_sealer
 from ..settings import Settings
 from ..store.db import db

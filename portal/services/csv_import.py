@@ -50,8 +50,9 @@ def import_rows(rows: Iterable[list[str]], *, directory: Directory, store: Store
     for number, row in enumerate(reader, start=2):
         if not any(cell.strip() for cell in row):
             continue
-        yield _import_line(number, dict(zip(header, (cell.strip() for cell in row))), len(row) == len(header),
-                           seen, directory=directory, store=store, settings=settings)
+        cells = dict(zip(header, (cell.strip() for cell in row), strict=False))
+        yield _import_line(number, cells, len(row) == len(header), seen, directory=directory, store=store,
+                           settings=settings)
 
 
 def _import_line(number: int, cells: dict[str, str], complete: bool, seen: set[str], *, directory: Directory,
