@@ -242,8 +242,6 @@ class Outbox:
                                  .where(OutboxMessage.status == PENDING))
         if earliest is None:
             return None
-        if isinstance(earliest, str):  # SQLite returns the raw text for an aggregate
-            earliest = datetime.fromisoformat(earliest)
         return max(0.0, (clock.as_utc(earliest) - clock.utcnow()).total_seconds())
 
     def purge(self, older_than: timedelta) -> int:
