@@ -9,19 +9,15 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, abort, current_app, redirect, request, session, url_for
+from flask import Blueprint, abort, current_app, redirect, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 
 from ... import clock
 from ...services.admin_access import is_administrator, signed_in_recently
-from ...services.oidc import OidcSignIn, SignInError
 from ...services.redirects import safe_next_path
 from ...settings import Settings
-from ...web.errors import render_error
 from ...web.identity import current_user
-from ...web.urls import external_url
-from ..auth import NEXT_KEY
+from ...web.reauthentication import reauthenticate
 
 log = logging.getLogger(__name__)
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -55,14 +51,8 @@ def _administrators_only() -> ResponseReturnValue | None:
 
 @bp.get("/reauth")
 def reauth() -> ResponseReturnValue:
-    """Ask the provider to sign the administrator in again, whatever its single sign-on says."""
-    session[NEXT_KEY] = _admin_path(request.args.get("next"))
-    oidc: OidcSignIn = current_app.extensions["oidc"]
-    try:
-        return oidc.redirect(external_url("auth.callback"), max_age=0)
-    except SignInError:
-        return render_error(503, _("Sign-in is not available right now"),
-                            _("The sign-in service could not be reached. Please try again in a few minutes."))
+    """Ask the provider to sign the administrator in again, then come back to the admin page."""
+    return reauthenticate(_admin_path(request.args.get("next")))
 
 
 def _admin_path(value: str | None) -> str:
