@@ -114,3 +114,14 @@ def test_codes_of_different_people_do_not_void_each_other(book: CodeBook, db: Se
     issue(book, db, owner="uuid-of-bob")
 
     assert check(book, db, mine) is CodeCheck.VALID
+
+
+def test_long_expired_codes_are_purged_from_the_cli(app: Flask, book: CodeBook) -> None:
+    with app.app_context(), app.extensions["store"].transaction() as session:
+        issue(book, session)
+        issue(book, session, owner="uuid-of-bob")
+
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["registration", "purge-codes"]).output == "removed 0 expired codes\n"
+    with clock.travel(timedelta(days=1, minutes=11)):
+        assert runner.invoke(args=["registration", "purge-codes"]).output == "removed 2 expired codes\n"

@@ -195,3 +195,17 @@ def test_several_worker_processes_never_send_a_message_twice(
     assert sum(sent_per_worker) == 60
     with app.app_context():
         app.extensions["store"].engine.dispose()
+
+
+def test_settled_messages_older_than_keep_days_are_purged(make_app: Callable[..., Flask], sink: MailSink,
+                                                          port: int) -> None:
+    app = make_app(outbox_toml(port, keep_days=7))
+    queue(app, 2)
+    app.extensions["outbox"].deliver_due()
+    queue(app, 1)  # still waiting: never purged
+
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["outbox", "purge"]).output == "removed 0 messages\n"
+    with clock.travel(timedelta(days=8)):
+        assert runner.invoke(args=["outbox", "purge"]).output == "removed 2 messages\n"
+    assert [row.status for row in rows(app)] == ["pending"]
