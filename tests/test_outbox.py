@@ -3,6 +3,7 @@ twice even with several worker processes, encrypted while it waits and erased on
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -209,3 +210,22 @@ def test_settled_messages_older_than_keep_days_are_purged(make_app: Callable[...
     with clock.travel(timedelta(days=8)):
         assert runner.invoke(args=["outbox", "purge"]).output == "removed 2 messages\n"
     assert [row.status for row in rows(app)] == ["pending"]
+
+
+def test_a_dedicated_worker_process_delivers_until_it_is_stopped(
+        make_app: Callable[..., Flask], settings_file: Callable[[str], Path], sink: MailSink, port: int) -> None:
+    toml = outbox_toml(port, poll_seconds=1)
+    app = make_app(toml)
+    env = {**os.environ, "PORTAL_CONFIG": str(settings_file(toml))}
+    worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "outbox", "run"], cwd=ROOT, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        queue(app, 2)
+        sink.wait_for(lambda m: m["Subject"] == "message 1", timeout=15)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        out, err = worker.communicate(timeout=15)
+
+    assert worker.returncode == 0, err
+    assert "outbox worker running" in out
+    assert sorted(m["Subject"] for m in sink.messages()) == ["message 0", "message 1"]
