@@ -4,7 +4,9 @@ Through the real provider (sign-in), slapd (the account and its directory data) 
 """
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +17,7 @@ from sqlalchemy import select
 from devstack.mailsink import MailSink
 from portal.store.audit import AuditEvent
 from portal.store.security_info import AuthMethod
-from tests.registration_support import app, code_mail, mail_body, portal_app, post, sms_gateway  # noqa: F401
+from tests.registration_support import app, code_mail, mail_body, portal_app, post, sign_in, sms_gateway  # noqa: F401
 
 NEW_ADDRESS = "carol.home@mail.example"
 
@@ -120,3 +122,22 @@ def test_removing_the_address_tells_the_removed_address(app: Flask, client: Flas
     notice = mailbox.wait_for(lambda m: m["To"] == NEW_ADDRESS)
     assert "was removed from your security info" in mail_body(notice)
     assert [e.details for e in audit_events(app, "registration.method_removed")] == [{"method": "email"}]
+
+
+def test_a_theme_can_rewrite_the_code_mail(portal_app: Callable[..., Flask], mailbox: MailSink,
+                                           tmp_path: Path) -> None:
+    branding = tmp_path / "branding"
+    shutil.copytree(Path(__file__).parent.parent / "branding", branding)
+    override = branding / "default" / "templates" / "mail"
+    override.mkdir(parents=True)
+    (override / "code.subject.txt").write_text("Fabrikam sign-in check")
+    (override / "code.txt").write_text("Your Fabrikam code: {{ code }} ({{ minutes }} minutes)\n")
+    client = portal_app(top=f'branding_dir = "{branding}"').test_client()
+    sign_in(client, "carol")
+
+    post(client, "/register/email", {"address": NEW_ADDRESS})
+
+    message = mailbox.wait_for(lambda m: m["To"] == NEW_ADDRESS)
+    assert message["Subject"] == "Fabrikam sign-in check"
+    assert mail_body(message).startswith("Your Fabrikam code: ") and "(10 minutes)" in mail_body(message)
+    assert "verification code is" in message.get_body(("html",)).get_content()  # not overridden: built-in
