@@ -120,6 +120,8 @@ def test_changes_need_a_recent_sign_in_then_work(app: Flask, client: PortalClien
 
     response = post(client, "/admin/campaigns/new", {"template": "coming_soon", "audience": "everybody"})
     assert response.status_code == 303 and campaigns_in(app) == 2
+    forged = client.post("/admin/campaigns/new", data={"template": "coming_soon", "audience": "everybody"})
+    assert forged.status_code == 400 and campaigns_in(app) == 2  # no CSRF token, no campaign
 
 
 def test_reauthentication_only_returns_to_admin_pages(client: PortalClient, sign_in_as: Callable[..., Any]) -> None:

@@ -205,3 +205,21 @@ def test_a_broken_theme_template_is_reported_on_the_page_not_as_a_crash(acme_app
     page = client.get(location(created))
     assert page.status_code == 200
     assert "could not be rendered" in page.get_data(as_text=True)
+
+
+def test_sending_keeps_to_the_messages_per_minute_across_senders(audience_app: Callable[..., Flask]) -> None:
+    app = audience_app(per_minute=2)
+    with app.app_context():
+        settings, store = app.extensions["settings"], get_store()
+        with store.transaction() as db:
+            campaign = campaigns.create(db, settings, template="coming_soon", audience="everybody", group=None,
+                                        theme="default", by="test")
+            assert campaigns.start(db, directory_for(), settings, campaign.id, by="test") == 3
+        first, second = campaigns.Sender(store, settings), campaigns.Sender(store, settings)  # two processes
+        assert [first.send_batch(campaign.id), second.send_batch(campaign.id), first.send_batch(campaign.id)] \
+            == [1, 1, 0]                                   # the minute's two are used, whoever sent them
+        with clock.travel(timedelta(seconds=61)):
+            assert second.send_batch(campaign.id) == 1
+            assert first.send_batch(campaign.id) is None   # nobody left: finished
+        with store.transaction() as db:
+            assert db.get(Campaign, campaign.id).status == campaigns.FINISHED

@@ -156,7 +156,7 @@ class Sender:
         """Send until finished (True) or told to stop (False). Needs an app context (templates)."""
         stop = stop or threading.Event()
         while not stop.is_set():
-            queued = self._round(campaign_id)
+            queued = self.send_batch(campaign_id)
             if queued is None:
                 return True
             if on_batch is not None and queued:
@@ -164,8 +164,9 @@ class Sender:
             stop.wait(self.pause if queued else min(self.pause, 1.0))
         return False
 
-    def _round(self, campaign_id: int) -> int | None:
-        """Queue one batch: how many were queued, or None once nothing is left to send."""
+    def send_batch(self, campaign_id: int) -> int | None:
+        """Queue one batch within the throttle: how many were queued (0: the minute's allowance is
+        used up), or None once nothing is left to send (the campaign is then finished)."""
         now = clock.utcnow()
         with self.store.transaction() as db:
             campaign = db.get(Campaign, campaign_id)
