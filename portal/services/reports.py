@@ -49,7 +49,7 @@ class Table:
 
 
 class Reports:
-    """Every report for one period and (optionally) one group, sharing one directory read."""
+    """Every report for one period and (optionally) one group; the people in scope are read once."""
 
     def __init__(self, db: Session, directory: Directory, settings: Settings, period: DateRange,
                  group: str | None = None) -> None:

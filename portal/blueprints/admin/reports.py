@@ -38,7 +38,7 @@ def reports() -> ResponseReturnValue:
         return _directory_down()
     points = [(row[0], float(row[3])) for row in tables["coverage"].rows]  # type: ignore[arg-type]
     chart = line_chart(points, title=_("Registered people, share of everybody in scope"))
-    return render_template("admin/reports.html", error=None, tables=tables, chart=chart, names=NAMES)
+    return render_template("admin/reports.html", error=None, tables=tables, chart=chart)
 
 
 @bp.get("/reports/<name>.csv")
