@@ -17,6 +17,7 @@ from ..settings import Settings
 from ..store import get_store
 from ..store.campaigns import Campaign
 from .delivery import wait_for_delivery
+from .failures import directory_needed
 
 campaign_cli = AppGroup("campaign", help="Adoption campaigns by email.")
 BY = click.option("--by", default=lambda: f"cli:{getpass.getuser()}", show_default="cli:<your user>",
@@ -72,6 +73,7 @@ def preview_command(campaign_id: int) -> None:
 @click.argument("campaign_id", type=int)
 @click.option("--wait/--no-wait", default=True, help="Wait until the mail server has taken every message.")
 @BY
+@directory_needed
 def send_command(campaign_id: int, wait: bool, by: str) -> None:
     """Start a draft, or resume one that stopped; Ctrl-C or SIGTERM stops it cleanly (resume later)."""
     with get_store().transaction() as db:

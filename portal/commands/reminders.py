@@ -12,11 +12,13 @@ from ..services.outbox import PENDING
 from ..store import get_store
 from ..store.outbox import OutboxMessage
 from .delivery import wait_for_delivery
+from .failures import directory_needed
 
 reminders_cli = AppGroup("reminders", help="Reminder mails.")
 
 
 @reminders_cli.command("expiry")
+@directory_needed
 def expiry_command() -> None:
     """Remind people whose directory password expires within [expiry_reminders] within_days.
 

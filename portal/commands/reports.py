@@ -12,6 +12,7 @@ from ..services.csv_export import rows_as_csv
 from ..services.date_range import BadRange, DateRange
 from ..services.reports import NAMES, Reports
 from ..store import get_store
+from .failures import directory_needed
 
 reports_cli = AppGroup("reports", help="Registration and usage reports.")
 
@@ -21,6 +22,7 @@ reports_cli = AppGroup("reports", help="Registration and usage reports.")
 @click.option("--from", "first", default=None, help="First day, YYYY-MM-DD (default: 30 days before --to).")
 @click.option("--to", "last", default=None, help="Last day, YYYY-MM-DD (default: today, UTC).")
 @click.option("--group", default=None, help="Only members of this group (name or DN).")
+@directory_needed
 def show_command(name: str, first: str | None, last: str | None, group: str | None) -> None:
     """Print one report as CSV (the same file the admin page downloads)."""
     try:
