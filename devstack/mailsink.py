@@ -10,6 +10,7 @@ import argparse
 import email
 import email.policy
 import itertools
+import logging
 import signal
 import threading
 import time
@@ -20,6 +21,10 @@ from types import TracebackType
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
+
+
+# aiosmtpd narrates every SMTP command at INFO: thousands of lines per campaign test, none useful.
+logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 
 def parse(raw: bytes) -> EmailMessage:

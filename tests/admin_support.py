@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from devstack.mailsink import MailSink
 from devstack.oidc_provider import OidcProvider
 from devstack.ports import TEST
+from tests.support import MAIL_TOML
 from portal.services.campaigns import Progress
 from tests.support import BASE_URL
 
@@ -31,12 +32,7 @@ groups = ["Portal-Admins"]
 [campaigns]
 messages_per_minute = {per_minute}
 
-[mail]
-host = "127.0.0.1"
-port = {TEST.smtp}
-security = "none"
-from_address = "passwords@example.test"
-from_name = "Example password portal"
+{MAIL_TOML}
 {tables}
 """
 

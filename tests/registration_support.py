@@ -25,6 +25,7 @@ from flask.testing import FlaskClient
 from devstack.mailsink import MailSink
 from devstack.oidc_provider import OidcProvider
 from devstack.ports import TEST
+from tests.support import MAIL_TOML
 from portal import clock
 
 API_KEY = "integration-key-" + "k" * 32
@@ -117,12 +118,7 @@ allowed_countries = ["US", "CA", "GB"]
 [rollout]
 {rollout}
 
-[mail]
-host = "127.0.0.1"
-port = {TEST.smtp}
-security = "none"
-from_address = "passwords@example.test"
-from_name = "Example password portal"
+{MAIL_TOML}
 
 [sms]
 provider = "{sms_provider}"

@@ -36,3 +36,13 @@ bind_dn = "uid={people.SERVICE.username},{people.SERVICES_OU}"
 bind_password = "{people.SERVICE.password}"
 base_dn = "{people.PEOPLE_OU}"
 """
+
+
+# The test mail sink as the portal's SMTP server (tables of tests that send mail include it).
+MAIL_TOML = f"""[mail]
+host = "127.0.0.1"
+port = {TEST.smtp}
+security = "none"
+from_address = "passwords@example.test"
+from_name = "Example password portal"
+"""
