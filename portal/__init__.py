@@ -6,10 +6,15 @@ import secrets
 from collections.abc import Callable
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .settings import Problem, Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from .branding import ThemeRegistry
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger(__name__)
@@ -32,7 +37,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     return app
 
 
-def _configure(app: Flask, settings: Settings, themes: "ThemeRegistry") -> None:  # noqa: F821
+def _configure(app: Flask, settings: Settings, themes: ThemeRegistry) -> None:
     from .adapters import directory
     from .blueprints import admin, auth, change, enforce, health, landing, register, reset
     from .branding import static
@@ -107,9 +112,9 @@ def _locale_selector() -> Callable[[], str | None]:
 
 
 def _template_context(app: Flask) -> None:
-    from .branding import current_theme
     from flask_babel import get_locale
 
+    from .branding import current_theme
     from .branding.markdown import render as render_markdown
     from .web.identity import current_user
 
