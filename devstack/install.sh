@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(slapd ldap-utils samba samba-dsdb-modules samba-vfs-modules samba-ad-provision chromium)
+PACKAGES=(slapd ldap-utils openssl samba samba-dsdb-modules samba-vfs-modules samba-ad-provision chromium)
 OIDC_DIR=devstack/oidc
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
