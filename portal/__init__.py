@@ -74,8 +74,7 @@ def _configure(app: Flask, settings: Settings, themes: ThemeRegistry) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=0, x_port=0, x_prefix=0)  # type: ignore[method-assign]
 
     app.jinja_environment = ThemedEnvironment
-    app.jinja_options = {"loader": ThemeLoader(Path(__file__).with_name("templates"),
-                                               PROJECT_ROOT / settings.branding_dir)}
+    app.jinja_options = {"loader": ThemeLoader(Path(__file__).with_name("templates"), themes.themes)}
     store = Store(settings.database.url, PROJECT_ROOT)
     store.init_app(app)
     app.session_interface = StoreSessionInterface(store, settings)

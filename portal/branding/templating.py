@@ -6,7 +6,7 @@ Jinja caches compiled templates by name, so the theme is made part of the name
 """
 from __future__ import annotations
 
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -16,20 +16,22 @@ from jinja2 import Environment as JinjaEnvironment
 from werkzeug.security import safe_join
 
 from .registry import current_theme
+from .theme import Theme
 
 SEPARATOR = "::"
 
 
 class ThemeLoader(BaseLoader):
-    def __init__(self, builtin: Path, branding: Path) -> None:
+    """The theme's own templates folder first (themes validated at start-up), then the built-in one."""
+
+    def __init__(self, builtin: Path, themes: Mapping[str, Theme]) -> None:
         self.builtin = builtin
-        self.branding = branding
+        self.themes = themes
 
     def get_source(self, environment: JinjaEnvironment, template: str) -> tuple[str, str, Callable[[], bool]]:
-        theme, _, name = template.rpartition(SEPARATOR)
-        for folder in (self.branding / theme / "templates" if theme else None, self.builtin):
-            if folder is None:
-                continue
+        theme_name, _, name = template.rpartition(SEPARATOR)
+        theme = self.themes.get(theme_name)
+        for folder in (theme.templates_dir, self.builtin) if theme else (self.builtin,):
             path = safe_join(str(folder), name)
             if path is not None and Path(path).is_file():
                 mtime = Path(path).stat().st_mtime
