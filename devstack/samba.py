@@ -188,11 +188,12 @@ class SambaDC(RestartableServer):
         self.modify(dn, {"pwdLastSet": "0"})
 
     def binds(self, dn: str, password: str) -> bool:
-        """Whether a simple bind over LDAPS with this password works (never tried when empty)."""
+        """Whether a simple bind over LDAPS with this password, its UTF-8 bytes as typed (ldap3
+        applies SASLprep to a str), works; never tried when empty."""
         if not password:
             return False
         server = ldap3.Server(self.url, use_ssl=True, tls=self.tls(), connect_timeout=5)
-        return bool(ldap3.Connection(server, dn, password, receive_timeout=15).bind())
+        return bool(ldap3.Connection(server, dn, password.encode("utf-8"), receive_timeout=15).bind())
 
     def lock(self, dn: str) -> None:
         """Lock the way AD does it: wrong passwords until the threshold (lockoutTime is not writable)."""

@@ -47,7 +47,7 @@ def _configure(app: Flask, settings: Settings, themes: ThemeRegistry) -> None:
     from .services import codes, outbox
     from .services.oidc import OidcSignIn
     from .store import Store
-    from .web import errors, headers, hosts
+    from .web import errors, fields, headers, hosts
     from .web import logging as app_logging
     from .web.sessions import StoreSessionInterface
 
@@ -92,6 +92,7 @@ def _configure(app: Flask, settings: Settings, themes: ThemeRegistry) -> None:
     errors.install(app)
     _template_context(app)
     enforce.install(app)
+    fields.install(app)
     for blueprint in (static.bp, landing.bp, auth.bp, health.bp, register.bp, enforce.bp, reset.bp, change.bp,
                       admin.bp):
         app.register_blueprint(blueprint)

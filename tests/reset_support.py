@@ -79,7 +79,7 @@ class Stack:
     def environ(self) -> dict[str, str]:
         raise NotImplementedError
 
-    def connection(self, dn: str, password: str) -> ldap3.Connection:
+    def connection(self, dn: str, password: str | bytes) -> ldap3.Connection:
         raise NotImplementedError
 
     def add_person(self, *, groups: tuple[str, ...] = (PILOT,), password: str | None = None,
@@ -107,9 +107,10 @@ class Stack:
         return self.server.stopped()
 
     def binds(self, person: Person, password: str) -> bool:
-        """A real bind as the person, outside the portal."""
+        """A real bind as the person, outside the portal, with the password's UTF-8 bytes as typed
+        (given a str, ldap3 would apply SASLprep to it first)."""
         try:
-            with self.connection(person.dn, password):
+            with self.connection(person.dn, password.encode("utf-8")):
                 return True
         except ldap3.core.exceptions.LDAPException:
             return False
@@ -128,7 +129,7 @@ class SlapdStack(Stack):
         return self.server.add_person(login, password, groups=groups,
                                       policy_dn=MIN_AGE_POLICY_DN if min_age else None, **extra)
 
-    def connection(self, dn: str, password: str) -> ldap3.Connection:
+    def connection(self, dn: str, password: str | bytes) -> ldap3.Connection:
         return ldap3.Connection(ldap3.Server(self.server.url, connect_timeout=5), dn, password,
                                 auto_bind=True, raise_exceptions=True)
 
@@ -151,7 +152,7 @@ class SambaStack(Stack):
         return self.server.add_person(login, password, groups=(*groups, MIN_AGE_GROUP) if min_age else groups,
                                       **extra)
 
-    def connection(self, dn: str, password: str) -> ldap3.Connection:
+    def connection(self, dn: str, password: str | bytes) -> ldap3.Connection:
         server = ldap3.Server(self.server.url, use_ssl=True, tls=self.server.tls(), connect_timeout=5)
         return ldap3.Connection(server, dn, password, auto_bind=True, raise_exceptions=True)
 

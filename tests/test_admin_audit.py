@@ -70,7 +70,8 @@ def test_filters_by_user_event_outcome_and_date(admin: Any) -> None:
 def test_bad_filters_get_a_clear_400(admin: Any) -> None:
     for query, message in (("outcome=deleted", "must be one of success, failure, refused, unknown"),
                            ("from=31.12.2026", "must be a date such as 2026-03-31"),
-                           ("before=abc", "must be the number of an entry")):
+                           *((f"before={number}", "must be a whole number from 1 to 2147483647")
+                             for number in ("abc", "9" * 40, "-1", "\u00b2", "\u0661\u0662"))):
         response = admin.get(f"/admin/audit?{query}")
         assert response.status_code == 400 and message in response.get_data(as_text=True)
     assert admin.get("/admin/audit.csv?outcome=deleted").status_code == 400

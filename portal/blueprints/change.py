@@ -17,6 +17,7 @@ from ..services.password_rules import PasswordRules
 from ..services.reset.identifiers import InvalidIdentifier, normalize_identifier
 from ..settings import Settings
 from ..store import get_store
+from ..web import fields
 from ..web.identity import current_user
 from ..web.pacing import paced
 
@@ -48,10 +49,13 @@ def index() -> ResponseReturnValue:
 @limiter.limit(_limit)
 @paced
 def submit() -> ResponseReturnValue:
-    current = request.form.get("current_password", "")
-    new, again = request.form.get("new_password", ""), request.form.get("new_password_again", "")
-    if not current or new != again:
-        return _form([_("Type your current password, and the new one twice (both the same).")], 400)
+    try:  # before the account is looked up: the same answer for every login name
+        current, new, again = (fields.password(request.form.get(name))
+                               for name in ("current_password", "new_password", "new_password_again"))
+        if not current or new != again:
+            raise fields.InvalidField(_("Type your current password, and the new one twice (both the same)."))
+    except fields.InvalidField as error:
+        return _form([error.message], 400)
     try:
         identifier, user = _account()
     except InvalidIdentifier as error:

@@ -38,6 +38,7 @@ from ..settings import Settings
 from ..store import get_store
 from ..store.db import db
 from ..store.flows import ResetFlow
+from ..web import fields
 from ..web.identity import current_user
 from ..web.pacing import paced
 
@@ -269,11 +270,13 @@ def _password_page(flow: ResetFlow, *, errors: list[str] | None = None, status: 
 @bp.post("/password")
 @limiter.shared_limit(_verify_limit, scope="reset-verify")
 def set_password() -> ResponseReturnValue:
-    new, again = request.form.get("new_password", ""), request.form.get("new_password_again", "")
-    if new != again:
+    try:
+        new, again = (fields.password(request.form.get(name)) for name in ("new_password", "new_password_again"))
+        if new != again:
+            raise fields.InvalidField(_("The two passwords are not the same. Type the new one twice."))
+    except fields.InvalidField as error:
         flow = flows.load(db(), _binding(), states=(flows.VERIFIED,))
-        return _password_page(flow, errors=[_("The two passwords are not the same. Type the new one twice.")],
-                              status=400)
+        return _password_page(flow, errors=[error.message], status=400)
     return _written(_write(new), unlock=False)
 
 

@@ -23,7 +23,16 @@ from ..store.security_info import OneTimeCode
 from .crypto import keyed_hash
 
 HASH_PURPOSE = "one-time-code"
-SEPARATORS = re.compile(r"[\s-]")
+SEPARATORS = re.compile(r"[\s-]")  # what people type between groups of digits: "123 456", "123-456"
+DIGITS = re.compile(r"[0-9]{1,10}")  # ASCII only: "١٢٣٤٥٦" and "１２３４５６" pass str.isdigit()
+
+
+def typed_code(typed: str | None) -> str:
+    """What was typed as a one-time code (mailed, texted or an app's), separators removed; ""
+    unless that leaves 1 to 10 ASCII digits. "" matches no code and counts as a wrong try, so
+    text that is not a code gets the answer of a wrong code, for every account alike."""
+    candidate = SEPARATORS.sub("", typed or "")
+    return candidate if DIGITS.fullmatch(candidate) else ""
 
 
 class CodeCheck(enum.Enum):
@@ -74,7 +83,7 @@ class CodeBook:
         if clock.as_utc(row.expires_at) <= now:
             self._void(db, row.id, now)
             return CodeCheck.EXPIRED
-        candidate = SEPARATORS.sub("", typed or "")[:32]
+        candidate = typed_code(typed)
         if hmac.compare_digest(self._hash(owner, purpose, destination, candidate), row.code_hash):
             used = db.execute(update(OneTimeCode)
                               .where(OneTimeCode.id == row.id, OneTimeCode.used_at.is_(None),

@@ -15,6 +15,7 @@ from .errors import (
     DirectoryError,
     DirectoryUnavailable,
     OutcomeUnknown,
+    PasswordCharactersRefused,
     PasswordExpired,
     PasswordInHistory,
     PasswordRejected,
@@ -31,8 +32,8 @@ from .model import AccountState, DirectoryUser, PasswordPolicy
 
 __all__ = [
     "AccountDisabled", "AccountLocked", "AccountState", "Directory", "DirectoryError",
-    "DirectoryUnavailable", "DirectoryUser", "OutcomeUnknown", "PasswordExpired", "PasswordInHistory",
-    "PasswordPolicy", "PasswordRejected", "PasswordTooShort", "PasswordTooSimple", "PasswordTooYoung",
+    "DirectoryUnavailable", "DirectoryUser", "OutcomeUnknown", "PasswordCharactersRefused", "PasswordExpired",
+    "PasswordInHistory", "PasswordPolicy", "PasswordRejected", "PasswordTooShort", "PasswordTooSimple", "PasswordTooYoung",
     "PermissionDenied", "ProtectedAccount", "StillLockedAfterReset", "WrongPassword",
     "create_directory", "directory_for", "init_app",
 ]

@@ -25,7 +25,7 @@ from ldap3.protocol.formatters.formatters import format_sid
 from ldap3.utils.conv import escape_filter_chars
 
 from ... import clock
-from . import dn
+from . import dn, passwords
 from .base import Entry, LdapDirectory, first, raw_values
 from .errors import (
     AccountDisabled,
@@ -78,7 +78,9 @@ NAME_SEPARATORS = re.compile(r"[,.\-_#\s]+")
 
 
 def unicode_pwd(password: str) -> bytes:
-    return f'"{password}"'.encode("utf-16-le")
+    """AD's password value: the quoted password in UTF-16LE, the same characters a bind sends
+    as UTF-8 (passwords.py refuses the ones no directory is sent)."""
+    return f'"{passwords.check(password)}"'.encode("utf-16-le")
 
 
 def filetime(value: str | None) -> datetime | None:

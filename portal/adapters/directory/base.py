@@ -17,7 +17,7 @@ from ldap3.utils.conv import escape_filter_chars
 
 from ...settings.directory import DirectorySettings
 from . import dn
-from .connection import TRANSPORT_ERRORS, Endpoint, ServicePool, bind, close, send_write
+from .connection import LDAP3_ERRORS, Endpoint, ServicePool, bind, close, domain_error, send_write
 from .errors import AccountDisabled, DirectoryError, DirectoryUnavailable, PasswordTooShort, ProtectedAccount
 from .mapping import AttributeMap, attribute_map
 from .model import AccountState, DirectoryUser, PasswordPolicy
@@ -214,9 +214,9 @@ class LdapDirectory(ABC):
             raise self._bind_error(user, result)
         try:
             confirmed = self._bound_identity_is(conn, user)
-        except TRANSPORT_ERRORS as error:
+        except LDAP3_ERRORS as error:
             close(conn)
-            raise DirectoryUnavailable(f"identity check interrupted: {error}") from error
+            raise domain_error(error, "identity check") from error
         if not confirmed:
             close(conn)
             log.error("bind as %s succeeded but the server reports another identity", user.dn)

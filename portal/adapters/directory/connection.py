@@ -6,9 +6,12 @@ without a round trip, by peeking at its socket, and replaced: so after a restart
 simply works, and a write is never sent on a dead connection (which would make its outcome look
 unknown when nothing was sent at all).
 
-Exceptions from ldap3 are turned into DirectoryUnavailable (nothing sent, or nothing changed) or
-OutcomeUnknown (a write was sent and no answer came) here; nothing above this module sees ldap3's
-exception types.
+Exceptions from ldap3 are turned into domain errors here, by `domain_error` and nowhere else:
+DirectoryUnavailable (nothing sent, or nothing changed), OutcomeUnknown (a write was sent and no
+answer came) or, for a request ldap3 refused to build (a value, DN or filter it cannot encode:
+its own exceptions, ValueError, UnicodeError), DirectoryError (nothing sent). Nothing above this
+module sees ldap3's exception types. Passwords reach ldap3 as bytes (passwords.py), so it sends
+them as typed instead of applying SASLprep.
 """
 from __future__ import annotations
 
@@ -24,8 +27,10 @@ from urllib.parse import urlsplit
 
 import ldap3
 from ldap3.core import exceptions as ldap_errors
+from pyasn1.error import PyAsn1Error
 
 from ...settings.directory import DirectorySettings
+from . import passwords
 from .errors import DirectoryError, DirectoryUnavailable, OutcomeUnknown, WrongPassword
 
 log = logging.getLogger(__name__)
@@ -36,6 +41,23 @@ TRANSPORT_ERRORS: tuple[type[Exception], ...] = (
     ldap_errors.LDAPSessionTerminatedByServerError, ldap_errors.LDAPResponseTimeoutError,
     ldap_errors.LDAPStartTLSError, ldap_errors.LDAPSSLConfigurationError,
     ldap_errors.LDAPMaximumRetriesError, ssl.SSLError, OSError)
+# Everything else ldap3 raises when it cannot build or read a request: its own exceptions,
+# ValueError (UnicodeError is one), pyasn1's, and the KeyError pyasn1 wraps them in when a
+# request field is set ("duck-typing dict"): a DN with a lone surrogate gets that far.
+LIBRARY_ERRORS: tuple[type[Exception], ...] = (ldap_errors.LDAPException, ValueError, PyAsn1Error, KeyError)
+LDAP3_ERRORS = TRANSPORT_ERRORS + LIBRARY_ERRORS
+
+
+def domain_error(error: Exception, doing: str, *, sent: bool = False) -> DirectoryError:
+    """The domain error for an exception out of ldap3 (or the socket under it) while `doing`.
+
+    `sent`: a write request may have left (silence then means its outcome is unknown)."""
+    if isinstance(error, TRANSPORT_ERRORS):
+        if sent and not isinstance(error, ldap_errors.LDAPSocketSendError):
+            return OutcomeUnknown(f"{doing}: sent, no answer: {error}")
+        return DirectoryUnavailable(f"{doing}: {error}")
+    log.warning("ldap3 could not handle a request while %s", doing, exc_info=error)  # the traceback
+    return DirectoryError(f"{doing}: ldap3 refused the request ({type(error).__name__}: {error})")
 
 
 @dataclass(frozen=True)
@@ -72,37 +94,42 @@ class Endpoint:
                             connect_timeout=self.settings.timeout_seconds)
 
     def open(self, user: str | None, password: str | None) -> ldap3.Connection:
-        """Connect, secure and bind. Raises DirectoryUnavailable; returns the unbound-on-failure
-        connection with the bind result in `conn.result` (the caller judges it)."""
+        """Connect and secure, for a bind as `user` with `password` exactly as typed (its UTF-8
+        bytes, which ldap3 sends without SASLprep). Raises DirectoryUnavailable, or
+        PasswordCharactersRefused before connecting; the bind itself is `bind()`'s."""
         if user is not None and not password:
             raise WrongPassword("empty password refused before any bind")  # else: anonymous bind
-        conn = ldap3.Connection(self.server(), user=user, password=password,
-                                authentication=ldap3.SIMPLE if user else ldap3.ANONYMOUS,
-                                receive_timeout=self.settings.timeout_seconds,
-                                raise_exceptions=False, auto_referrals=False, read_only=False)
+        typed = passwords.as_typed(password) if password is not None else None
+        try:
+            conn = ldap3.Connection(self.server(), user=user, password=typed,
+                                    authentication=ldap3.SIMPLE if user else ldap3.ANONYMOUS,
+                                    receive_timeout=self.settings.timeout_seconds,
+                                    raise_exceptions=False, auto_referrals=False, read_only=False)
+        except LDAP3_ERRORS as error:
+            raise domain_error(error, f"connecting to {self.settings.url}") from error
         try:
             conn.open()
             if self.settings.start_tls and not self.ldaps and not conn.start_tls():
                 raise DirectoryUnavailable(f"StartTLS refused: {conn.result}")
-        except TRANSPORT_ERRORS as error:
-            conn.unbind()
-            raise DirectoryUnavailable(f"cannot connect to {self.settings.url}: {error}") from error
+        except LDAP3_ERRORS as error:
+            close(conn)
+            raise domain_error(error, f"connecting to {self.settings.url}") from error
         return conn
 
 
 def bind(conn: ldap3.Connection, controls: list[tuple[str, bool, bytes | None]] | None = None) -> bool:
-    """Bind on an open connection; transport failures become DirectoryUnavailable."""
+    """Bind on an open connection; ldap3's exceptions become domain errors (domain_error)."""
     try:
         return bool(conn.bind(controls=controls))
-    except TRANSPORT_ERRORS as error:
-        conn.unbind()
-        raise DirectoryUnavailable(f"bind interrupted: {error}") from error
+    except LDAP3_ERRORS as error:
+        close(conn)
+        raise domain_error(error, "bind") from error
 
 
 def close(conn: ldap3.Connection) -> None:
     try:
         conn.unbind()
-    except TRANSPORT_ERRORS + (ldap_errors.LDAPException,):
+    except LDAP3_ERRORS:
         pass
 
 
@@ -138,13 +165,12 @@ Operation = Callable[[ldap3.Connection], T]
 
 
 def send_write(request: Callable[[], T]) -> T:
-    """Send one write. Not sent: DirectoryUnavailable; sent but unanswered: OutcomeUnknown."""
+    """Send one write. Not sent: DirectoryUnavailable (or DirectoryError when ldap3 could not
+    build it); sent but unanswered: OutcomeUnknown."""
     try:
         return request()
-    except ldap_errors.LDAPSocketSendError as error:
-        raise DirectoryUnavailable(f"write could not be sent: {error}") from error
-    except TRANSPORT_ERRORS as error:
-        raise OutcomeUnknown(f"write sent, no answer: {error}") from error
+    except LDAP3_ERRORS as error:
+        raise domain_error(error, "write", sent=True) from error
 
 
 class ServicePool:
@@ -165,7 +191,7 @@ class ServicePool:
         try:
             return self._run(operation)
         except TRANSPORT_ERRORS as error:
-            raise DirectoryUnavailable(f"read failed: {error}") from error
+            raise domain_error(error, "read") from error
 
     def write(self, operation: Operation[T]) -> T:
         """Run ONE write request. No retry: once sent, silence means the outcome is unknown."""
@@ -178,6 +204,8 @@ class ServicePool:
             close(conn)
 
     def _run(self, operation: Operation[T]) -> T:
+        """Run `operation` on a pooled connection. Transport errors are left to `read` (which
+        retries them); any other ldap3 exception becomes a domain error here."""
         if not self._slots.acquire(timeout=self.endpoint.settings.timeout_seconds):
             raise DirectoryUnavailable("every pooled directory connection is busy")
         conn: ldap3.Connection | None = None
@@ -190,6 +218,8 @@ class ServicePool:
                                          and not isinstance(error, (DirectoryUnavailable, OutcomeUnknown))):
                 close(conn)
                 conn = None
+            if isinstance(error, LIBRARY_ERRORS) and not isinstance(error, TRANSPORT_ERRORS):
+                raise domain_error(error, "directory request") from error
             raise
         finally:
             if conn is not None:

@@ -96,6 +96,14 @@ class PasswordRejected(DirectoryError):
     message = _l("The directory did not accept this password. Please choose a different one.")
 
 
+class PasswordCharactersRefused(PasswordRejected):
+    """The password holds characters never sent to a directory (passwords.py); nothing was sent."""
+
+    code = "password_characters"
+    message = _l("Passwords cannot contain control characters (such as tab or line breaks) or code "
+                 "points that are not characters. Type the password again without them.")
+
+
 class PasswordTooShort(PasswordRejected):
     code = "password_too_short"
     message = _l("This password is too short for the directory. Please choose a longer one.")

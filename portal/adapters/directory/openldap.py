@@ -19,7 +19,7 @@ import ldap3
 from ldap3.protocol.rfc3062 import PasswdModifyRequestValue
 
 from ... import clock
-from . import dn, ppolicy
+from . import dn, passwords, ppolicy
 from .base import Entry, LdapDirectory, first, values
 from .errors import (
     AccountDisabled,
@@ -219,6 +219,6 @@ def _modify_request(identity: str | None, old: str | None, new: str) -> PasswdMo
     if identity is not None:
         request["userIdentity"] = identity
     if old is not None:
-        request["oldPasswd"] = old.encode()
-    request["newPasswd"] = new.encode()
+        request["oldPasswd"] = passwords.as_typed(old)
+    request["newPasswd"] = passwords.as_typed(new)
     return request

@@ -9,6 +9,7 @@ from ...services.audit_log import EXPORT_HEADER, AuditFilter, event_names, expor
 from ...services.csv_export import rows_as_csv
 from ...services.date_range import BadRange, DateRange
 from ...store.db import db
+from ...web import fields
 from . import bp
 from .downloads import csv_download
 
@@ -23,20 +24,12 @@ def _filter() -> AuditFilter:
                        event=(args.get("event") or "").strip()[:64] or None, outcome=outcome)
 
 
-def _before(value: str | None) -> int | None:
-    if not value:
-        return None
-    if not value.isdigit():
-        raise BadRange("'before' must be the number of an entry")
-    return int(value)
-
-
 @bp.get("/audit")
 def audit_log() -> ResponseReturnValue:
     try:
         where = _filter()
-        before = _before(request.args.get("before"))
-    except BadRange as error:
+        before = fields.bounded_int(request.args.get("before"), "before")
+    except (BadRange, fields.InvalidField) as error:
         return render_template("admin/audit.html", error=str(error), events=[], next_id=None,
                                events_known=event_names(db()), outcomes=audit.OUTCOMES), 400
     events, next_id = page(db(), where, before)

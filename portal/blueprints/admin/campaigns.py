@@ -54,7 +54,7 @@ def campaign_create() -> ResponseReturnValue:
     return redirect(url_for(".campaign", campaign_id=campaign.id)), 303
 
 
-@bp.get("/campaigns/<int:campaign_id>")
+@bp.get("/campaigns/<id:campaign_id>")
 def campaign(campaign_id: int) -> ResponseReturnValue:
     campaign = _campaign(campaign_id)
     audience_size = None
@@ -79,7 +79,7 @@ def _preview(campaign: Campaign) -> Mail:
     return campaigns.render(settings(), campaign, to=user.email or "", name=user.name)
 
 
-@bp.get("/campaigns/<int:campaign_id>/preview.html")
+@bp.get("/campaigns/<id:campaign_id>/preview.html")
 def campaign_preview_html(campaign_id: int) -> ResponseReturnValue:
     """The HTML part on its own page (the portal's CSP applies: no script can run in it)."""
     try:
@@ -88,7 +88,7 @@ def campaign_preview_html(campaign_id: int) -> ResponseReturnValue:
         return Response(f"the template could not be rendered: {error}\n", status=422, mimetype="text/plain")
 
 
-@bp.post("/campaigns/<int:campaign_id>/test")
+@bp.post("/campaigns/<id:campaign_id>/test")
 def campaign_test(campaign_id: int) -> ResponseReturnValue:
     campaign, user = _campaign(campaign_id), current_user()
     assert user is not None
@@ -104,7 +104,7 @@ def campaign_test(campaign_id: int) -> ResponseReturnValue:
     return redirect(url_for(".campaign", campaign_id=campaign_id)), 303
 
 
-@bp.post("/campaigns/<int:campaign_id>/send")
+@bp.post("/campaigns/<id:campaign_id>/send")
 def campaign_send(campaign_id: int) -> ResponseReturnValue:
     _campaign(campaign_id)
     if not settings().mail.configured:
@@ -124,7 +124,7 @@ def campaign_send(campaign_id: int) -> ResponseReturnValue:
     return redirect(url_for(".campaign", campaign_id=campaign_id)), 303
 
 
-@bp.post("/campaigns/<int:campaign_id>/resume")
+@bp.post("/campaigns/<id:campaign_id>/resume")
 def campaign_resume(campaign_id: int) -> ResponseReturnValue:
     campaign = _campaign(campaign_id)
     if campaigns.stalled(campaign):
@@ -133,7 +133,7 @@ def campaign_resume(campaign_id: int) -> ResponseReturnValue:
     return redirect(url_for(".campaign", campaign_id=campaign_id)), 303
 
 
-@bp.get("/campaigns/<int:campaign_id>/recipients.csv")
+@bp.get("/campaigns/<id:campaign_id>/recipients.csv")
 def campaign_recipients_csv(campaign_id: int) -> ResponseReturnValue:
     campaign = _campaign(campaign_id)
     rows = stream_with_context(rows_as_csv(campaigns.RECIPIENTS_HEADER, campaigns.recipient_rows(db(), campaign)))

@@ -8,7 +8,6 @@ every older one are refused, even if two requests race (the update is conditiona
 from __future__ import annotations
 
 import hmac
-import re
 
 import pyotp
 import segno
@@ -17,12 +16,12 @@ from sqlalchemy.orm import Session
 
 from ... import clock
 from ...store.security_info import AuthMethod
+from ..codes import typed_code
 
 STEP_SECONDS = 30
 DIGITS = 6
 DRIFT_STEPS = 1
 SEAL_PURPOSE = "totp-secret"
-SEPARATORS = re.compile(r"[\s-]")
 
 
 def new_secret() -> str:
@@ -45,8 +44,8 @@ def current_step() -> int:
 
 def matching_step(secret: str, typed: str) -> int | None:
     """The time step whose code `typed` is (current one, or one step either side), else None."""
-    candidate = SEPARATORS.sub("", typed or "")
-    if len(candidate) != DIGITS or not candidate.isdigit():
+    candidate = typed_code(typed)
+    if len(candidate) != DIGITS:
         return None
     totp = pyotp.TOTP(secret, digits=DIGITS, interval=STEP_SECONDS)
     now = current_step()

@@ -9,7 +9,6 @@ trimmed or truncated: the password checked is the password written. The director
 from __future__ import annotations
 
 import functools
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,10 +17,11 @@ from typing import TYPE_CHECKING
 from flask_babel import gettext as _
 from zxcvbn import zxcvbn
 
+from ...adapters.directory.passwords import REFUSED_MESSAGE, refused as refused_characters
 from ...settings.passwords import PasswordSettings
 from .normalize import fold, variants, words_of
 
-if TYPE_CHECKING:  # directory types are only read here; keeps this service free of adapters
+if TYPE_CHECKING:  # directory types are only read here
     from ...adapters.directory.model import DirectoryUser, PasswordPolicy
 
 COMMON_PASSWORDS = Path(__file__).with_name("common_passwords.txt")
@@ -75,8 +75,8 @@ class PasswordRules:
             return [Violation("too_short", _("Use at least %(min)d characters.", min=s.min_length))]
         if len(password) > s.max_length:
             return [Violation("too_long", _("Use at most %(max)d characters.", max=s.max_length))]
-        if any(unicodedata.category(ch) == "Cc" for ch in password):
-            return [Violation("control_character", _("Use letters, digits, spaces and symbols only."))]
+        if refused_characters(password):
+            return [Violation("control_character", str(REFUSED_MESSAGE))]
         forms = variants(password)
         names = set().union(*(words_of(text) for text in personal)) if personal else set()
         terms = {fold(term.strip()) for term in s.organization_terms}
