@@ -66,6 +66,20 @@ def test_spaces_and_dashes_typed_in_a_code_are_ignored(book: CodeBook, db: Sessi
     assert check(book, db, f" {code[:3]}-{code[3:]} ") is CodeCheck.VALID
 
 
+def in_other_digits(code: str, zero: str) -> str:
+    """The same number written with another script's digits (Arabic-Indic, fullwidth...)."""
+    return "".join(chr(ord(zero) + int(digit)) for digit in code)
+
+
+def test_only_ascii_digits_make_a_code(book: CodeBook, db: Session) -> None:
+    """Other scripts' digits pass str.isdigit(); here they are simply a wrong try, never a crash."""
+    code = issue(book, db)
+
+    for typed in (in_other_digits(code, "\u0660"), in_other_digits(code, "\uff10"), "\u00b2" * 6, "9" * 40):
+        assert check(book, db, typed) is CodeCheck.WRONG, ascii(typed)
+    assert check(book, db, code) is CodeCheck.VALID
+
+
 def test_a_code_expires_after_its_minutes(book: CodeBook, db: Session) -> None:
     code = issue(book, db)
 

@@ -10,6 +10,8 @@ for a known and an unknown login alike, and by the adapter itself before any bin
 from __future__ import annotations
 
 import re
+import sys
+import unicodedata
 from dataclasses import replace
 from typing import Any
 
@@ -57,6 +59,10 @@ def change(browser: Browser, login: str, current: str, new: str) -> object:
 
 
 def test_the_characters_refused_are_controls_surrogates_and_noncharacters_only() -> None:
+    for point in range(sys.maxunicode + 1):
+        ch = chr(point)
+        expected = unicodedata.category(ch) in ("Cc", "Cs") or 0xFDD0 <= point <= 0xFDEF or point & 0xFFFE == 0xFFFE
+        assert refused(ch) is expected, hex(point)
     assert all(refused(password) for password in REFUSED.values())
     assert not any(refused(password) for password in AS_TYPED.values())
     assert not refused("emoji \U0001f469\u200d\U0001f4bb and \U000f0000 private plane 15")

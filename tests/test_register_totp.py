@@ -101,6 +101,21 @@ def test_codes_one_step_either_side_are_accepted_and_two_steps_are_not(
             assert verify_with_app(client, code_at(secret, steps)) == expected, steps
 
 
+def test_a_code_in_another_script_s_digits_is_a_wrong_code(client: FlaskClient,
+                                                          sign_in_as: Callable[..., Any]) -> None:
+    """"١٢٣٤٥٦" passes str.isdigit(); it is refused as a wrong code (400), on enrolment and after."""
+    sign_in_as("carol")
+    with mid_time_step():
+        _page, secret = enrol_page(client)
+        arabic = "".join(chr(0x0660 + int(d)) for d in code_at(secret, 0))
+        assert post(client, "/register/totp", {"code": arabic}).status_code == 400
+        assert post(client, "/register/totp", {"code": code_at(secret, 0)}).status_code == 302
+    with mid_time_step(), clock.travel(timedelta(minutes=5)):
+        fullwidth = "".join(chr(0xFF10 + int(d)) for d in code_at(secret, 0))
+        assert verify_with_app(client, fullwidth) == 400
+        assert verify_with_app(client, code_at(secret, 0)) == 302
+
+
 def test_a_code_works_once_and_older_codes_stop_working_after_a_newer_one(
         client: FlaskClient, sign_in_as: Callable[..., Any]) -> None:
     sign_in_as("carol")

@@ -15,22 +15,21 @@ spaces of any kind, symbols, private-use and format characters (emoji joiners) a
 """
 from __future__ import annotations
 
-import unicodedata
+import re
 
 from .errors import PasswordCharactersRefused
 
 REFUSED_MESSAGE = PasswordCharactersRefused.message
-REFUSED_CATEGORIES = {"Cc", "Cs"}
-
-
-def _noncharacter(ch: str) -> bool:
-    point = ord(ch)
-    return 0xFDD0 <= point <= 0xFDEF or point & 0xFFFE == 0xFFFE
+# Unicode's control characters (category Cc is exactly these two ranges), the surrogates, and the
+# 66 noncharacters: U+FDD0..U+FDEF and the last two code points of each of the 17 planes.
+REFUSED = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef"
+                     + "".join(f"{chr(plane * 0x10000 + 0xFFFE)}{chr(plane * 0x10000 + 0xFFFF)}" for plane in range(17))
+                     + "]")
 
 
 def refused(password: str) -> bool:
     """Whether `password` holds a character the portal never sends to a directory."""
-    return any(unicodedata.category(ch) in REFUSED_CATEGORIES or _noncharacter(ch) for ch in password)
+    return REFUSED.search(password) is not None
 
 
 def check(password: str) -> str:
