@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+import pyotp
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -45,7 +46,7 @@ from portal.store.flows import AccountGuard
 from portal.store.migrate import upgrade
 from portal.store.security_info import OneTimeCode
 from tests.conftest import PortalClient, provider_callback
-from tests.registration_support import DIRECTORY_ENVIRON, SmsGatewayServer, registration_toml
+from tests.registration_support import DIRECTORY_ENVIRON, SmsGatewayServer, mid_time_step, registration_toml
 from tests.reset_support import RESET_TABLES, Browser, Person, register_questions, register_totp
 from tests.support import BASE_URL, CSRF_FIELD, settings_toml
 
@@ -487,6 +488,29 @@ def test_reset_answers_the_same_for_a_known_and_an_unknown_account(app: Flask, p
         pair.both(answer, f"answers {label}")
     assert pair.compared > 4 * len(CORPUS)
     assert not pair.differences, "\n".join(pair.differences)
+
+
+def test_the_new_password_step_refuses_every_hostile_value_with_a_400(app: Flask, person: Person) -> None:
+    """Only a verified flow reaches it (so no unknown account to compare with): each value is
+    refused with the page's message, and the flow stays open for the next try. (Bytes that are not
+    UTF-8 reach the view as the text of their escapes, "%ED%A0%80": werkzeug's choice, and a
+    password anyone could type, so that value would simply be set; it is left out here.)"""
+    browser = Browser(app.test_client())
+    secret = register_totp(app, person)
+    forget_counts(app)
+    browser.identify(person.login)
+    browser.choose("totp")
+    with mid_time_step():
+        assert browser.enter_code(pyotp.TOTP(secret).now()).headers["Location"].endswith("/reset/password")
+    names = ("new_password", "new_password_again")
+    typable = {label: value for label, value in CORPUS.items() if not isinstance(value, Raw)}
+    for name in [*names, ALL_FIELDS]:
+        for label, value in typable.items():
+            forget_counts(app)
+            fields: dict[str, Value] = {key: value if name in (key, ALL_FIELDS) else NEW_PASSWORD for key in names}
+            answer = hostile_post("/reset/password", fields)(browser)
+            assert answer.status_code == 400 and not refused_as_expired(answer), f"{name}={label}"
+    assert browser.get("/reset/password").status_code == 200
 
 
 def test_change_answers_the_same_for_a_known_and_an_unknown_login(app: Flask, person: Person) -> None:

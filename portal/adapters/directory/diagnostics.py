@@ -17,7 +17,7 @@ import ldap3
 from ...settings.directory import DirectorySettings
 from .active_directory import POLICY_HINTS
 from .base import LdapDirectory
-from .connection import TRANSPORT_ERRORS, bind, close
+from .connection import LDAP3_ERRORS, bind, close, domain_error
 from .errors import DirectoryError
 from .interface import Directory
 
@@ -69,8 +69,8 @@ def run(directory: Directory, test_account: str | None = None) -> Iterator[Line]
         yield from _bases(directory, conn)
         if directory.kind == "active_directory":
             yield _policy_hints(directory, conn)
-    except TRANSPORT_ERRORS as error:
-        yield Line(FAILED, "search", f"connection lost: {error}")
+    except LDAP3_ERRORS as error:
+        yield Line(FAILED, "search", domain_error(error, "search").detail)
         return
     finally:
         close(conn)

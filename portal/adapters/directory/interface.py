@@ -35,8 +35,9 @@ class Directory(Protocol):
     def verify_password(self, user: DirectoryUser, password: str) -> None:
         """Bind as the user. Raises WrongPassword, AccountLocked, AccountDisabled, PasswordExpired.
 
-        An empty password is refused without a bind; a failed bind counts toward the directory's
-        lockout, so callers throttle before calling this.
+        The password is sent exactly as typed (passwords.py); an empty one is refused without a
+        bind, and so, with PasswordCharactersRefused, is one holding characters no directory is
+        sent. A failed bind counts toward the directory's lockout, so callers throttle first.
         """
 
     def reset_password(self, user: DirectoryUser, new_password: str, *, unlock: bool) -> None:
