@@ -41,7 +41,7 @@ def _configure(app: Flask, settings: Settings, themes: ThemeRegistry) -> None:
     from .adapters import directory
     from .blueprints import admin, auth, change, enforce, health, landing, register, reset
     from .branding import static
-    from .branding.templating import ThemedEnvironment, ThemeLoader
+    from .branding import templating
     from .commands import register_commands
     from .extensions import babel, csrf, limiter
     from .services import codes, outbox
@@ -73,8 +73,7 @@ def _configure(app: Flask, settings: Settings, themes: ThemeRegistry) -> None:
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=0, x_port=0, x_prefix=0)  # type: ignore[method-assign]
 
-    app.jinja_environment = ThemedEnvironment
-    app.jinja_options = {"loader": ThemeLoader(Path(__file__).with_name("templates"), themes.themes)}
+    templating.install(app, Path(__file__).with_name("templates"), themes.themes)
     store = Store(settings.database.url, PROJECT_ROOT)
     store.init_app(app)
     app.session_interface = StoreSessionInterface(store, settings)
@@ -121,5 +120,5 @@ def _template_context(app: Flask) -> None:
 
     @app.context_processor
     def _globals() -> dict[str, object]:
-        return {"theme": current_theme(), "brand": current_theme().file, "current_user": current_user(),
-                "get_locale": get_locale}
+        # plain data and safe helpers only: templates render sandboxed (branding/templating.py)
+        return {"brand": current_theme().file, "current_user": current_user(), "get_locale": get_locale}

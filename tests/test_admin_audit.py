@@ -112,10 +112,11 @@ def test_the_cli_exports_the_same_file(app: Flask, admin: Any) -> None:
 @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
 def test_entries_cannot_be_changed_or_deleted_from_the_portal(app: Flask, admin: Any, method: str) -> None:
     token = admin.csrf_token("/admin/audit")
+    before = events_in(app)
     for path in ("/admin/audit", "/admin/audit.csv", "/admin/audit/1"):
         response = admin.open(path, method=method, data={"csrf_token": token, "event": "x"})
         assert response.status_code in (404, 405), (method, path)
-    assert events_in(app) == 4
+    assert events_in(app) == before
     writable = [r for r in app.url_map.iter_rules() if "audit" in r.rule and r.methods - {"GET", "HEAD", "OPTIONS"}]
     assert writable == []
 
