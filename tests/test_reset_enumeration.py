@@ -52,6 +52,8 @@ def walk(app: Flask, name: str) -> list[Any]:
     questions = browser.get("/reset/questions")
     seen += [chosen.status_code, chosen.headers.get("Location"), questions.status_code,
              len(re.findall(r'name="answer-', questions.get_data(as_text=True)))]
+    skipped = browser.get("/reset/password")
+    seen += [skipped.status_code, normalized(skipped.get_data(as_text=True))]
     return seen
 
 
@@ -74,6 +76,10 @@ def test_every_kind_of_account_gets_the_same_answers(reset_app: Any, stack: Stac
         assert answers == reference, f"{kind} answered differently"
     reasons = {e.reason for e in audit_events(app, "reset.identify")}
     assert reasons == {None, "out_of_scope", "disabled", "no_methods", "protected", "unknown_account"}
+    # a refused step names the account the flow was started for: on the trail only, never on the page
+    refused_for = {e.username for e in audit_events(app, "reset.step_refused")}
+    assert refused_for == {can_reset.login, out_of_scope.login, disabled.login, without_methods.login,
+                           protected.login, None}
 
 
 @pytest.mark.parametrize("stack", ["slapd"], indirect=True)

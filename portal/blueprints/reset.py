@@ -95,9 +95,10 @@ def _next_step(flow: ResetFlow) -> ResponseReturnValue:
 
 @bp.errorhandler(flows.FlowError)
 def _flow_error(error: flows.FlowError) -> ResponseReturnValue:
+    """The same page for every refusal; the trail names the flow's account when this browser has one."""
     db().rollback()
-    audit.record(db(), EVENT_REFUSED_STEP, audit.REFUSED, reason=error.reason,
-                 details={"endpoint": request.endpoint or ""})
+    audit.record(db(), EVENT_REFUSED_STEP, audit.REFUSED, username=flows.login_of(db(), _binding()),
+                 reason=error.reason, details={"endpoint": request.endpoint or ""})
     db().commit()
     return render_template("reset/ended.html", reason=error.reason), 409
 

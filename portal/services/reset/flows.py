@@ -89,14 +89,28 @@ def load(db: Session, binding: Binding | None, *, states: tuple[str, ...] = OPEN
     """The browser's flow if it is in one of `states`; FlowError names why not."""
     if binding is None:
         raise FlowError("no_flow")
-    flow = db.get(ResetFlow, binding.flow_id)
-    if flow is None or not hmac.compare_digest(flow.session_key_hash, _hash(binding.key)):
+    flow = _own_flow(db, binding)
+    if flow is None:
         raise FlowError("not_this_browser")
     if flow.state in OPEN_STATES and clock.as_utc(flow.expires_at) <= clock.utcnow():
         _move(db, flow, EXPIRED)
         raise FlowError(EXPIRED)
     if flow.state not in states:
         raise FlowError("ended" if flow.state in FINAL_STATES else "wrong_step")
+    return flow
+
+
+def login_of(db: Session, binding: Binding | None) -> str | None:
+    """The login the browser's flow was started for, whatever its state (for the audit trail only)."""
+    flow = _own_flow(db, binding) if binding is not None else None
+    return flow.login if flow is not None else None
+
+
+def _own_flow(db: Session, binding: Binding) -> ResetFlow | None:
+    """The flow the binding names, if the binding also holds its key."""
+    flow = db.get(ResetFlow, binding.flow_id)
+    if flow is None or not hmac.compare_digest(flow.session_key_hash, _hash(binding.key)):
+        return None
     return flow
 
 
