@@ -57,7 +57,8 @@ def _configure(app: Flask, settings: Settings, themes: ThemeRegistry) -> None:
     app.config.update(
         SECRET_KEY=settings.secret_key or secrets.token_urlsafe(48),
         MAX_CONTENT_LENGTH=settings.max_content_length,
-        SESSION_COOKIE_NAME=settings.session.cookie_name,
+        SESSION_COOKIE_NAME=settings.session_cookie_name,
+        SESSION_COOKIE_PATH="/",  # and no Domain: what the __Host- prefix requires
         SESSION_COOKIE_SECURE=settings.https,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
