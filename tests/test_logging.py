@@ -73,13 +73,14 @@ def test_the_filter_redacts_message_arguments_extra_fields_and_exceptions() -> N
     try:
         raise ValueError("fetching /token?code=c0de failed")
     except ValueError:
-        record = logging.LogRecord("gunicorn.access", logging.INFO, __file__, 1, "%(r)s %(s)s",
-                                   ({"r": "GET /auth/callback?state=st4te HTTP/1.1", "s": "302"},), sys.exc_info())
+        record = logging.LogRecord("gunicorn.access", logging.INFO, __file__, 1, "%(r)s %(s)s [%(q)s]",
+                                   ({"r": "GET /auth/callback?state=st4te HTTP/1.1", "s": "302",
+                                     "q": "state=st4te&iss=x"},), sys.exc_info())
     record.return_to = "https://app.example/?session=s3ss"
     RedactQueries().filter(record)
     entry = JsonFormatter().format(record)
     assert "c0de" not in entry and "st4te" not in entry and "s3ss" not in entry
-    assert "GET /auth/callback?state=[redacted] HTTP/1.1 302" in entry
+    assert "GET /auth/callback?state=[redacted] HTTP/1.1 302 [state=[redacted]&iss=[redacted]]" in entry
     assert "fetching /token?code=[redacted] failed" in entry
 
 

@@ -46,6 +46,8 @@ class RedactQueries(logging.Filter):
     """Takes query values out of a record before any handler formats it (changes it in place)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, dict) and isinstance(record.args.get("q"), str):
+            record.args["q"] = redact_queries(f"?{record.args['q']}")[1:]  # gunicorn's %(q)s: a query without "?"
         try:
             message = record.getMessage()
         except Exception:  # noqa: BLE001 - arguments that do not fit the message: never raise from logging
