@@ -308,3 +308,5 @@ def test_a_write_without_an_answer_is_reported_and_audited_as_unknown(
                                                                     "attempted", "unknown"]
     assert stack.binds(person, NEW_PASSWORD)  # it did happen: "unknown" was the honest answer
     assert browser.set_password(SECOND_PASSWORD).status_code == 409  # and the flow is over
+    notice = mails_to(mailbox, person.alternate_email, "Your password may have changed")
+    assert "If this was not you" in notice.get_body(("plain",)).get_content()
