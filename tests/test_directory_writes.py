@@ -155,6 +155,20 @@ def test_a_change_rotates_its_session_and_ends_the_person_s_others(
     assert replay.signed_in_as() is None
 
 
+@pytest.mark.parametrize("stack", ["samba"], indirect=True)
+def test_a_session_signed_in_while_the_directory_was_down_is_linked_later_and_ended(
+        app: Flask, stack: Stack, browser: Browser, mailbox: MailSink, slapd: Any) -> None:
+    """The provider checks passwords against slapd, so it signs people in while Samba is down."""
+    person = stack.add_person()
+    with stack.stopped():
+        signed_in(browser, stack, person, slapd)  # the portal cannot tell whose session this is yet
+    assert browser.get("/register").status_code == 200  # the first page that loads the account links it
+    resetting = new_browser(app)
+    verified_by_email(resetting, mailbox, person)
+    assert resetting.set_password(NEW_PASSWORD).status_code == 200
+    assert browser.signed_in_as() is None
+
+
 # -- an unknown outcome: the person is told their password may have changed ----------------------
 
 @pytest.mark.parametrize("stack", ["slapd"], indirect=True)

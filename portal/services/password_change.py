@@ -83,11 +83,11 @@ def change(store: Store, directory: Directory, *, user: DirectoryUser | None, id
             return ChangeResult(Changed.THROTTLED)
     if user is None:
         return _wrong(store, guard, key, None)
-    outcome, error = _verify(directory, user, current)
-    if outcome is Changed.WRONG_PASSWORD:
+    proven, refusal = _verify(directory, user, current)
+    if proven is Changed.WRONG_PASSWORD:
         return _wrong(store, guard, key, login)
-    if error is not None:
-        return _finish(store, login, outcome, error)
+    if refusal is not None:
+        return _finish(store, login, proven, refusal)
     return _write(store, directory, guard, key, user, current, new)
 
 
