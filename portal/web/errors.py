@@ -9,6 +9,8 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from ..services.directory_writes import AttemptNotRecorded
+
 log = logging.getLogger(__name__)
 
 MESSAGES = {
@@ -29,6 +31,9 @@ MESSAGES = {
 }
 CSRF_MESSAGE = (_l("This page has expired"),
                 _l("For your security, forms expire. Go back, reload the page and try again."))
+NOT_RECORDED_MESSAGE = (_l("Nothing was changed"),
+                        _l("The portal cannot keep its records right now, so it did not change your password "
+                           "or your account. Please try again in a few minutes."))
 
 
 def render_error(code: int, title: str | None = None, message: str | None = None) -> tuple[str, int]:
@@ -46,6 +51,10 @@ def install(app: Flask) -> None:
     def _csrf(error: CSRFError) -> tuple[str, int]:
         log.info("csrf rejected: %s", error.description)
         return render_error(400, *CSRF_MESSAGE)
+
+    @app.errorhandler(AttemptNotRecorded)
+    def _not_recorded(_error: AttemptNotRecorded) -> tuple[str, int]:
+        return render_error(503, *NOT_RECORDED_MESSAGE)
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> tuple[str, int]:
