@@ -23,7 +23,7 @@ from tests.reset_support import (NEW_PASSWORD, Browser, Person, Stack, app, audi
 from tests.test_store import postgres_url  # noqa: F401 - fixture
 
 NOTHING_CHANGED = "Nothing was changed"
-SQLITE_REFUSAL = ["CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_events "
+SQLITE_REFUSAL = ["CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_events {when}"
                   "BEGIN SELECT RAISE(ABORT, 'the audit trail refuses inserts'); END"]
 POSTGRES_REFUSAL = ["CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS "
                     "$$ BEGIN RAISE EXCEPTION 'the audit trail refuses inserts'; END $$",
@@ -32,13 +32,16 @@ POSTGRES_REFUSAL = ["CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plp
 
 
 @contextmanager
-def audit_inserts_fail(app: Flask) -> Iterator[None]:
-    """Every INSERT into audit_events fails inside the database until the block ends."""
+def audit_inserts_fail(app: Flask, *, outcomes_only: bool = False) -> Iterator[None]:
+    """Every INSERT into audit_events (or, with `outcomes_only`, every one but the attempts) fails
+    inside the database until the block ends."""
     engine = app.extensions["store"].engine
     postgres = engine.dialect.name == "postgresql"
+    assert not (postgres and outcomes_only), "outcomes_only is written for SQLite"
+    when = "WHEN NEW.outcome != 'attempted' " if outcomes_only else ""
     with engine.begin() as connection:
         for statement in POSTGRES_REFUSAL if postgres else SQLITE_REFUSAL:
-            connection.execute(text(statement))
+            connection.execute(text(statement.format(when=when)))
     try:
         yield
     finally:
@@ -99,6 +102,15 @@ def test_an_unlock_whose_attempt_cannot_be_recorded_leaves_the_account_locked(
     assert not stack.binds(person, person.password)  # still locked
     assert browser.submit("/reset/unlock").status_code == 200
     assert stack.binds(person, person.password)
+
+
+def test_a_change_whose_outcome_cannot_be_recorded_is_still_reported_truly(
+        app: Flask, stack: Stack, browser: Browser, mailbox: MailSink) -> None:
+    person = stack.add_person()
+    with audit_inserts_fail(app, outcomes_only=True):
+        answer = change(browser, person.password, login=person.login)
+    assert answer.status_code == 200 and stack.binds(person, NEW_PASSWORD)  # changed, and told so
+    assert [e.outcome for e in audit_events(app, "password.change")] == ["attempted"]  # reads as unknown
 
 
 def test_each_outcome_row_follows_and_names_its_attempt(

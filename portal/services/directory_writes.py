@@ -62,6 +62,23 @@ def before_write(store: Store) -> Iterator[Session]:
         raise AttemptNotRecorded() from error
 
 
+@contextmanager
+def after_write(store: Store, attempt: Attempt) -> Iterator[Session]:
+    """A transaction for the outcome of a write the directory has already answered.
+
+    If the store fails now, the person must still hear the directory's answer (their password did
+    change, or did not): the failure is logged with the attempt's id and swallowed. The trail keeps
+    the committed attempt without an outcome, which reads as "unknown", and a reset's writing lease
+    turns its flow to unknown when it runs out.
+    """
+    try:
+        with store.transaction() as db:
+            yield db
+    except SQLAlchemyError as error:
+        log.error("the store failed after a directory write; its outcome is not on record "
+                  "(attempt %s, %s): %s", attempt.id, attempt.event, type(error).__name__)
+
+
 def attempt(db: Session, event: str, *, username: str | None) -> Attempt:
     """Add the `attempted` row (inside `before_write`, so it is committed before the write is sent)."""
     entry = audit.record(db, event, audit.ATTEMPTED, username=username)

@@ -102,7 +102,7 @@ def _write(store: Store, directory: Directory, guard: Guard, key: str, user: Dir
             return ChangeResult(Changed.REJECTED, violations=violations)
         attempt = directory_writes.attempt(db, EVENT, username=user.login)
     outcome, error = _change(directory, user, current, new)
-    with store.transaction() as db:
+    with directory_writes.after_write(store, attempt) as db:
         attempt.finish(db, _audit_outcome(outcome), reason=_reason(outcome, error))
         _after_change(db, guard, key, user, outcome)
     return ChangeResult(outcome, message=str(error.message) if error else None)

@@ -90,7 +90,7 @@ def write(store: Store, directory: Directory, binding: flows.Binding | None, *,
         attempt = directory_writes.attempt(db, event, username=flow.login)
         flow_id = flow.id
     outcome, error = _write(directory, account.user, new_password)
-    with store.transaction() as db:
+    with directory_writes.after_write(store, attempt) as db:
         flow = db.get(ResetFlow, flow_id)
         assert flow is not None
         flows.release(db, flow, _FLOW_STATE[outcome])
