@@ -30,6 +30,7 @@ from portal.services.crypto import Sealer
 from portal.services.methods import questions as question_service
 from portal.services.methods import totp
 from portal.store.audit import AuditEvent
+from tests.conftest import provider_callback
 from tests.registration_support import DIRECTORY_ENVIRON, SmsGatewayServer, code_in, mail_body, registration_toml
 from tests.support import CSRF_FIELD, SECRET_KEY
 
@@ -217,6 +218,11 @@ class Browser:
         return self.submit("/reset/password", {"new_password": password,
                                                 "new_password_again": password if again is None else again})
 
+    def signed_in_as(self) -> str | None:
+        """Whom the portal takes this browser for, as /change says it."""
+        found = re.search(r"You are changing the password of ([^.<]+)\.", self.get("/change/").get_data(as_text=True))
+        return found.group(1) if found else None
+
     @property
     def text(self) -> str:
         return self.last.get_data(as_text=True)
@@ -229,6 +235,32 @@ def browser(client: FlaskClient) -> Browser:
 
 def new_browser(app: Flask) -> Browser:
     return Browser(app.test_client())
+
+
+def change(browser: Browser, current: str, new: str = NEW_PASSWORD, login: str | None = None) -> Any:
+    """/change with the current password (signed out: also the login name)."""
+    data = {"current_password": current, "new_password": new, "new_password_again": new}
+    if login is not None:
+        data["login"] = login
+    return browser.submit("/change/", data, form_page="/change/")
+
+
+def known_to_the_provider(stack: Stack, person: Person, slapd: Slapd) -> None:
+    """The provider checks passwords against slapd, so a Samba person gets a twin there (once)."""
+    if stack.name != "slapd":
+        slapd.add_person(person.login, person.password)
+
+
+def signed_in(browser: Browser, stack: Stack, person: Person, slapd: Slapd) -> None:
+    """Sign `browser` in as `person` at the real provider (the first of that person's sign-ins)."""
+    known_to_the_provider(stack, person, slapd)
+    sign_in_again(browser, person)
+
+
+def sign_in_again(browser: Browser, person: Person) -> None:
+    """Another sign-in of a person the provider knows already (another browser)."""
+    answer = browser.client.get(provider_callback(browser.client, person.login, person.password))
+    assert answer.status_code == 302, answer.get_data(as_text=True)
 
 
 def user_of(app: Flask, person: Person) -> DirectoryUser:

@@ -6,13 +6,13 @@ The portal's rules are shown before typing and checked again, after the current 
 """
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, render_template, request, session
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from ..adapters.directory import DirectoryUnavailable, DirectoryUser, directory_for
 from ..extensions import limiter
-from ..services.password_change import Changed, change
+from ..services.password_change import PASSWORD_MAY_HAVE_CHANGED, Changed, change
 from ..services.password_rules import PasswordRules
 from ..services.reset.identifiers import InvalidIdentifier, normalize_identifier
 from ..settings import Settings
@@ -60,6 +60,8 @@ def submit() -> ResponseReturnValue:
         return _form([_("The directory cannot be reached right now. Nothing was changed. "
                         "Please try again in a few minutes.")], 503)
     result = change(get_store(), directory_for(), user=user, identifier=identifier, current=current, new=new)
+    if result.outcome in PASSWORD_MAY_HAVE_CHANGED:
+        session.rotate()  # type: ignore[attr-defined]  # the person's other sessions were ended
     if result.outcome is Changed.DONE:
         return render_template("change/done.html")
     return _form(_messages(result.outcome, result.message, [v.message for v in result.violations]),

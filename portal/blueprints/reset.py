@@ -31,7 +31,7 @@ from ..services.reset.accounts import Account, SignedIn, look_up, reload
 from ..services.reset.identifiers import InvalidIdentifier, normalize_identifier
 from ..services.reset.verification import (CODE_KINDS, Check, asked_questions, begin, check, choices,
                                            destination_for, guard)
-from ..services.reset.writer import WriteResult, Written, password_rules, write
+from ..services.reset.writer import PASSWORD_MAY_HAVE_CHANGED, WriteResult, Written, password_rules, write
 from ..services.security_info import QUESTIONS, TOTP
 from ..services.verification import Sent
 from ..settings import Settings
@@ -289,6 +289,8 @@ def _write(new_password: str | None) -> WriteResult:
 
 
 def _written(result: WriteResult, *, unlock: bool) -> ResponseReturnValue:
+    if not unlock and result.outcome in PASSWORD_MAY_HAVE_CHANGED:
+        session.rotate()  # type: ignore[attr-defined]  # the person's signed-in sessions were ended
     if result.outcome in (Written.REJECTED, Written.UNAVAILABLE):
         flow = flows.load(db(), _binding(), states=(flows.VERIFIED,))
         errors = [v.message for v in result.violations] or [result.message or ""]

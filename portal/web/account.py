@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import abort, g, make_response
+from flask import abort, g, make_response, session
 from flask_babel import gettext as _
 
 from ..adapters.directory import DirectoryUnavailable, DirectoryUser, directory_for
@@ -29,6 +29,8 @@ def signed_in_account() -> DirectoryUser:
             log.warning("directory unavailable while loading the signed-in account: %s", error.detail)
             abort(make_response(render_error(503, _("The directory is not available right now"),
                                              _("Please try again in a few minutes."))))
+        if g.account is not None:  # sign-in links the session; this covers a directory that was down then
+            session.belongs_to(g.account.directory_id)  # type: ignore[attr-defined]
         if g.account is None or g.account.protected:
             abort(make_response(render_error(403, _("Your security info cannot be managed here"),
                                              _("Your account is not one this portal manages. "

@@ -14,6 +14,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from ..services import audit
+from ..services.directory_writes import AttemptNotRecorded
 from ..store import get_store
 from .identity import current_user
 
@@ -37,6 +38,9 @@ MESSAGES = {
 }
 CSRF_MESSAGE = (_l("This page has expired"),
                 _l("For your security, forms expire. Go back, reload the page and try again."))
+NOT_RECORDED_MESSAGE = (_l("Nothing was changed"),
+                        _l("The portal cannot keep its records right now, so it did not change your password "
+                           "or your account. Please try again in a few minutes."))
 REFERENCE = _l("If you contact the help desk, give them this reference:")
 EVENT_UNEXPECTED = "error.unexpected"
 
@@ -71,6 +75,10 @@ def install(app: Flask) -> None:
     def _csrf(error: CSRFError) -> tuple[str, int]:
         log.info("csrf rejected: %s", error.description)
         return render_error(400, *CSRF_MESSAGE)
+
+    @app.errorhandler(AttemptNotRecorded)
+    def _not_recorded(_error: AttemptNotRecorded) -> tuple[str, int]:
+        return render_error(503, *NOT_RECORDED_MESSAGE)
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> tuple[str, int]:
