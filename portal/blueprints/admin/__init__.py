@@ -75,7 +75,7 @@ def _record(event: str, outcome: str, username: str) -> None:
     query = urlencode(sorted(request.args.items(multi=True)))[:MAX_QUERY_CHARS]
     with get_store().transaction() as tx:
         record(tx, event, outcome, username=username,
-                     details={"page": request.endpoint or "", "path": request.path, "query": query})
+               details={"page": request.endpoint or "", "path": request.path, "query": query})
 
 
 @bp.context_processor
