@@ -2,8 +2,9 @@
 
 The current password is checked by binding as the person, and the change is made on that
 person's own connection, so the directory applies its history and minimum age. Wrong current
-passwords are counted per account (all aliases together) and the portal stops asking the
-directory before the directory's own lockout threshold: its throttling never locks anyone out.
+passwords are counted per account (all aliases together), each try before the directory is
+asked, and the portal stops asking before the directory's own lockout threshold, however many
+tries arrive at once: its throttling never locks anyone out.
 A login that matches nobody is counted and answered exactly like a wrong password.
 """
 from __future__ import annotations
@@ -72,7 +73,8 @@ def change(store: Store, directory: Directory, *, user: DirectoryUser | None, id
     except DirectoryUnavailable as error:
         return _finish(store, login, Changed.UNAVAILABLE, error)
     with store.transaction() as db:
-        if guard.paused_until(db, key) is not None:
+        if not guard.admit(db, key):  # counted before the directory compares: parallel tries stay under its lockout
+            guard.failed(db, key)
             audit.record(db, EVENT, audit.REFUSED, username=login, reason="throttled")
             return ChangeResult(Changed.THROTTLED)
     if user is None:
@@ -80,6 +82,9 @@ def change(store: Store, directory: Directory, *, user: DirectoryUser | None, id
     outcome, error, violations = _attempt(directory, user, current, new)
     if outcome is Changed.WRONG_PASSWORD:
         return _wrong(store, guard, key, login)
+    if outcome is not Changed.DONE:
+        with store.transaction() as db:
+            guard.passed(db, key)  # not a wrong password: the try comes off the count
     if violations:
         with store.transaction() as db:
             audit.record(db, EVENT, audit.FAILURE, username=login, reason=violations[0].code,
@@ -129,7 +134,7 @@ def _outcome(error: DirectoryError) -> Changed:
 
 def _wrong(store: Store, guard: Guard, key: str, login: str | None) -> ChangeResult:
     with store.transaction() as db:
-        guard.fail(db, key)
+        guard.failed(db, key)
         audit.record(db, EVENT, audit.FAILURE, username=login, reason="wrong_password")
     return ChangeResult(Changed.WRONG_PASSWORD)
 
