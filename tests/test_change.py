@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import Any
 
 from flask import Flask
 
 from devstack.mailsink import MailSink
+from tests.conftest import provider_callback
+from tests.parallel_support import at_once
 from tests.registration_support import SmsGatewayServer, sms_gateway  # noqa: F401
 from tests.reset_support import (NEW_PASSWORD, Browser, Stack, app, audit_events, browser,  # noqa: F401
                                  change, mails_to, new_browser, reset_app, signed_in, stack)
@@ -60,6 +63,21 @@ def test_the_portal_stops_before_the_directory_would_lock_the_account(
     assert "Too many wrong passwords" in browser.text
     assert stack.binds(person, person.password)  # not locked in the directory
     assert audit_events(app, "password.change")[-1].reason == "throttled"
+
+
+def test_parallel_wrong_passwords_never_reach_the_directory_s_lockout(reset_app: Any, stack: Stack) -> None:
+    """Each try is counted before the directory is asked: of 15 at once only the guard's 2 reach it."""
+    app = reset_app({"PORTAL_CHANGE__PER_IP_PER_HOUR": "1000"})
+    person = stack.add_person()  # both test directories lock after 3 failed binds
+    browser = new_browser(app)
+    form = {"csrf_token": browser.client.csrf_token("/change/"), "login": person.login,
+            "current_password": "not my password", "new_password": NEW_PASSWORD, "new_password_again": NEW_PASSWORD}
+
+    statuses = at_once(app, browser.client.session_cookie or "", "/change/", form, 15)
+
+    assert Counter(statuses) == {400: 2, 429: 13}
+    assert [e.reason for e in audit_events(app, "password.change")].count("wrong_password") == 2
+    assert stack.binds(person, person.password)  # not locked in the directory
 
 
 def test_the_rules_and_the_directory_s_history_apply(app: Flask, stack: Stack, browser: Browser) -> None:

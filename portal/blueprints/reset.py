@@ -187,6 +187,8 @@ def choose() -> ResponseReturnValue:
         flow = flows.load(tx, _binding(), states=(flows.IDENTIFIED,))
         sent = begin(tx, flow, _proven_account(flow, tx), kind, request.remote_addr)
         first = not flow.methods_done
+    if sent is Check.PAUSED:
+        return _paused()
     if sent is Sent.THROTTLED:
         return render_template("reset/verify.html", choices=[], first=first, label=label, throttled=True), 429
     return redirect(url_for("reset.questions" if kind == QUESTIONS else "reset.code"), 303)
@@ -241,13 +243,18 @@ def _check(page: Callable[[ResetFlow, str], ResponseReturnValue]) -> ResponseRet
         flow = flows.load(tx, _binding(), states=(flows.IDENTIFIED,))
         outcome, _until = check(tx, flow, _proven_account(flow, tx), request.form)
     if outcome is Check.PAUSED:
-        session.pop(flows.SESSION_KEY, None)
-        return render_template("reset/paused.html", notified=True), 429
+        return _paused()
     flow = flows.load(db(), _binding(), states=flows.OPEN_STATES)
     if outcome is Check.FAILED:
         return page(flow, _("That is not right, or it has expired. Check and try again, "
                             "or choose another way to verify."))
     return _next_step(flow)
+
+
+def _paused() -> ResponseReturnValue:
+    """The account's reset is paused: this browser's flow has ended (the same page for every name)."""
+    session.pop(flows.SESSION_KEY, None)
+    return render_template("reset/paused.html", notified=True), 429
 
 
 # -- (c) new password, (d) write -----------------------------------------------------------------

@@ -2,8 +2,9 @@
 
 The current password is checked by binding as the person, and the change is made on that
 person's own connection, so the directory applies its history and minimum age. Wrong current
-passwords are counted per account (all aliases together) and the portal stops asking the
-directory before the directory's own lockout threshold: its throttling never locks anyone out.
+passwords are counted per account (all aliases together), each try before the directory is
+asked, and the portal stops asking before the directory's own lockout threshold, however many
+tries arrive at once: its throttling never locks anyone out.
 A login that matches nobody is counted and answered exactly like a wrong password.
 """
 from __future__ import annotations
@@ -78,7 +79,8 @@ def change(store: Store, directory: Directory, *, user: DirectoryUser | None, id
     except DirectoryUnavailable as error:
         return _finish(store, login, Changed.UNAVAILABLE, error)
     with directory_writes.before_write(store) as db:
-        if guard.paused_until(db, key) is not None:
+        if not guard.admit(db, key):  # counted before the directory compares: parallel tries stay under its lockout
+            guard.failed(db, key)
             audit.record(db, EVENT, audit.REFUSED, username=login, reason="throttled")
             return ChangeResult(Changed.THROTTLED)
     if user is None:
@@ -87,6 +89,8 @@ def change(store: Store, directory: Directory, *, user: DirectoryUser | None, id
     if proven is Changed.WRONG_PASSWORD:
         return _wrong(store, guard, key, login)
     if refusal is not None:
+        with store.transaction() as db:
+            guard.passed(db, key)  # not a wrong password: the try comes off the count
         return _finish(store, login, proven, refusal)
     return _write(store, directory, guard, key, user, current, new)
 
@@ -97,6 +101,7 @@ def _write(store: Store, directory: Directory, guard: Guard, key: str, user: Dir
     violations = PasswordRules(_settings().passwords).check(new, personal=personal_words(user))
     with directory_writes.before_write(store) as db:
         if violations:
+            guard.passed(db, key)  # the current password was right: the try comes off the count
             audit.record(db, EVENT, audit.FAILURE, username=user.login, reason=violations[0].code,
                          details={"rules": ",".join(v.code for v in violations)})
             return ChangeResult(Changed.REJECTED, violations=violations)
@@ -111,10 +116,12 @@ def _write(store: Store, directory: Directory, guard: Guard, key: str, user: Dir
 def _after_change(db: Session, guard: Guard, key: str, user: DirectoryUser, outcome: Changed) -> None:
     """What the directory's answer means here: a wrong password counts, a new one ends the sessions."""
     if outcome is Changed.WRONG_PASSWORD:
-        guard.fail(db, key)
+        guard.failed(db, key)
     elif outcome is Changed.DONE:
         guard.clear(db, key)
         password_notices.password_changed(db, user)
+    else:
+        guard.passed(db, key)  # refused for another reason: the try comes off the count
     if outcome in PASSWORD_MAY_HAVE_CHANGED:
         directory_writes.password_written(db, user, confirmed=outcome is Changed.DONE)
 
@@ -156,7 +163,7 @@ def _outcome(error: DirectoryError) -> Changed:
 
 def _wrong(store: Store, guard: Guard, key: str, login: str | None) -> ChangeResult:
     with directory_writes.before_write(store) as db:
-        guard.fail(db, key)
+        guard.failed(db, key)
         audit.record(db, EVENT, audit.FAILURE, username=login, reason="wrong_password")
     return ChangeResult(Changed.WRONG_PASSWORD)
 

@@ -37,6 +37,8 @@ FINAL_STATES = (DONE, UNKNOWN, ABANDONED, SUPERSEDED, PAUSED, EXPIRED, FAILED)
 SESSION_KEY = "reset"
 WRITE_LEASE = timedelta(minutes=2)  # longer than any directory timeout
 KEEP_ENDED = timedelta(days=1)  # ended flows are kept this long for support questions, then deleted
+QUESTIONS_ASKED = "questions"  # in `pending`: the question keys drawn for this flow
+DRAWN = (QUESTIONS_ASKED,)  # parts of `pending` drawn once per flow, never again
 
 
 class FlowError(Exception):
@@ -125,15 +127,21 @@ def _move(db: Session, flow: ResetFlow, state: str, **values: Any) -> None:
 
 
 def set_pending(db: Session, flow: ResetFlow, pending: dict[str, Any]) -> None:
-    """Remember which verification was started (method, destination key, questions asked)."""
-    _move(db, flow, flow.state, pending=pending)
+    """Remember which verification was started (method, questions asked); what was drawn stays."""
+    _move(db, flow, flow.state, pending={**_drawn(flow), **pending})
 
 
 def passed(db: Session, flow: ResetFlow, method: str) -> None:
     """One method verified; the flow is VERIFIED once enough different methods passed."""
     done = [*flow.methods_done, method] if method not in flow.methods_done else list(flow.methods_done)
     state = VERIFIED if len(done) >= flow.methods_required else IDENTIFIED
-    _move(db, flow, state, methods_done=done, pending={})
+    _move(db, flow, state, methods_done=done, pending=_drawn(flow))
+
+
+def _drawn(flow: ResetFlow) -> dict[str, Any]:
+    """What was drawn once for the whole flow (the questions it asks): kept when `pending` changes,
+    so choosing another method and coming back asks the same questions."""
+    return {key: flow.pending[key] for key in DRAWN if key in flow.pending}
 
 
 def end(db: Session, flow: ResetFlow, state: str) -> None:

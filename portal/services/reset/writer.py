@@ -93,11 +93,13 @@ def write(store: Store, directory: Directory, binding: flows.Binding | None, *,
     with directory_writes.after_write(store, attempt) as db:
         flow = db.get(ResetFlow, flow_id)
         assert flow is not None
+        if _FLOW_STATE[outcome] == flows.DONE:
+            # the guard's row before the flows' rows, the order verification locks them in (no deadlock)
+            guard().clear(db, flow.guard_key)
         flows.release(db, flow, _FLOW_STATE[outcome])
         attempt.finish(db, _AUDIT_OUTCOME[outcome], reason=error.code if error else None,
                        details={"methods": ",".join(flow.methods_done)})
         if flow.state == flows.DONE:
-            guard().clear(db, flow.guard_key)
             if new_password is None:
                 password_notices.account_unlocked(db, account.user)
             else:
