@@ -45,7 +45,7 @@ def after_sign_in(identity: Identity, next_path: str) -> str:
     if not settings.registration.require_registration:
         return next_path
     try:
-        account = directory_for().find_user(identity.username)
+        account = directory_for().user_by_login(identity.username)
     except DirectoryUnavailable as error:
         # registration needs the directory too: interrupting now would lead nowhere
         log.warning("registration check skipped at sign-in, directory unavailable: %s", error.detail)
