@@ -71,6 +71,7 @@ class Stack:
     """
 
     name = ""
+    kind = ""  # the portal's directory kind, as tests/lookalike_names.py names it
     alternate_email_attribute = ""
 
     def __init__(self, server: Slapd | SambaDC) -> None:
@@ -83,14 +84,17 @@ class Stack:
         raise NotImplementedError
 
     def add_person(self, *, groups: tuple[str, ...] = (PILOT,), password: str | None = None,
-                   with_methods: bool = True, min_age: bool = False) -> Person:
-        """A fresh person; `with_methods` gives them an alternate email and a mobile in the directory,
-        `min_age` a password policy with a minimum password age."""
-        login = f"r{uuid.uuid4().hex[:10]}"
+                   with_methods: bool = True, min_age: bool = False, login: str | None = None,
+                   **extra: str) -> Person:
+        """A fresh person (`login`, else a fresh one); `with_methods` gives them an alternate email
+        and a mobile in the directory, `min_age` a password policy with a minimum password age;
+        `extra` sets more attributes."""
+        login = login or f"r{uuid.uuid4().hex[:10]}"
         password = password or f"Old.{uuid.uuid4().hex[:8]}.Pw1!"
-        alternate, mobile = f"{login}.home@mail.example", f"+1201555{uuid.uuid4().int % 10000:04d}"
-        extra = {self.alternate_email_attribute: alternate, "mobile": mobile} if with_methods else {}
-        dn = self._add(login, password, groups, extra, min_age)
+        tag = uuid.uuid4().hex[:10]  # not the login: look-alike logins get addresses of their own
+        alternate, mobile = f"{tag}.home@mail.example", f"+1201555{uuid.uuid4().int % 10000:04d}"
+        methods = {self.alternate_email_attribute: alternate, "mobile": mobile} if with_methods else {}
+        dn = self._add(login, password, groups, {**methods, **extra}, min_age)
         return Person(login, dn, password, alternate, mobile)
 
     def _add(self, login: str, password: str, groups: tuple[str, ...], extra: dict[str, str],
@@ -117,6 +121,7 @@ class Stack:
 
 class SlapdStack(Stack):
     name = "slapd"
+    kind = "openldap"
     alternate_email_attribute = "mailLocalAddress"
     server: Slapd
 
@@ -135,6 +140,7 @@ class SlapdStack(Stack):
 
 class SambaStack(Stack):
     name = "samba"
+    kind = "active_directory"
     alternate_email_attribute = "otherMailbox"
     server: SambaDC
 
@@ -220,6 +226,16 @@ class Browser:
     @property
     def text(self) -> str:
         return self.last.get_data(as_text=True)
+
+
+def signed_in(browser: Browser, stack: Stack, person: Person, slapd: Slapd) -> None:
+    """Sign in at the real provider (it checks passwords against slapd, so Samba people get a twin there)."""
+    from tests.conftest import provider_callback
+
+    if stack.name != "slapd":
+        slapd.add_person(person.login, person.password)
+    answer = browser.client.get(provider_callback(browser.client, person.login, person.password))
+    assert answer.status_code == 302
 
 
 @pytest.fixture

@@ -1,15 +1,16 @@
 """Someone who knows only a name learns nothing: not whether it exists, nor whether it can reset.
 
 Every kind of account (one that can reset, out of the rollout scope, disabled, without methods,
-protected, and a name nobody has) gets the same answers, cookies and redirects at every step
-before a method passes, in the same time; and the pause after failed verifications looks the
-same for a real account and for a name that matches nobody.
+protected, a name nobody has, a name two accounts have) gets the same answers, cookies and
+redirects at every step before a method passes, in the same time; and the pause after failed
+verifications looks the same for a real account and for a name that matches nobody.
 """
 from __future__ import annotations
 
 import re
 import statistics
 import time
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -62,10 +63,13 @@ def test_every_kind_of_account_gets_the_same_answers(reset_app: Any, stack: Stac
     stack.disable(disabled)
     without_methods = stack.add_person(with_methods=False)
     protected = stack.add_person()
+    shared = f"shared-{uuid.uuid4().hex[:10]}@example.test"  # one address, two accounts: ambiguous
+    for _ in range(2):
+        stack.add_person(mail=shared)
     app = reset_app({"PORTAL_DIRECTORY__PROTECTED_ACCOUNTS": f'["{protected.login}"]'})
     names = {"can reset": can_reset.login, "out of scope": out_of_scope.login, "disabled": disabled.login,
              "no methods": without_methods.login, "protected": protected.login, "unknown": "nobody-here",
-             "unknown email": "nobody@example.test"}
+             "unknown email": "nobody@example.test", "ambiguous": shared}
 
     seen = {kind: walk(app, name) for kind, name in names.items()}
 
