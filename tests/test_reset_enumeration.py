@@ -164,6 +164,16 @@ def test_names_per_account_are_limited_across_aliases(reset_app: Any, stack: Sta
     assert audit_events(app, "reset.identify")[-1].reason == "rate_limited"
 
 
+def test_names_that_match_nobody_count_together_across_case_and_width(reset_app: Any, stack: Stack) -> None:
+    """The lookup never folds a name; the limits do: variants of one unknown name share a budget."""
+    app = reset_app({"PORTAL_RESET__IDENTIFY_PER_ACCOUNT_PER_HOUR": "2"})
+    name = f"nobody-{uuid.uuid4().hex[:8]}"
+    fullwidth = "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in name)
+    browser = new_browser(app)
+    assert [browser.identify(n).status_code for n in (name, name.upper(), fullwidth)] == [303, 303, 429]
+    assert audit_events(app, "reset.identify")[-1].reason == "rate_limited"
+
+
 def test_with_rollout_to_nobody_reset_points_to_the_help_desk(reset_app: Any, stack: Stack) -> None:
     app = reset_app({"PORTAL_ROLLOUT__RESET": "nobody"})
     browser = new_browser(app)
