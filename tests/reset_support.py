@@ -91,8 +91,8 @@ class Stack:
         `extra` sets more attributes."""
         login = login or f"r{uuid.uuid4().hex[:10]}"
         password = password or f"Old.{uuid.uuid4().hex[:8]}.Pw1!"
-        tag = uuid.uuid4().hex[:10]  # not the login: look-alike logins get addresses of their own
-        alternate, mobile = f"{tag}.home@mail.example", f"+1201555{uuid.uuid4().int % 10000:04d}"
+        mailbox = login if login.isascii() else f"r{uuid.uuid4().hex[:10]}"  # OpenLDAP: ASCII mail only
+        alternate, mobile = f"{mailbox}.home@mail.example", f"+1201555{uuid.uuid4().int % 10000:04d}"
         methods = {self.alternate_email_attribute: alternate, "mobile": mobile} if with_methods else {}
         dn = self._add(login, password, groups, {**methods, **extra}, min_age)
         return Person(login, dn, password, alternate, mobile)
