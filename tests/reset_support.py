@@ -72,6 +72,7 @@ class Stack:
     """
 
     name = ""
+    kind = ""  # the portal's directory kind, as tests/lookalike_names.py names it
     alternate_email_attribute = ""
 
     def __init__(self, server: Slapd | SambaDC) -> None:
@@ -84,14 +85,17 @@ class Stack:
         raise NotImplementedError
 
     def add_person(self, *, groups: tuple[str, ...] = (PILOT,), password: str | None = None,
-                   with_methods: bool = True, min_age: bool = False) -> Person:
-        """A fresh person; `with_methods` gives them an alternate email and a mobile in the directory,
-        `min_age` a password policy with a minimum password age."""
-        login = f"r{uuid.uuid4().hex[:10]}"
+                   with_methods: bool = True, min_age: bool = False, login: str | None = None,
+                   **extra: str) -> Person:
+        """A fresh person (`login`, else a fresh one); `with_methods` gives them an alternate email
+        and a mobile in the directory, `min_age` a password policy with a minimum password age;
+        `extra` sets more attributes."""
+        login = login or f"r{uuid.uuid4().hex[:10]}"
         password = password or f"Old.{uuid.uuid4().hex[:8]}.Pw1!"
-        alternate, mobile = f"{login}.home@mail.example", f"+1201555{uuid.uuid4().int % 10000:04d}"
-        extra = {self.alternate_email_attribute: alternate, "mobile": mobile} if with_methods else {}
-        dn = self._add(login, password, groups, extra, min_age)
+        mailbox = login if login.isascii() else f"r{uuid.uuid4().hex[:10]}"  # OpenLDAP: ASCII mail only
+        alternate, mobile = f"{mailbox}.home@mail.example", f"+1201555{uuid.uuid4().int % 10000:04d}"
+        methods = {self.alternate_email_attribute: alternate, "mobile": mobile} if with_methods else {}
+        dn = self._add(login, password, groups, {**methods, **extra}, min_age)
         return Person(login, dn, password, alternate, mobile)
 
     def _add(self, login: str, password: str, groups: tuple[str, ...], extra: dict[str, str],
@@ -118,6 +122,7 @@ class Stack:
 
 class SlapdStack(Stack):
     name = "slapd"
+    kind = "openldap"
     alternate_email_attribute = "mailLocalAddress"
     server: Slapd
 
@@ -136,6 +141,7 @@ class SlapdStack(Stack):
 
 class SambaStack(Stack):
     name = "samba"
+    kind = "active_directory"
     alternate_email_attribute = "otherMailbox"
     server: SambaDC
 

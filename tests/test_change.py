@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 import re
+import uuid
 from collections import Counter
 from typing import Any
 
+import pytest
 from flask import Flask
 
 from devstack.mailsink import MailSink
 from tests.conftest import provider_callback
+from tests.lookalike_names import APART_EVERYWHERE, PAIRS, Pair, pair_id
 from tests.parallel_support import at_once
 from tests.registration_support import SmsGatewayServer, sms_gateway  # noqa: F401
 from tests.reset_support import (NEW_PASSWORD, Browser, Stack, app, audit_events, browser,  # noqa: F401
@@ -38,6 +41,31 @@ def test_signed_in_change_with_a_wrong_password(app: Flask, stack: Stack, browse
     assert change(browser, "not my password").status_code == 400
     assert "current password is not correct" in browser.text
     assert stack.binds(person, person.password)
+
+
+@pytest.mark.parametrize("pair", APART_EVERYWHERE, ids=pair_id)
+def test_a_signed_in_person_changes_only_their_own_password(app: Flask, stack: Stack, browser: Browser,
+                                                            slapd: Any, pair: Pair) -> None:
+    """A signed-in "straße" changes straße's password, never that of "strasse", even when both
+    have the same one: the account is the entry that carries the provider's username."""
+    password = f"Old.{uuid.uuid4().hex[:8]}.Pw1!"
+    me, them = (stack.add_person(login=name, password=password) for name in pair.names())
+    signed_in(browser, stack, me, slapd)
+    assert change(browser, password).status_code == 200
+    assert stack.binds(me, NEW_PASSWORD)
+    assert stack.binds(them, password) and not stack.binds(them, NEW_PASSWORD)
+
+
+@pytest.mark.parametrize("pair", PAIRS, ids=pair_id)
+def test_a_look_alike_login_changes_only_what_the_directory_calls_that_name(
+        app: Flask, stack: Stack, pair: Pair) -> None:
+    look_alike, name = pair.names()
+    person = stack.add_person(login=name)
+    answer = change(new_browser(app), person.password, login=look_alike)
+    if pair.one_name(stack.kind):  # the directory's own matching: the same name
+        assert answer.status_code == 200 and stack.binds(person, NEW_PASSWORD)
+    else:  # another name, which nobody has: the "wrong password" answer, nothing changed
+        assert answer.status_code == 400 and stack.binds(person, person.password)
 
 
 def test_signed_out_change_with_login_and_password(app: Flask, stack: Stack, browser: Browser) -> None:

@@ -10,7 +10,7 @@ import logging
 from flask import Blueprint, Response, current_app, redirect, request, session, url_for
 from flask_babel import gettext as _
 
-from ..adapters.directory import DirectoryUnavailable, directory_for
+from ..adapters.directory import DirectoryUnavailable
 from ..extensions import limiter
 from ..services import audit
 from ..services.oidc import Identity, OidcSignIn, SignInError
@@ -18,6 +18,7 @@ from ..services.redirects import safe_next_path
 from ..services.users import record_sign_in
 from ..store.db import db
 from ..web.errors import render_error
+from ..web.account import signed_in_user
 from ..web.identity import current_user, remember
 from ..web.urls import external_url
 from .enforce import after_sign_in
@@ -60,22 +61,22 @@ def callback() -> Response | tuple[str, int]:
     user = record_sign_in(db(), identity)
     audit.record(db(), EVENT_SIGNIN, audit.SUCCESS, username=identity.username)
     db().commit()
-    remember(user.id, identity, _directory_id(identity))
+    remember(user.id, identity)
+    _link_to_directory_entry()
     log.info("signed in", extra={"user_id": user.id})
     return redirect(after_sign_in(identity, next_path))
 
 
-def _directory_id(identity: Identity) -> str | None:
-    """The signed-in person's directory entry, so that a new password ends this session too.
+def _link_to_directory_entry() -> None:
+    """Name the new session's directory entry (web/account.py does it), so that a new password ends
+    this session too; the entry is kept for the rest of the request (the registration check).
 
     An unreachable directory does not stop the sign-in: the first page that loads the account
-    links the session then (web/account.py)."""
+    links the session then."""
     try:
-        account = directory_for().find_user(identity.username)
+        signed_in_user()
     except DirectoryUnavailable as error:
         log.warning("session not linked to its directory entry yet, directory unavailable: %s", error.detail)
-        return None
-    return account.directory_id if account else None
 
 
 def _record_failure(reason: str, error: SignInError) -> None:

@@ -14,9 +14,10 @@ from ..adapters.directory import DirectoryUnavailable, DirectoryUser, directory_
 from ..extensions import limiter
 from ..services.password_change import PASSWORD_MAY_HAVE_CHANGED, Changed, change
 from ..services.password_rules import PasswordRules
-from ..services.reset.identifiers import InvalidIdentifier, normalize_identifier
+from ..services.reset.identifiers import InvalidIdentifier, counting_form, parse_identifier
 from ..settings import Settings
 from ..store import get_store
+from ..web.account import signed_in_user
 from ..web.identity import current_user
 from ..web.pacing import paced
 
@@ -69,10 +70,14 @@ def submit() -> ResponseReturnValue:
 
 
 def _account() -> tuple[str, DirectoryUser | None]:
-    """The signed-in person's account, or the one the typed login name names (None: nobody)."""
+    """The account (None: nobody) and the name's counting form, which keys the wrong-password
+    limit when no account is found. Signed in: the entry that carries the provider's username,
+    never one the name was folded into. Signed out: the directory's match of the typed name."""
     signed_in = current_user()
-    identifier = normalize_identifier(signed_in.username if signed_in else request.form.get("login", ""))
-    return identifier, directory_for().find_user(identifier)
+    if signed_in is not None:
+        return counting_form(signed_in.username), signed_in_user()
+    identifier = parse_identifier(request.form.get("login", ""))
+    return identifier.counted, directory_for().find_user(identifier.typed)
 
 
 def _messages(outcome: Changed, message: str | None, violations: list[str]) -> list[str]:

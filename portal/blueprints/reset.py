@@ -28,7 +28,7 @@ from ..services.guards import guard_key
 from ..services.methods import label
 from ..services.reset import flows
 from ..services.reset.accounts import Account, SignedIn, look_up, reload
-from ..services.reset.identifiers import InvalidIdentifier, normalize_identifier
+from ..services.reset.identifiers import InvalidIdentifier, parse_identifier
 from ..services.reset.verification import (CODE_KINDS, Check, asked_questions, begin, check, choices,
                                            destination_for, guard)
 from ..services.reset.writer import PASSWORD_MAY_HAVE_CHANGED, WriteResult, Written, password_rules, write
@@ -129,13 +129,13 @@ def identify() -> ResponseReturnValue:
     if settings.rollout.reset == "nobody":
         return render_template("reset/unavailable.html", directory_down=False)
     try:
-        identifier = normalize_identifier(request.form.get("identifier", ""))
+        identifier = parse_identifier(request.form.get("identifier", ""))
     except InvalidIdentifier as error:
         return render_template("reset/start.html", error=error.message), 400
     with get_store().transaction() as tx:
-        found = look_up(tx, _directory(), identifier, _signed_in())
+        found = look_up(tx, _directory(), identifier.typed, _signed_in())
         key = guard_key(app_secret(), directory_id=found.user.directory_id if found.user else None,
-                        identifier=identifier)
+                        identifier=identifier.counted)
         login = found.user.login if found.user else None
         refusal = _identify_refusal(tx, key)
         if refusal is not None:

@@ -26,7 +26,8 @@ HASH_PURPOSE = "account-guard"
 
 
 def guard_key(secret_key: str, *, directory_id: str | None, identifier: str) -> str:
-    """What limits count against: the account when one was found, else the typed name."""
+    """What limits count against: the account when one was found, else the name as counted
+    (reset.identifiers.counting_form: case and look-alike variants together)."""
     if directory_id is not None:
         return keyed_hash(secret_key, HASH_PURPOSE, "account", directory_id)
     return keyed_hash(secret_key, HASH_PURPOSE, "name", identifier)

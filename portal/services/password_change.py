@@ -71,7 +71,10 @@ def wrong_password_guard(directory: Directory, user: DirectoryUser | None) -> Gu
 def change(store: Store, directory: Directory, *, user: DirectoryUser | None, identifier: str, current: str,
            new: str) -> ChangeResult:
     """Change `user`'s password (None: the login matched nobody). Raises nothing from the directory;
-    AttemptNotRecorded when the store failed before the write (nothing changed)."""
+    AttemptNotRecorded when the store failed before the write (nothing changed).
+
+    `identifier` is the name's counting form: it keys the wrong-password limit when `user` is None.
+    """
     key = guard_key(app_secret(), directory_id=user.directory_id if user else None, identifier=identifier)
     login = user.login if user else None
     try:

@@ -28,14 +28,14 @@ class SignedInUser:
         return self.display_name or self.username
 
 
-def remember(user_id: int, identity: Identity, directory_id: str | None) -> None:
+def remember(user_id: int, identity: Identity) -> None:
     """Rotate the session (no fixation) and keep only what pages need; never the tokens.
 
-    `directory_id` is the person's directory entry, when the directory could say: a new password
-    ends every session of that entry."""
+    Whose directory entry the session belongs to is forgotten with the rest: the caller links the
+    new session to the entry once the directory has said which one it is (web/account.py)."""
     session.clear()
     session.rotate()  # type: ignore[attr-defined]
-    session.belongs_to(directory_id)  # type: ignore[attr-defined]
+    session.belongs_to(None)  # type: ignore[attr-defined]
     session[SESSION_KEY] = {
         "user_id": user_id, "username": identity.username, "display_name": identity.display_name,
         "email": identity.email, "groups": list(identity.groups), "auth_time": identity.auth_time,
