@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from ..adapters.directory import DirectoryUnavailable
 from ..extensions import limiter
 from ..services import audit
-from ..services.oidc import Identity, OidcSignIn, SignInError
+from ..services.oidc import OidcSignIn, SignInError
 from ..services.redirects import safe_next_path
 from ..services.users import record_sign_in
 from ..store.db import db
