@@ -1,17 +1,21 @@
-# make install: what the dev stack and the tests need (devstack/install.sh; quick when present).
+# make install: what the demo needs (devstack/install.sh; quick when present); install-test adds
+#               PostgreSQL and Redis, which only the tests use.
 # make demo:    the dev stack and the portal at http://127.0.0.1:5000 until Ctrl-C.
 # make test:    the whole test suite against real servers; PYTEST_ARGS="tests/test_x.py -k y" narrows it.
 PYTEST_ARGS ?=
 
-.PHONY: install demo test messages
+.PHONY: install install-test demo test messages
 
 install:
-	bash devstack/install.sh
+	bash devstack/install.sh demo
+
+install-test:
+	bash devstack/install.sh test
 
 demo: install
 	.venv/bin/python -m devstack demo
 
-test: install
+test: install-test
 	.venv/bin/pytest -p no:cacheprovider $(PYTEST_ARGS)
 
 # make messages: collect every user-facing text into portal/translations/messages.pot for translators;

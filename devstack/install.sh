@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
-# Install what `make demo` and `make test` need on Debian 12: Debian packages, the Python virtual
-# environment, the dev OpenID Connect provider's npm packages; and make sure PostgreSQL and Redis
-# answer on 127.0.0.1. Idempotent and quick when everything is present (each step checks first),
-# never prompts, and downloads only from the package registries (never `playwright install`).
+# Install what `make demo` needs on Debian 12 (`install.sh demo`, the default), or what `make test`
+# needs as well (`install.sh test`): Debian packages, the Python virtual environment, the dev OpenID
+# Connect provider's npm packages (which bring their own Node.js 22 from the npm registry: Debian 12's
+# nodejs is 18, too old for oidc-provider 9, but its npm can install it); for the tests, PostgreSQL and
+# Redis installed from Debian when missing and answering on 127.0.0.1 (the demo runs on SQLite and
+# in-process limits). Idempotent and quick when everything is present (each step checks first), never
+# prompts, and downloads only from the package registries (never `playwright install`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+MODE=${1:-demo}
 PACKAGES=(slapd ldap-utils openssl samba samba-dsdb-modules samba-vfs-modules samba-ad-provision chromium)
+[ "$MODE" = test ] && PACKAGES+=(postgresql redis-server)
+case "$MODE" in demo|test) ;; *) echo "usage: install.sh [demo|test]" >&2; exit 2 ;; esac
 OIDC_DIR=devstack/oidc
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
@@ -27,6 +33,8 @@ wait_until_answers() {
 
 install_debian_packages() {
   local missing=() package
+  # Any Node.js with npm will do (Debian's or another source's): npm brings the one the provider runs on.
+  command -v node >/dev/null && command -v npm >/dev/null || PACKAGES+=(nodejs npm)
   for package in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
       || missing+=("$package")
@@ -48,16 +56,14 @@ install_python_venv() {
 }
 
 install_oidc_provider() {
-  command -v node >/dev/null && command -v npm >/dev/null \
-    || fail "Node.js >= 20.18 and npm are required for the dev OpenID Connect provider"
-  node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 18) ? 0 : 1)' \
-    || fail "Node.js $(node --version) is too old for oidc-provider 9: need >= 20.18"
   local stamp=$OIDC_DIR/node_modules/.package-lock.sha256
   if [ "$(cat "$stamp" 2>/dev/null)" != "$(hash_of $OIDC_DIR/package-lock.json)" ]; then
     say "npm ci in $OIDC_DIR"
     (cd "$OIDC_DIR" && npm ci --no-audit --no-fund --loglevel=error)
     hash_of $OIDC_DIR/package-lock.json > "$stamp"
   fi
+  "$OIDC_DIR/node_modules/.bin/node" -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 22 ? 0 : 1)' \
+    || fail "the Node.js in $OIDC_DIR/node_modules did not install; remove that folder and run make install again"
 }
 
 ensure_postgresql() {
@@ -66,6 +72,7 @@ ensure_postgresql() {
   [ -d /etc/postgresql ] || fail "PostgreSQL is not installed"
   $SUDO pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start || true
   wait_until_answers PostgreSQL 5432
+  ensure_test_database
 }
 
 ensure_redis() {
@@ -78,9 +85,26 @@ ensure_redis() {
   wait_until_answers Redis 6379
 }
 
+# The tests use the database `test`, reached over TCP without a password, as this machine kind
+# has it; a fresh Debian cluster gets the same (local connections only: it listens on loopback).
+ensure_test_database() {
+  local version hba
+  version=$(ls /etc/postgresql | sort -V | tail -1)
+  hba=/etc/postgresql/$version/main/pg_hba.conf
+  if ! grep -q "^host all all 127.0.0.1/32 trust" "$hba"; then
+    say "PostgreSQL: trust for loopback TCP connections (tests only)"
+    $SUDO sed -i '1i host all all 127.0.0.1/32 trust\nhost all all ::1/128 trust' "$hba"
+    $SUDO pg_ctlcluster --skip-systemctl-redirect "$version" main reload
+  fi
+  psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'test'" | grep -q 1 \
+    || psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE test"
+}
+
 install_debian_packages
 install_python_venv
 install_oidc_provider
-ensure_postgresql
-ensure_redis
+if [ "$MODE" = test ]; then
+  ensure_postgresql
+  ensure_redis
+fi
 say "everything is in place"

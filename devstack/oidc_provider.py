@@ -109,7 +109,7 @@ class OidcProvider:
         return self.discovery()["issuer"] == self.issuer
 
     def start(self) -> None:
-        node = shutil.which("node")
+        node = node_binary()
         if node is None or not (OIDC_DIR / "node_modules" / "oidc-provider").is_dir():
             raise ServerFailed("node or devstack/oidc/node_modules is missing: run `make install`")
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -131,6 +131,13 @@ class OidcProvider:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  traceback: TracebackType | None) -> None:
         self.stop()
+
+
+def node_binary() -> str | None:
+    """The Node.js that package.json brings from the npm registry (Debian 12's own is too old for
+    oidc-provider 9), else whatever `node` is on the PATH."""
+    bundled = OIDC_DIR / "node_modules" / ".bin" / "node"
+    return str(bundled) if bundled.exists() else shutil.which("node")
 
 
 def _origin(url: str) -> tuple[str, str]:

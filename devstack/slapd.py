@@ -24,7 +24,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from devstack import ldif
-from devstack.people import BASE_DN, GROUPS, GROUPS_OU, PEOPLE, PEOPLE_OU, SERVICE, SERVICES_OU, Person
+from devstack.people import BASE_DN, GROUPS, GROUPS_OU, MAIL_DOMAIN, PEOPLE, PEOPLE_OU, SERVICE, SERVICES_OU, Person
 from devstack.ports import Ports
 from devstack.process import ManagedProcess
 from devstack.restartable import RestartableServer
@@ -49,12 +49,18 @@ MAX_AGE_SECONDS = 90 * 24 * 3600
 EXPIRE_WARNING_SECONDS = 14 * 24 * 3600
 
 
+def mail_address(person: Person) -> str:
+    """`mail` is an IA5 (ASCII) string in OpenLDAP's schema: a login such as "straße" gets its
+    UTF-8 bytes in hex as the mailbox, so look-alike logins still get distinct addresses."""
+    return person.email if person.email.isascii() else f"u-{person.username.encode().hex()}@{MAIL_DOMAIN}"
+
+
 def person_attributes(person: Person) -> dict[str, ldif.Values]:
     attributes: dict[str, ldif.Values] = {
         "objectClass": ["inetOrgPerson", "inetLocalMailRecipient"],
         "uid": person.username, "cn": person.display_name, "sn": person.surname,
         "givenName": person.given_name, "displayName": person.display_name,
-        "mail": person.email, "userPassword": person.password,
+        "mail": mail_address(person), "userPassword": person.password,
     }
     if person.mobile:
         attributes["mobile"] = person.mobile
@@ -136,13 +142,17 @@ class Slapd(RestartableServer):
         return f"uid={ldif.escape_rdn_value(username)},{PEOPLE_OU}"
 
     def add_person(self, username: str, password: str, *, groups: tuple[str, ...] = (),
-                   policy_dn: str | None = None, **extra: ldif.Values) -> str:
-        """Add a person (like the demo people, plus `extra` attributes); return the DN."""
+                   policy_dn: str | None = None, cn: str | None = None, **extra: ldif.Values) -> str:
+        """Add a person (like the demo people, plus `extra` attributes); return the DN.
+
+        The DN is `uid=<username>` or, given `cn`, `cn=<cn>`: slapd refuses a second `uid=` RDN
+        its matching holds equal to an existing one ("ǅemal" and "džemal"), a `cn=` DN lets
+        both exist."""
         person = Person(username, "Test", f"User {username}", password, groups)
-        attributes = {**person_attributes(person), **extra}
+        attributes = {**person_attributes(person), **({"cn": cn} if cn else {}), **extra}
         if policy_dn:
             attributes["pwdPolicySubentry"] = policy_dn
-        dn = self.person_dn(username)
+        dn = f"cn={ldif.escape_rdn_value(cn)},{PEOPLE_OU}" if cn else self.person_dn(username)
         records = [ldif.entry(dn, attributes)]
         records += [ldif.modify(f"cn={group},{GROUPS_OU}", add={"member": dn}) for group in groups]
         self.apply(ldif.document(records))

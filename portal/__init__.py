@@ -41,7 +41,7 @@ def _configure(app: Flask, settings: Settings, themes: ThemeRegistry) -> None:
     from .adapters import directory
     from .blueprints import admin, auth, change, enforce, health, landing, register, reset
     from .branding import static
-    from .branding.templating import ThemedEnvironment, ThemeLoader
+    from .branding import templating
     from .commands import register_commands
     from .extensions import babel, csrf, limiter
     from .services import codes, outbox
@@ -57,7 +57,8 @@ def _configure(app: Flask, settings: Settings, themes: ThemeRegistry) -> None:
     app.config.update(
         SECRET_KEY=settings.secret_key or secrets.token_urlsafe(48),
         MAX_CONTENT_LENGTH=settings.max_content_length,
-        SESSION_COOKIE_NAME=settings.session.cookie_name,
+        SESSION_COOKIE_NAME=settings.session_cookie_name,
+        SESSION_COOKIE_PATH="/",  # and no Domain: what the __Host- prefix requires
         SESSION_COOKIE_SECURE=settings.https,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -73,8 +74,7 @@ def _configure(app: Flask, settings: Settings, themes: ThemeRegistry) -> None:
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=0, x_port=0, x_prefix=0)  # type: ignore[method-assign]
 
-    app.jinja_environment = ThemedEnvironment
-    app.jinja_options = {"loader": ThemeLoader(Path(__file__).with_name("templates"), themes.themes)}
+    templating.install(app, Path(__file__).with_name("templates"), themes.themes)
     store = Store(settings.database.url, PROJECT_ROOT)
     store.init_app(app)
     app.session_interface = StoreSessionInterface(store, settings)
@@ -122,5 +122,5 @@ def _template_context(app: Flask) -> None:
 
     @app.context_processor
     def _globals() -> dict[str, object]:
-        return {"theme": current_theme(), "brand": current_theme().file, "current_user": current_user(),
-                "get_locale": get_locale}
+        # plain data and safe helpers only: templates render sandboxed (branding/templating.py)
+        return {"brand": current_theme().file, "current_user": current_user(), "get_locale": get_locale}

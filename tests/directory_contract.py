@@ -31,7 +31,9 @@ from portal.adapters.directory import (
     WrongPassword,
     create_directory,
 )
+from portal.adapters.directory import dn
 from portal.settings.directory import DirectorySettings
+from tests.lookalike_names import PAIRS, SHARP_S, Pair, pair_id
 
 LONG_PASSWORD = "Grüße aus Köln, 東京 und Zürich — mit Leerzeichen und 42 Zeichen mehr! ÆØÅ ßẞ"
 assert len(LONG_PASSWORD) >= 64
@@ -63,7 +65,9 @@ class Backend(Protocol):
     lockout_threshold: int
     server: Any                   # devstack Slapd or SambaDC
 
-    def add_person(self, password: str, *, groups: tuple[str, ...] = (), **extra: str) -> Account: ...
+    def add_person(self, password: str, *, groups: tuple[str, ...] = (), login: str | None = None,
+                   cn: str | None = None, **extra: str) -> Account:
+        """A fresh person: `login` (else a fresh one), DN by login or by `cn` when given."""
 
     def add_min_age_person(self, password: str) -> Account: ...
 
@@ -155,6 +159,59 @@ class DirectoryContract:
         backend.add_person(strong_password(), mail=f"{first.login}@example.test")
         assert directory.find_user(f"{first.login}@example.test") is None
         assert directory.find_user(first.login) is not None
+
+    # -- names that look alike or fold together (tests/lookalike_names.py) ---------------------
+
+    @pytest.mark.parametrize("pair", PAIRS, ids=pair_id)
+    def test_two_look_alike_accounts_never_find_each_other(self, backend: Backend, directory: Directory,
+                                                          pair: Pair) -> None:
+        """Each finds its own entry where the directory tells the names apart; where it holds them
+        as one name, two entries carry it and neither is found (ambiguous). Never the other one."""
+        accounts = [backend.add_person(strong_password(), login=name, cn=fresh_login()) for name in pair.names()]
+        for account in accounts:
+            for lookup in (directory.find_user, directory.user_by_login):
+                user = lookup(account.login)
+                if pair.one_name(backend.kind):
+                    assert user is None, (lookup.__name__, account.login)
+                else:
+                    assert user is not None and dn.same(user.dn, account.dn), (lookup.__name__, account.login)
+
+    @pytest.mark.parametrize("pair", PAIRS, ids=pair_id)
+    def test_a_look_alike_of_an_existing_name_is_what_the_directory_makes_of_it(
+            self, backend: Backend, make_directory: Callable[..., Directory], pair: Pair) -> None:
+        look_alike, name = pair.names()
+        existing = backend.add_person(strong_password(), login=name)
+        directory = make_directory(protected_accounts=[look_alike])
+        one_name = pair.one_name(backend.kind)
+        # A typed name means what the directory's own matching says, whatever a fold of ours says.
+        typed = directory.find_user(look_alike)
+        assert (typed is not None and dn.same(typed.dn, existing.dn)) if one_name else typed is None
+        # A name another system vouches for must be the entry's own, case aside.
+        vouched = directory.user_by_login(look_alike)
+        assert (vouched is not None) is (one_name and pair.case_variants)
+        # The deny list names accounts the directory's way too.
+        assert found(directory, name).protected is one_name
+
+    def test_a_vouched_for_name_is_an_own_name_of_the_entry_case_aside(self, backend: Backend,
+                                                                       directory: Directory) -> None:
+        alternate = f"{fresh_login()}.home@mail.example"
+        person = backend.add_person(strong_password(), **{backend.settings.alternate_email_attribute: alternate})
+        for name in (person.login, person.login.upper(), f"{person.login}@example.test"):
+            user = directory.user_by_login(name)
+            assert user is not None and dn.same(user.dn, person.dn), name
+        assert directory.find_user(alternate) is not None
+        assert directory.user_by_login(alternate) is None  # an address the person chose
+
+    def test_everyone_is_listed_once_and_look_alikes_apart(self, backend: Backend,
+                                                           make_directory: Callable[..., Directory]) -> None:
+        accounts = [backend.add_person(strong_password(), login=name) for name in SHARP_S.names()]
+        # the same base twice: every entry comes back twice and must still be one account
+        directory = make_directory(extra_base_dns=[backend.settings.base_dn])
+        listed = [u for u in directory.people() if any(dn.same(u.dn, a.dn) for a in accounts)]
+        assert sorted(u.login for u in listed) == sorted(a.login for a in accounts)
+        for account in accounts:
+            user = found(directory, account.login)
+            assert dn.same(user.dn, account.dn)
 
     def test_reads_an_account_again_by_its_directory_id(self, directory: Directory, account: Account) -> None:
         user = found(directory, account.login)

@@ -30,6 +30,7 @@ from portal.services.crypto import Sealer
 from portal.services.methods import questions as question_service
 from portal.services.methods import totp
 from portal.store.audit import AuditEvent
+from tests.conftest import provider_callback
 from tests.registration_support import DIRECTORY_ENVIRON, SmsGatewayServer, code_in, mail_body, registration_toml
 from tests.support import CSRF_FIELD, SECRET_KEY
 
@@ -71,6 +72,7 @@ class Stack:
     """
 
     name = ""
+    kind = ""  # the portal's directory kind, as tests/lookalike_names.py names it
     alternate_email_attribute = ""
 
     def __init__(self, server: Slapd | SambaDC) -> None:
@@ -83,14 +85,17 @@ class Stack:
         raise NotImplementedError
 
     def add_person(self, *, groups: tuple[str, ...] = (PILOT,), password: str | None = None,
-                   with_methods: bool = True, min_age: bool = False) -> Person:
-        """A fresh person; `with_methods` gives them an alternate email and a mobile in the directory,
-        `min_age` a password policy with a minimum password age."""
-        login = f"r{uuid.uuid4().hex[:10]}"
+                   with_methods: bool = True, min_age: bool = False, login: str | None = None,
+                   **extra: str) -> Person:
+        """A fresh person (`login`, else a fresh one); `with_methods` gives them an alternate email
+        and a mobile in the directory, `min_age` a password policy with a minimum password age;
+        `extra` sets more attributes."""
+        login = login or f"r{uuid.uuid4().hex[:10]}"
         password = password or f"Old.{uuid.uuid4().hex[:8]}.Pw1!"
-        alternate, mobile = f"{login}.home@mail.example", f"+1201555{uuid.uuid4().int % 10000:04d}"
-        extra = {self.alternate_email_attribute: alternate, "mobile": mobile} if with_methods else {}
-        dn = self._add(login, password, groups, extra, min_age)
+        mailbox = login if login.isascii() else f"r{uuid.uuid4().hex[:10]}"  # OpenLDAP: ASCII mail only
+        alternate, mobile = f"{mailbox}.home@mail.example", f"+1201555{uuid.uuid4().int % 10000:04d}"
+        methods = {self.alternate_email_attribute: alternate, "mobile": mobile} if with_methods else {}
+        dn = self._add(login, password, groups, {**methods, **extra}, min_age)
         return Person(login, dn, password, alternate, mobile)
 
     def _add(self, login: str, password: str, groups: tuple[str, ...], extra: dict[str, str],
@@ -118,6 +123,7 @@ class Stack:
 
 class SlapdStack(Stack):
     name = "slapd"
+    kind = "openldap"
     alternate_email_attribute = "mailLocalAddress"
     server: Slapd
 
@@ -136,6 +142,7 @@ class SlapdStack(Stack):
 
 class SambaStack(Stack):
     name = "samba"
+    kind = "active_directory"
     alternate_email_attribute = "otherMailbox"
     server: SambaDC
 
@@ -218,6 +225,11 @@ class Browser:
         return self.submit("/reset/password", {"new_password": password,
                                                 "new_password_again": password if again is None else again})
 
+    def signed_in_as(self) -> str | None:
+        """Whom the portal takes this browser for, as /change says it."""
+        found = re.search(r"You are changing the password of ([^.<]+)\.", self.get("/change/").get_data(as_text=True))
+        return found.group(1) if found else None
+
     @property
     def text(self) -> str:
         return self.last.get_data(as_text=True)
@@ -230,6 +242,32 @@ def browser(client: FlaskClient) -> Browser:
 
 def new_browser(app: Flask) -> Browser:
     return Browser(app.test_client())
+
+
+def change(browser: Browser, current: str, new: str = NEW_PASSWORD, login: str | None = None) -> Any:
+    """/change with the current password (signed out: also the login name)."""
+    data = {"current_password": current, "new_password": new, "new_password_again": new}
+    if login is not None:
+        data["login"] = login
+    return browser.submit("/change/", data, form_page="/change/")
+
+
+def known_to_the_provider(stack: Stack, person: Person, slapd: Slapd) -> None:
+    """The provider checks passwords against slapd, so a Samba person gets a twin there (once)."""
+    if stack.name != "slapd":
+        slapd.add_person(person.login, person.password)
+
+
+def signed_in(browser: Browser, stack: Stack, person: Person, slapd: Slapd) -> None:
+    """Sign `browser` in as `person` at the real provider (the first of that person's sign-ins)."""
+    known_to_the_provider(stack, person, slapd)
+    sign_in_again(browser, person)
+
+
+def sign_in_again(browser: Browser, person: Person) -> None:
+    """Another sign-in of a person the provider knows already (another browser)."""
+    answer = browser.client.get(provider_callback(browser.client, person.login, person.password))
+    assert answer.status_code == 302, answer.get_data(as_text=True)
 
 
 def user_of(app: Flask, person: Person) -> DirectoryUser:

@@ -9,9 +9,12 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
+from devstack import people
 from portal import create_app
 from portal.settings import SettingsError, load_settings
-from tests.support import BASE_URL, settings_toml
+from tests.admin_support import ADMIN, admin_app  # noqa: F401 - fixture
+from tests.registration_support import sign_in
+from tests.support import BASE_URL, SECRET_KEY, settings_toml
 
 REPO_BRANDING = Path(__file__).parent.parent / "branding"
 
@@ -151,3 +154,60 @@ def test_reset_is_not_offered_before_it_is_rolled_out(build: Callable[..., Flask
     assert "Reset my password" not in hidden
     assert "Change my password" in hidden          # change still works for everybody
     assert 'href="/reset/"' in shown
+
+
+REFUSED = None  # the page is not rendered: the branded 500 page instead
+THEME_PROBES = {  # what a theme template gets: "" (undefined) or REFUSED, never the value
+    "{{ config }}": "", "{{ request }}": "", "{{ session }}": "", "{{ g }}": "", "{{ theme }}": "",
+    "{{ url_for.__globals__ }}": "",           # an unsafe attribute is undefined in the sandbox...
+    "{{ lipsum.__globals__ }}": "",
+    "{{ get_flashed_messages.__globals__ }}": "",
+    "{{ csrf_token.__globals__ }}": "",
+    "{{ self._TemplateReference__context }}": "",
+    "{{ self.__init__.__globals__ }}": REFUSED,  # ...and anything reached through it is refused
+    "{{ cycler.__init__.__globals__.os }}": REFUSED,
+    "{{ url_for.__self__.config }}": REFUSED,
+    "{{ brand.__class__.__init__.__globals__ }}": REFUSED,
+    "{{ ''.__class__.__mro__[1].__subclasses__() }}": REFUSED,
+    "{{ config.SECRET_KEY }}": REFUSED,
+    "{{ config['SECRET_KEY'] }}": REFUSED,
+    "{{ request.environ }}": REFUSED,
+    "{{ brand.links.append(1) }}": REFUSED,  # the immutable sandbox: values passed in cannot change
+}
+SECRETS = (SECRET_KEY, "portal-dev-secret", people.SERVICE.password)
+INTERNALS = ("__builtins__", "wsgi.", "SECRET_KEY", "<module", "<Config", "<Flask")
+
+
+@pytest.mark.parametrize("probe", THEME_PROBES)
+def test_a_theme_template_gets_plain_data_only(build: Callable[..., Flask], branding: Path, probe: str) -> None:
+    """A theme partial, included by a built-in page with its whole context, cannot reach the portal."""
+    (branding / "contoso" / "templates" / "partials" / "helpdesk.html").write_text(f"[[{probe}]]")
+    response = build(theme="contoso").test_client().get("/", base_url=BASE_URL)
+    page = response.get_data(as_text=True)
+    assert not [leak for leak in SECRETS + INTERNALS if leak in page]
+    if THEME_PROBES[probe] is REFUSED:
+        assert response.status_code == 500 and "Something went wrong on our side" in page
+    else:
+        assert response.status_code == 200 and f"[[{THEME_PROBES[probe]}]]" in page
+
+
+def test_a_theme_cannot_override_administration_pages(build: Callable[..., Flask], branding: Path) -> None:
+    override = branding / "contoso" / "templates" / "admin" / "index.html"
+    override.parent.mkdir()
+    override.write_text("{{ settings_rows }}")
+    [problem] = start_up_problems(build, theme="contoso")
+    assert problem == (f"{override}: (file): a theme cannot override administration pages (templates/admin/); "
+                       "remove it")
+
+
+def test_administration_pages_use_the_built_in_layout_and_other_pages_the_theme(
+        admin_app: Callable[..., Flask], branding: Path) -> None:  # noqa: F811 - fixture
+    (branding / "contoso" / "templates" / "base.html").write_text(
+        "CONTOSO LAYOUT {{ settings_rows }}{% block content %}{% endblock %}")
+    app = admin_app(environ={"PORTAL_THEME": "contoso", "PORTAL_BRANDING_DIR": str(branding)})
+    client = app.test_client()
+    sign_in(client, ADMIN)
+    admin_page = client.get("/admin").get_data(as_text=True)
+    assert "CONTOSO LAYOUT" not in admin_page
+    assert "<title>Overview – Administration – Contoso password portal</title>" in admin_page  # still branded
+    assert client.get("/").get_data(as_text=True).startswith("CONTOSO LAYOUT")

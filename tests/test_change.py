@@ -2,32 +2,22 @@
 from __future__ import annotations
 
 import re
+import uuid
+from collections import Counter
 from typing import Any
 
+import pytest
 from flask import Flask
 
 from devstack.mailsink import MailSink
 from tests.conftest import provider_callback
+from tests.lookalike_names import APART_EVERYWHERE, PAIRS, Pair, pair_id
+from tests.parallel_support import at_once
 from tests.registration_support import SmsGatewayServer, sms_gateway  # noqa: F401
-from tests.reset_support import (NEW_PASSWORD, Browser, Person, Stack, app, audit_events, browser,  # noqa: F401
-                                 mails_to, new_browser, reset_app, stack)
+from tests.reset_support import (NEW_PASSWORD, Browser, Stack, app, audit_events, browser,  # noqa: F401
+                                 change, mails_to, new_browser, reset_app, signed_in, stack)
 
 TOKEN = re.compile(r'name="csrf_token" value="[^"]+"')
-
-
-def change(browser: Browser, current: str, new: str = NEW_PASSWORD, login: str | None = None) -> Any:
-    data = {"current_password": current, "new_password": new, "new_password_again": new}
-    if login is not None:
-        data["login"] = login
-    return browser.submit("/change/", data, form_page="/change/")
-
-
-def signed_in(browser: Browser, stack: Stack, person: Person, slapd: Any) -> None:
-    """Sign in at the real provider (it checks passwords against slapd, so Samba people get a twin there)."""
-    if stack.name != "slapd":
-        slapd.add_person(person.login, person.password)
-    answer = browser.client.get(provider_callback(browser.client, person.login, person.password))
-    assert answer.status_code == 302
 
 
 def test_signed_in_change_with_the_right_password(app: Flask, stack: Stack, browser: Browser, slapd: Any,
@@ -42,7 +32,7 @@ def test_signed_in_change_with_the_right_password(app: Flask, stack: Stack, brow
     assert "Your password was changed" in browser.text
     assert stack.binds(person, NEW_PASSWORD) and not stack.binds(person, person.password)
     mails_to(mailbox, person.alternate_email, "Your password was changed")
-    assert [e.outcome for e in audit_events(app, "password.change")] == ["success"]
+    assert [e.outcome for e in audit_events(app, "password.change")] == ["attempted", "success"]
 
 
 def test_signed_in_change_with_a_wrong_password(app: Flask, stack: Stack, browser: Browser, slapd: Any) -> None:
@@ -51,6 +41,31 @@ def test_signed_in_change_with_a_wrong_password(app: Flask, stack: Stack, browse
     assert change(browser, "not my password").status_code == 400
     assert "current password is not correct" in browser.text
     assert stack.binds(person, person.password)
+
+
+@pytest.mark.parametrize("pair", APART_EVERYWHERE, ids=pair_id)
+def test_a_signed_in_person_changes_only_their_own_password(app: Flask, stack: Stack, browser: Browser,
+                                                            slapd: Any, pair: Pair) -> None:
+    """A signed-in "straße" changes straße's password, never that of "strasse", even when both
+    have the same one: the account is the entry that carries the provider's username."""
+    password = f"Old.{uuid.uuid4().hex[:8]}.Pw1!"
+    me, them = (stack.add_person(login=name, password=password) for name in pair.names())
+    signed_in(browser, stack, me, slapd)
+    assert change(browser, password).status_code == 200
+    assert stack.binds(me, NEW_PASSWORD)
+    assert stack.binds(them, password) and not stack.binds(them, NEW_PASSWORD)
+
+
+@pytest.mark.parametrize("pair", PAIRS, ids=pair_id)
+def test_a_look_alike_login_changes_only_what_the_directory_calls_that_name(
+        app: Flask, stack: Stack, pair: Pair) -> None:
+    look_alike, name = pair.names()
+    person = stack.add_person(login=name)
+    answer = change(new_browser(app), person.password, login=look_alike)
+    if pair.one_name(stack.kind):  # the directory's own matching: the same name
+        assert answer.status_code == 200 and stack.binds(person, NEW_PASSWORD)
+    else:  # another name, which nobody has: the "wrong password" answer, nothing changed
+        assert answer.status_code == 400 and stack.binds(person, person.password)
 
 
 def test_signed_out_change_with_login_and_password(app: Flask, stack: Stack, browser: Browser) -> None:
@@ -76,6 +91,21 @@ def test_the_portal_stops_before_the_directory_would_lock_the_account(
     assert "Too many wrong passwords" in browser.text
     assert stack.binds(person, person.password)  # not locked in the directory
     assert audit_events(app, "password.change")[-1].reason == "throttled"
+
+
+def test_parallel_wrong_passwords_never_reach_the_directory_s_lockout(reset_app: Any, stack: Stack) -> None:
+    """Each try is counted before the directory is asked: of 15 at once only the guard's 2 reach it."""
+    app = reset_app({"PORTAL_CHANGE__PER_IP_PER_HOUR": "1000"})
+    person = stack.add_person()  # both test directories lock after 3 failed binds
+    browser = new_browser(app)
+    form = {"csrf_token": browser.client.csrf_token("/change/"), "login": person.login,
+            "current_password": "not my password", "new_password": NEW_PASSWORD, "new_password_again": NEW_PASSWORD}
+
+    statuses = at_once(app, browser.client.session_cookie or "", "/change/", form, 15)
+
+    assert Counter(statuses) == {400: 2, 429: 13}
+    assert [e.reason for e in audit_events(app, "password.change")].count("wrong_password") == 2
+    assert stack.binds(person, person.password)  # not locked in the directory
 
 
 def test_the_rules_and_the_directory_s_history_apply(app: Flask, stack: Stack, browser: Browser) -> None:

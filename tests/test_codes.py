@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from portal import clock
@@ -101,6 +101,15 @@ def test_too_many_wrong_tries_void_the_code(book: CodeBook, db: Session) -> None
 
     assert results == [CodeCheck.WRONG] * (book.settings.max_attempts - 1) + [CodeCheck.SPENT]
     assert check(book, db, code) is CodeCheck.MISSING  # even the right code is refused now
+
+
+def test_a_try_is_counted_before_the_code_is_compared(book: CodeBook, db: Session) -> None:
+    code = issue(book, db)
+    # every try left was counted by requests still comparing: this one may not compare, even if right
+    db.execute(update(OneTimeCode).values(attempts=book.settings.max_attempts))
+
+    assert check(book, db, code) is CodeCheck.MISSING
+    assert db.scalar(select(OneTimeCode.attempts)) == book.settings.max_attempts  # never beyond the limit
 
 
 def test_a_new_code_voids_the_older_one(book: CodeBook, db: Session) -> None:

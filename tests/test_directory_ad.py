@@ -41,9 +41,9 @@ class SambaBackend:
             bind_password=server.service_password, base_dn=server.people_dn,
             alternate_email_attribute="otherMailbox", timeout_seconds=5)
 
-    def add_person(self, password: str, *, groups: tuple[str, ...] = (), cn: str | None = None,
-                   **extra: str) -> Account:
-        login = fresh_login()
+    def add_person(self, password: str, *, groups: tuple[str, ...] = (), login: str | None = None,
+                   cn: str | None = None, **extra: str) -> Account:
+        login = login or fresh_login()
         return Account(login, self.server.add_person(login, password, groups=groups, cn=cn, **extra), password)
 
     def add_min_age_person(self, password: str) -> Account:

@@ -30,9 +30,9 @@ class OpenLdapBackend:
             timeout_seconds=5)
 
     def add_person(self, password: str, *, groups: tuple[str, ...] = (), login: str | None = None,
-                   **extra: str) -> Account:
+                   cn: str | None = None, **extra: str) -> Account:
         login = login or fresh_login()
-        return Account(login, self.server.add_person(login, password, groups=groups, **extra), password)
+        return Account(login, self.server.add_person(login, password, groups=groups, cn=cn, **extra), password)
 
     def add_min_age_person(self, password: str) -> Account:
         login = fresh_login()

@@ -1,11 +1,16 @@
-"""Rate limits hold across portal processes when their storage is Redis."""
+"""Rate limits hold across portal processes when their storage is Redis, and budgets are counted
+before they are judged."""
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable
 
+import pytest
 import redis
 from flask import Flask
+
+from portal.services.budgets import spend
 
 REDIS = "redis://127.0.0.1:6379/15"
 
@@ -27,3 +32,25 @@ def test_limits_are_shared_across_processes_through_redis(make_app: Callable[...
     for _ in range(30):
         assert first.test_client().get("/signin", environ_base={"REMOTE_ADDR": address}).status_code != 429
     assert second.test_client().get("/signin", environ_base={"REMOTE_ADDR": address}).status_code == 429
+
+
+@pytest.mark.parametrize("storage", ["memory://", REDIS])
+def test_parallel_uses_of_a_budget_are_counted_before_they_are_judged(make_app: Callable[..., Flask],
+                                                                      storage: str) -> None:
+    """30 requests at once against a budget of 5: exactly 5 get through, in memory and in Redis."""
+    app = make_app(environ={"PORTAL_RATE_LIMITS__STORAGE_URI": storage})
+    budgets = [("test-parallel", uuid.uuid4().hex, "5/hour"), ("test-parallel-ip", uuid.uuid4().hex, "100/hour")]
+    start, allowed = threading.Barrier(30), []
+
+    def use() -> None:
+        with app.app_context():
+            start.wait()
+            allowed.append(spend(budgets))
+
+    threads = [threading.Thread(target=use) for _ in range(30)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    assert allowed.count(True) == 5 and len(allowed) == 30

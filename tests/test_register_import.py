@@ -14,13 +14,14 @@ CSV = """username,email,phone
 alice,alice.home@mail.example,+1 201 555 0111
 nobody-here,someone@mail.example,
 bob,not-an-address,
-carol,,+44 20 7946 0958
+carol,,+44 7400 123456
 dave,,+49 151 23456789
 erin,erin.home@mail.example
 alice,alice.other@mail.example,
 ,lost@mail.example,
 
 dave,dave.home@mail.example,(201) 555-0144
+bob,,+44 20 7946 0958
 """
 
 
@@ -53,11 +54,13 @@ def test_good_lines_are_imported_and_each_bad_line_is_reported_and_skipped(app: 
         "line 8: alice: skipped: This person is on an earlier line already.",
         "line 9: (no user name): skipped: The user name is missing.",
         "line 11: dave: imported email, phone",
-        "3 imported, 6 skipped",
+        "line 12: bob: skipped: phone: That is a landline number. "
+        "Enter a mobile number that can receive text messages.",
+        "3 imported, 7 skipped",
     ]
     assert stored(app) == {
         "alice": {"email": "alice.home@mail.example", "phone": "+12015550111"},
-        "carol": {"phone": "+442079460958"},
+        "carol": {"phone": "+447400123456"},
         "dave": {"email": "dave.home@mail.example", "phone": "+12015550144"},
     }
     with app.extensions["store"].transaction() as db:

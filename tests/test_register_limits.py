@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections import Counter
 from collections.abc import Callable
 
 import pyotp
@@ -13,12 +14,16 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from devstack import people
 from devstack.mailsink import MailSink
 from portal.services import audit
 from portal.store.audit import AuditEvent
 from portal.store.outbox import OutboxMessage
-from tests.registration_support import app, code_mail, portal_app, post, sign_in, sms_gateway  # noqa: F401
-from tests.test_register_totp import SECRET
+from portal.store.security_info import OneTimeCode
+from tests.parallel_support import at_once
+from tests.registration_support import (app, code_mail, mid_time_step, portal_app, post, sign_in,  # noqa: F401
+                                        sms_gateway)
+from tests.test_register_totp import SECRET, code_at, enrol
 
 
 def send_email_code(client: FlaskClient, address: str) -> int:
@@ -61,6 +66,41 @@ def test_codes_per_ip_are_limited_across_accounts(portal_app: Callable[..., Flas
     other_ip = post(second, "/register/email", {"address": "dave.2@mail.example"},
                     environ_base={"REMOTE_ADDR": "198.51.100.20"})
     assert other_ip.status_code == 302
+
+
+def failure_reasons(app: Flask, event: str) -> Counter[str | None]:
+    with app.extensions["store"].transaction() as db:
+        return Counter(db.scalars(select(AuditEvent.reason).where(AuditEvent.event == event)))
+
+
+PARALLEL = 20  # the per-IP limit of code checks a minute: every one of them reaches the check
+
+
+def test_parallel_wrong_step_up_codes_are_compared_at_most_max_attempts_times(
+        app: Flask, client: FlaskClient, mailbox: MailSink) -> None:
+    sign_in(client, "alice")
+    post(client, "/register/verify/send", {"destination": "email-directory"})
+    code = code_mail(mailbox, people.person("alice").other_mail)
+    form = {"csrf_token": client.csrf_token("/register"), "code": f"{(int(code) + 1) % 10 ** 6:06d}"}
+
+    statuses = at_once(app, client.session_cookie or "", "/register/verify/code", form, PARALLEL)
+
+    assert statuses == [400] * PARALLEL
+    with app.extensions["store"].transaction() as db:
+        assert list(db.scalars(select(OneTimeCode.attempts))) == [5]
+    assert failure_reasons(app, "code.failed") == {"wrong": 4, "spent": 1, "missing": PARALLEL - 5}
+
+
+def test_parallel_wrong_app_codes_are_compared_at_most_max_attempts_times(app: Flask, client: FlaskClient) -> None:
+    sign_in(client, "alice")
+    with mid_time_step():
+        secret = enrol(client)
+        form = {"csrf_token": client.csrf_token("/register"), "code": code_at(secret, 5), "next": "/register"}
+
+        statuses = at_once(app, client.session_cookie or "", "/register/verify/totp", form, PARALLEL)
+
+    assert statuses == [400] * PARALLEL
+    assert failure_reasons(app, "totp.failed") == {"wrong": 5, "rate_limited": PARALLEL - 5}
 
 
 def test_no_code_answer_or_secret_reaches_logs_audit_or_the_delivered_outbox(

@@ -1,15 +1,16 @@
 """Someone who knows only a name learns nothing: not whether it exists, nor whether it can reset.
 
 Every kind of account (one that can reset, out of the rollout scope, disabled, without methods,
-protected, and a name nobody has) gets the same answers, cookies and redirects at every step
-before a method passes, in the same time; and the pause after failed verifications looks the
-same for a real account and for a name that matches nobody.
+protected, a name nobody has, a name two accounts have) gets the same answers, cookies and
+redirects at every step before a method passes, in the same time; and the pause after failed
+verifications looks the same for a real account and for a name that matches nobody.
 """
 from __future__ import annotations
 
 import re
 import statistics
 import time
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -52,6 +53,8 @@ def walk(app: Flask, name: str) -> list[Any]:
     questions = browser.get("/reset/questions")
     seen += [chosen.status_code, chosen.headers.get("Location"), questions.status_code,
              len(re.findall(r'name="answer-', questions.get_data(as_text=True)))]
+    skipped = browser.get("/reset/password")
+    seen += [skipped.status_code, normalized(skipped.get_data(as_text=True))]
     return seen
 
 
@@ -62,10 +65,13 @@ def test_every_kind_of_account_gets_the_same_answers(reset_app: Any, stack: Stac
     stack.disable(disabled)
     without_methods = stack.add_person(with_methods=False)
     protected = stack.add_person()
+    shared = f"shared-{uuid.uuid4().hex[:10]}@example.test"  # one address, two accounts: ambiguous
+    for _ in range(2):
+        stack.add_person(mail=shared)
     app = reset_app({"PORTAL_DIRECTORY__PROTECTED_ACCOUNTS": f'["{protected.login}"]'})
     names = {"can reset": can_reset.login, "out of scope": out_of_scope.login, "disabled": disabled.login,
              "no methods": without_methods.login, "protected": protected.login, "unknown": "nobody-here",
-             "unknown email": "nobody@example.test"}
+             "unknown email": "nobody@example.test", "ambiguous": shared}
 
     seen = {kind: walk(app, name) for kind, name in names.items()}
 
@@ -74,6 +80,10 @@ def test_every_kind_of_account_gets_the_same_answers(reset_app: Any, stack: Stac
         assert answers == reference, f"{kind} answered differently"
     reasons = {e.reason for e in audit_events(app, "reset.identify")}
     assert reasons == {None, "out_of_scope", "disabled", "no_methods", "protected", "unknown_account"}
+    # a refused step names the account the flow was started for: on the trail only, never on the page
+    refused_for = {e.username for e in audit_events(app, "reset.step_refused")}
+    assert refused_for == {can_reset.login, out_of_scope.login, disabled.login, without_methods.login,
+                           protected.login, None}
 
 
 @pytest.mark.parametrize("stack", ["slapd"], indirect=True)
@@ -157,6 +167,16 @@ def test_names_per_account_are_limited_across_aliases(reset_app: Any, stack: Sta
     for name in (person.login, f"{person.login}@example.test", person.login.upper()):
         assert browser.identify(name).status_code == 303
     assert browser.identify(person.alternate_email).status_code == 429
+    assert audit_events(app, "reset.identify")[-1].reason == "rate_limited"
+
+
+def test_names_that_match_nobody_count_together_across_case_and_width(reset_app: Any, stack: Stack) -> None:
+    """The lookup never folds a name; the limits do: variants of one unknown name share a budget."""
+    app = reset_app({"PORTAL_RESET__IDENTIFY_PER_ACCOUNT_PER_HOUR": "2"})
+    name = f"nobody-{uuid.uuid4().hex[:8]}"
+    fullwidth = "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in name)
+    browser = new_browser(app)
+    assert [browser.identify(n).status_code for n in (name, name.upper(), fullwidth)] == [303, 303, 429]
     assert audit_events(app, "reset.identify")[-1].reason == "rate_limited"
 
 

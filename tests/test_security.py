@@ -46,6 +46,17 @@ def test_https_deployments_send_hsts_and_secure_cookies(make_app: Callable[..., 
     assert app.config["SESSION_COOKIE_SECURE"] is True
 
 
+def test_on_https_the_session_cookie_takes_the_host_prefix_and_what_it_requires(
+        make_app: Callable[..., Flask]) -> None:
+    app = make_app('[rollout]\nreset = "everybody"', environ={"PORTAL_BASE_URL": "https://passwords.contoso.com"})
+    form = app.test_client().get("/reset/", base_url="https://passwords.contoso.com")  # its CSRF token: a session
+    [cookie] = form.headers.getlist("Set-Cookie")
+    name, *attributes = [part.strip() for part in cookie.split(";")]
+    assert name.startswith("__Host-portal_session=")
+    assert "Secure" in attributes and "Path=/" in attributes
+    assert not [a for a in attributes if a.lower().startswith("domain")]
+
+
 def test_no_inline_script_or_style_on_the_landing_page(plain_client: PortalClient) -> None:
     page = plain_client.get("/").get_data(as_text=True)
     assert "<script" not in page

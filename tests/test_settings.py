@@ -127,6 +127,33 @@ def test_idle_lifetime_cannot_exceed_absolute_lifetime(valid: Callable[[str], Pa
     assert any("session.idle_minutes: must not be longer than session.absolute_minutes" in p for p in found)
 
 
+HTTPS = {"PORTAL_BASE_URL": "https://passwords.contoso.com"}
+
+
+def test_the_session_cookie_takes_the_host_prefix_by_default_on_https_only(valid: Callable[[str], Path]) -> None:
+    assert load_settings(valid(), HTTPS).session_cookie_name == "__Host-portal_session"
+    assert load_settings(valid(), {}).session_cookie_name == "portal_session"   # http on the loopback
+
+
+@pytest.mark.parametrize("name", ["__Host-passwords", "__Secure-passwords", "passwords"])
+def test_a_configured_cookie_name_is_used_as_it_is(valid: Callable[[str], Path], name: str) -> None:
+    assert load_settings(valid(f'[session]\ncookie_name = "{name}"'), HTTPS).session_cookie_name == name
+
+
+@pytest.mark.parametrize("name", ["__Host-passwords", "__Secure-passwords"])
+def test_a_prefixed_cookie_name_needs_https(valid: Callable[[str], Path], name: str) -> None:
+    path = valid(f'[session]\ncookie_name = "{name}"')
+    assert f"{path}: session.cookie_name: a __Host- or __Secure- name needs an https:// base_url " \
+           "(browsers accept such a cookie only with Secure)" in problems_of(path)
+
+
+@pytest.mark.parametrize("name", ["__host-passwords", "__Host-", "portal session", "__Other-passwords", ""])
+def test_a_malformed_cookie_name_is_refused(valid: Callable[[str], Path], name: str) -> None:
+    path = valid(f'[session]\ncookie_name = "{name}"')
+    assert f"{path}: session.cookie_name: must be letters a-z, digits, - and _, optionally after __Host- or " \
+           f"__Secure- (got {name!r})" in problems_of(path, HTTPS)
+
+
 def test_environment_overrides_single_keys_with_types(valid: Callable[[str], Path]) -> None:
     settings = load_settings(valid(), {
         "PORTAL_OIDC__CLIENT_SECRET": "from-env",

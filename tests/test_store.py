@@ -1,17 +1,22 @@
 """The store: Alembic migrations on SQLite and on the real PostgreSQL, and sessions across processes."""
 from __future__ import annotations
 
+import hashlib
 import os
+import secrets
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
 from flask import Flask
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select, text
 
-from portal.store import get_store
-from portal.store.migrate import current_revision
+from portal import PROJECT_ROOT, clock
+from portal.store import Store, get_store
+from portal.store.migrate import current_revision, upgrade
+from portal.store.models import WebSession
 
 POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -65,3 +70,31 @@ def test_readiness_reports_an_unreachable_database(make_app: Callable[..., Flask
         admin.execute(f'CREATE DATABASE "{postgres_url.rsplit("/", 1)[1]}"')
     assert ready.status_code == 503
     assert ready.json["checks"]["database"] == "failed"
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+def test_0005_upgrades_a_store_with_sessions_and_keeps_them(
+        make_app: Callable[..., Flask], tmp_path: Path, request: pytest.FixtureRequest, engine: str) -> None:
+    """A running installation's sessions survive the upgrade, linked to nobody until they end."""
+    url = f"sqlite:///{tmp_path}/portal.db" if engine == "sqlite" else request.getfixturevalue("postgres_url")
+    old = Store(url, PROJECT_ROOT)
+    upgrade(old, "0004")
+    token, now = secrets.token_urlsafe(32), clock.utcnow()
+    with old.engine.begin() as connection:
+        connection.execute(text("INSERT INTO web_sessions (token_hash, data, created_at, last_seen_at) "
+                                "VALUES (:hash, :data, :now, :now)"),
+                           {"hash": hashlib.sha256(token.encode()).hexdigest(),
+                            "data": '{"probe": "signed in before the upgrade"}', "now": now})
+    old.engine.dispose()
+
+    app = make_app(environ={"PORTAL_DATABASE__URL": url})  # upgrades to the newest revision
+    with app.app_context():
+        store = get_store()
+        assert "ix_web_sessions_directory_id" in {i["name"] for i in inspect(store.engine).get_indexes("web_sessions")}
+        with store.transaction() as db:
+            assert db.scalars(select(WebSession.directory_id)).all() == [None]
+    client = app.test_client()
+    client.use_session_cookie(token)
+    with client.session_transaction() as session:
+        assert session["probe"] == "signed in before the upgrade"
+    get_store_engine_dispose(app)

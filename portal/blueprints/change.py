@@ -6,18 +6,19 @@ The portal's rules are shown before typing and checked again, after the current 
 """
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, render_template, request, session
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from ..adapters.directory import DirectoryUnavailable, DirectoryUser, directory_for
 from ..extensions import limiter
-from ..services.password_change import Changed, change
+from ..services.password_change import PASSWORD_MAY_HAVE_CHANGED, Changed, change
 from ..services.password_rules import PasswordRules
-from ..services.reset.identifiers import InvalidIdentifier, normalize_identifier
+from ..services.reset.identifiers import InvalidIdentifier, counting_form, parse_identifier
 from ..settings import Settings
 from ..store import get_store
 from ..web import fields
+from ..web.account import signed_in_user
 from ..web.identity import current_user
 from ..web.pacing import paced
 
@@ -64,6 +65,8 @@ def submit() -> ResponseReturnValue:
         return _form([_("The directory cannot be reached right now. Nothing was changed. "
                         "Please try again in a few minutes.")], 503)
     result = change(get_store(), directory_for(), user=user, identifier=identifier, current=current, new=new)
+    if result.outcome in PASSWORD_MAY_HAVE_CHANGED:
+        session.rotate()  # type: ignore[attr-defined]  # the person's other sessions were ended
     if result.outcome is Changed.DONE:
         return render_template("change/done.html")
     return _form(_messages(result.outcome, result.message, [v.message for v in result.violations]),
@@ -71,10 +74,14 @@ def submit() -> ResponseReturnValue:
 
 
 def _account() -> tuple[str, DirectoryUser | None]:
-    """The signed-in person's account, or the one the typed login name names (None: nobody)."""
+    """The account (None: nobody) and the name's counting form, which keys the wrong-password
+    limit when no account is found. Signed in: the entry that carries the provider's username,
+    never one the name was folded into. Signed out: the directory's match of the typed name."""
     signed_in = current_user()
-    identifier = normalize_identifier(signed_in.username if signed_in else request.form.get("login", ""))
-    return identifier, directory_for().find_user(identifier)
+    if signed_in is not None:
+        return counting_form(signed_in.username), signed_in_user()
+    identifier = parse_identifier(request.form.get("login", ""))
+    return identifier.counted, directory_for().find_user(identifier.typed)
 
 
 def _messages(outcome: Changed, message: str | None, violations: list[str]) -> list[str]:

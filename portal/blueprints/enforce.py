@@ -24,7 +24,7 @@ from ..services.redirects import safe_next_path
 from ..services.return_urls import allowed_return_url
 from ..settings import Settings
 from ..store.db import db
-from ..web.account import account_groups, signed_in_account
+from ..web.account import account_groups, signed_in_account, signed_in_user
 from ..web.identity import current_user, sign_in_required
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ def after_sign_in(identity: Identity, next_path: str) -> str:
     if not settings.registration.require_registration:
         return next_path
     try:
-        account = directory_for().find_user(identity.username)
+        account = signed_in_user()  # remembered just before: the entry that carries their name
     except DirectoryUnavailable as error:
         # registration needs the directory too: interrupting now would lead nowhere
         log.warning("registration check skipped at sign-in, directory unavailable: %s", error.detail)

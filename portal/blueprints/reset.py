@@ -28,10 +28,10 @@ from ..services.guards import guard_key
 from ..services.methods import label
 from ..services.reset import flows
 from ..services.reset.accounts import Account, SignedIn, look_up, reload
-from ..services.reset.identifiers import InvalidIdentifier, normalize_identifier
+from ..services.reset.identifiers import InvalidIdentifier, parse_identifier
 from ..services.reset.verification import (CODE_KINDS, Check, asked_questions, begin, check, choices,
                                            destination_for, guard)
-from ..services.reset.writer import WriteResult, Written, password_rules, write
+from ..services.reset.writer import PASSWORD_MAY_HAVE_CHANGED, WriteResult, Written, password_rules, write
 from ..services.security_info import QUESTIONS, TOTP
 from ..services.verification import Sent
 from ..settings import Settings
@@ -96,9 +96,10 @@ def _next_step(flow: ResetFlow) -> ResponseReturnValue:
 
 @bp.errorhandler(flows.FlowError)
 def _flow_error(error: flows.FlowError) -> ResponseReturnValue:
+    """The same page for every refusal; the trail names the flow's account when this browser has one."""
     db().rollback()
-    audit.record(db(), EVENT_REFUSED_STEP, audit.REFUSED, reason=error.reason,
-                 details={"endpoint": request.endpoint or ""})
+    audit.record(db(), EVENT_REFUSED_STEP, audit.REFUSED, username=flows.login_of(db(), _binding()),
+                 reason=error.reason, details={"endpoint": request.endpoint or ""})
     db().commit()
     return render_template("reset/ended.html", reason=error.reason), 409
 
@@ -129,13 +130,13 @@ def identify() -> ResponseReturnValue:
     if settings.rollout.reset == "nobody":
         return render_template("reset/unavailable.html", directory_down=False)
     try:
-        identifier = normalize_identifier(request.form.get("identifier", ""))
+        identifier = parse_identifier(request.form.get("identifier", ""))
     except InvalidIdentifier as error:
         return render_template("reset/start.html", error=error.message), 400
     with get_store().transaction() as tx:
-        found = look_up(tx, _directory(), identifier, _signed_in())
+        found = look_up(tx, _directory(), identifier.typed, _signed_in())
         key = guard_key(app_secret(), directory_id=found.user.directory_id if found.user else None,
-                        identifier=identifier)
+                        identifier=identifier.counted)
         login = found.user.login if found.user else None
         refusal = _identify_refusal(tx, key)
         if refusal is not None:
@@ -187,6 +188,8 @@ def choose() -> ResponseReturnValue:
         flow = flows.load(tx, _binding(), states=(flows.IDENTIFIED,))
         sent = begin(tx, flow, _proven_account(flow, tx), kind, request.remote_addr)
         first = not flow.methods_done
+    if sent is Check.PAUSED:
+        return _paused()
     if sent is Sent.THROTTLED:
         return render_template("reset/verify.html", choices=[], first=first, label=label, throttled=True), 429
     return redirect(url_for("reset.questions" if kind == QUESTIONS else "reset.code"), 303)
@@ -241,13 +244,18 @@ def _check(page: Callable[[ResetFlow, str], ResponseReturnValue]) -> ResponseRet
         flow = flows.load(tx, _binding(), states=(flows.IDENTIFIED,))
         outcome, _until = check(tx, flow, _proven_account(flow, tx), request.form)
     if outcome is Check.PAUSED:
-        session.pop(flows.SESSION_KEY, None)
-        return render_template("reset/paused.html", notified=True), 429
+        return _paused()
     flow = flows.load(db(), _binding(), states=flows.OPEN_STATES)
     if outcome is Check.FAILED:
         return page(flow, _("That is not right, or it has expired. Check and try again, "
                             "or choose another way to verify."))
     return _next_step(flow)
+
+
+def _paused() -> ResponseReturnValue:
+    """The account's reset is paused: this browser's flow has ended (the same page for every name)."""
+    session.pop(flows.SESSION_KEY, None)
+    return render_template("reset/paused.html", notified=True), 429
 
 
 # -- (c) new password, (d) write -----------------------------------------------------------------
@@ -291,6 +299,8 @@ def _write(new_password: str | None) -> WriteResult:
 
 
 def _written(result: WriteResult, *, unlock: bool) -> ResponseReturnValue:
+    if not unlock and result.outcome in PASSWORD_MAY_HAVE_CHANGED:
+        session.rotate()  # type: ignore[attr-defined]  # the person's signed-in sessions were ended
     if result.outcome in (Written.REJECTED, Written.UNAVAILABLE):
         flow = flows.load(db(), _binding(), states=(flows.VERIFIED,))
         errors = [v.message for v in result.violations] or [result.message or ""]

@@ -67,12 +67,21 @@ def _load_theme(root: Path, name: str, problems: list[Problem]) -> Theme | None:
     if file is None or len(problems) > before:
         return None
     theme = Theme(name, Path(folder), file)
+    for override in _admin_overrides(theme):
+        problems.append(Problem(str(override), "(file)", "a theme cannot override administration pages "
+                                                         "(templates/admin/); remove it"))
     for key in ("logo", "favicon"):
         relative = getattr(file, key)
         if relative and not _static_file_exists(theme, relative):
             problems.append(Problem(source, key, f"names {relative!r}, which is not a file in {theme.static_dir}"))
     _warn_low_contrast(theme, source)
     return theme
+
+
+def _admin_overrides(theme: Theme) -> list[Path]:
+    """Files that would override administration pages, which always render built-in (templating.py)."""
+    folder = theme.templates_dir / "admin"
+    return sorted(path for path in folder.rglob("*") if path.is_file()) if folder.is_dir() else []
 
 
 def _static_file_exists(theme: Theme, relative: str) -> bool:

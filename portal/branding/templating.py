@@ -1,8 +1,21 @@
-"""Template lookup that lets a theme override any built-in template by the same path.
+"""The portal's one template environment: themed lookup, rendered in Jinja's immutable sandbox.
+
+A theme may override any built-in page, mail or SMS template by the same path, and IT edits
+themes as plain files: a theme template must not be able to reach the portal's internals (the
+secret key, the settings, `__globals__` chains). So every template renders in one sandboxed
+environment, whose templates see plain data and safe helpers only (`url_for`, `csrf_token`,
+the translations, `brand`, `current_user`). Flask hands every template `config`, `request`,
+`session` and `g` (as globals, and again from each blueprint's default context processor);
+the template class drops them from every context it makes, because a built-in page includes
+theme partials and extends theme layouts with its whole context. The sandbox makes unsafe
+attributes (`__globals__`, `__class__`...) undefined and refuses any change to the values
+passed in.
 
 Jinja caches compiled templates by name, so the theme is made part of the name
 (`contoso::landing.html`): two hosts with two themes never share a cached template, and
-`{% extends "base.html" %}` inside a theme resolves to that theme's base first.
+`{% extends "base.html" %}` inside a theme resolves to that theme's base first. Administration
+pages are named with no theme (`::admin/index.html`), and so is everything they extend or
+include: no theme template ever renders with administration data.
 """
 from __future__ import annotations
 
@@ -10,15 +23,19 @@ from collections.abc import Callable, Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
 
-from flask.templating import Environment
-from jinja2 import BaseLoader, TemplateNotFound
+from flask import Flask
+from jinja2 import BaseLoader, Template, TemplateNotFound
 from jinja2 import Environment as JinjaEnvironment
+from jinja2.runtime import Context, new_context
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from werkzeug.security import safe_join
 
 from .registry import current_theme
 from .theme import Theme
 
 SEPARATOR = "::"
+BUILTIN_ONLY = ("admin/",)  # template folders a theme cannot override
+UNSAFE_NAMES = frozenset(("config", "request", "session", "g"))  # what Flask hands every template
 
 
 class ThemeLoader(BaseLoader):
@@ -41,13 +58,45 @@ class ThemeLoader(BaseLoader):
 
 
 class ThemeNaming(JinjaEnvironment):
-    """Mixin: template names carry the current theme, for lookup and for Jinja's cache."""
+    """Mixin: template names carry the current theme (none for built-in-only ones), for lookup and cache."""
 
     def _load_template(self, name: str, globals: MutableMapping[str, Any] | None) -> Any:
         if SEPARATOR not in name:
-            name = f"{current_theme().name}{SEPARATOR}{name}"
+            theme = "" if name.startswith(BUILTIN_ONLY) else current_theme().name
+            name = f"{theme}{SEPARATOR}{name}"
         return super()._load_template(name, globals)
 
+    def join_path(self, template: str, parent: str) -> str:
+        """What a built-in-only template extends or includes is built-in only too."""
+        if SEPARATOR not in template and parent.startswith(SEPARATOR):
+            return SEPARATOR + template
+        return template
 
-class ThemedEnvironment(ThemeNaming, Environment):
-    """Flask's environment for pages."""
+
+class PlainDataTemplate(Template):
+    """A template whose contexts never hold Flask's `config`, `request`, `session` or `g`."""
+
+    def new_context(self, vars: dict[str, Any] | None = None, shared: bool = False,
+                    locals: Mapping[str, Any] | None = None) -> Context:
+        return new_context(self.environment, self.name, self.blocks, _plain(vars or {}), shared,
+                           _plain(self.globals), locals)
+
+
+def _plain(names: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in names.items() if name not in UNSAFE_NAMES}
+
+
+class PortalEnvironment(ThemeNaming, ImmutableSandboxedEnvironment):
+    """The environment of pages, mail and SMS (Flask creates it as `app.jinja_env`)."""
+
+    template_class = PlainDataTemplate
+
+    def __init__(self, app: Flask, **options: Any) -> None:
+        super().__init__(**options)
+        self.app = app
+
+
+def install(app: Flask, builtin: Path, themes: Mapping[str, Theme]) -> None:
+    """Make `app.jinja_env` the sandboxed, themed environment."""
+    app.jinja_environment = PortalEnvironment  # type: ignore[assignment]
+    app.jinja_options = {"loader": ThemeLoader(builtin, themes)}

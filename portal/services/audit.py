@@ -24,7 +24,8 @@ SUCCESS = "success"
 FAILURE = "failure"
 REFUSED = "refused"  # a request the policy turned down (rate limit, origin not allowed, ...)
 UNKNOWN = "unknown"  # the outcome could not be confirmed (e.g. directory timed out after a write)
-OUTCOMES = (SUCCESS, FAILURE, REFUSED, UNKNOWN)
+ATTEMPTED = "attempted"  # a directory write about to be sent; its outcome follows (directory_writes.py)
+OUTCOMES = (SUCCESS, FAILURE, REFUSED, UNKNOWN, ATTEMPTED)
 
 FORBIDDEN_DETAIL = re.compile(r"code|answer|secret|password|token|otp", re.IGNORECASE)
 MAX_DETAILS_BYTES = 2048

@@ -3,7 +3,8 @@
 A code is bound to its owner (the account), the purpose (say "register-email" or "reset") and the destination
 it was sent to: the keyed hash covers all four, so a code can never be replayed for another
 account, another step or another address. Issuing a new code voids the older ones for the same
-person and purpose; too many wrong tries void the code.
+person and purpose; too many wrong tries void the code. Every try is counted before it is compared
+(CodeBook.check), so no number of parallel tries compares one code more than max_attempts times.
 """
 from __future__ import annotations
 
@@ -72,7 +73,11 @@ class CodeBook:
         return code
 
     def check(self, db: Session, *, owner: str, purpose: str, destination: str, typed: str) -> CodeCheck:
-        """Compare in constant time; count a wrong try; use a right code up (once, even under races)."""
+        """Count the try, then compare in constant time; a right code is used up (once, even under races).
+
+        Only a try whose count was accepted gets compared, so parallel tries in any number of
+        processes make at most max_attempts comparisons of one code.
+        """
         now = clock.utcnow()
         row = db.scalar(select(OneTimeCode)
                         .where(OneTimeCode.owner == owner, OneTimeCode.purpose == purpose,
@@ -84,19 +89,33 @@ class CodeBook:
             self._void(db, row.id, now)
             return CodeCheck.EXPIRED
         candidate = typed_code(typed)
+        attempt = self._count_try(db, row.id)
+        if attempt is None:
+            return CodeCheck.MISSING  # used, voided or out of tries since it was read: nothing compared
         if hmac.compare_digest(self._hash(owner, purpose, destination, candidate), row.code_hash):
             used = db.execute(update(OneTimeCode)
                               .where(OneTimeCode.id == row.id, OneTimeCode.used_at.is_(None),
                                      OneTimeCode.voided_at.is_(None))
                               .values(used_at=now))
             return CodeCheck.VALID if used.rowcount == 1 else CodeCheck.MISSING
-        db.execute(update(OneTimeCode).where(OneTimeCode.id == row.id)
-                   .values(attempts=OneTimeCode.attempts + 1))
-        attempts = db.scalar(select(OneTimeCode.attempts).where(OneTimeCode.id == row.id)) or 0
-        if attempts >= self.settings.max_attempts:
+        if attempt >= self.settings.max_attempts:
             self._void(db, row.id, now)
             return CodeCheck.SPENT
         return CodeCheck.WRONG
+
+    def _count_try(self, db: Session, code_id: int) -> int | None:
+        """This try's number, counted by one conditional UPDATE before anything is compared.
+
+        None when the code has no try left or stopped being live since it was read: the UPDATE
+        changed no row. The row stays locked until the transaction ends, so the comparison and
+        what follows it (use, void) happen before any parallel try of the same code is counted.
+        """
+        return db.scalar(update(OneTimeCode)
+                         .where(OneTimeCode.id == code_id, OneTimeCode.used_at.is_(None),
+                                OneTimeCode.voided_at.is_(None),
+                                OneTimeCode.attempts < self.settings.max_attempts)
+                         .values(attempts=OneTimeCode.attempts + 1)
+                         .returning(OneTimeCode.attempts))
 
     @staticmethod
     def _void(db: Session, code_id: int, now: datetime) -> None:

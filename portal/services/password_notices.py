@@ -1,4 +1,4 @@
-"""Tell people by email when their password was reset or changed, or their reset was paused.
+"""Tell people by email when their password was reset or changed (or may have been), or their reset was paused.
 
 "If this was not you" is the whole point: the mail goes to the directory address and every
 alternate address (the same recipients as security-info notices), with the help desk's contact
@@ -57,6 +57,11 @@ def password_reset(db: Session, user: DirectoryUser, *, admin: bool) -> int:
 
 def password_changed(db: Session, user: DirectoryUser) -> int:
     return _to_user(db, "changed", user)
+
+
+def password_may_have_changed(db: Session, user: DirectoryUser) -> int:
+    """A reset or change was sent and the directory's answer never came: it may have happened."""
+    return _to_user(db, "maybe_changed", user)
 
 
 def account_unlocked(db: Session, user: DirectoryUser) -> int:

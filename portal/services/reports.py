@@ -104,9 +104,9 @@ class Reports:
     # ---- from the audit trail ----
 
     def activity(self) -> Table:
-        """Resets and changes per day, by outcome and reason."""
+        """Resets and changes per day, by outcome and reason (an attempt is counted by its outcome)."""
         query = select(AuditEvent.at, AuditEvent.event, AuditEvent.outcome, AuditEvent.reason).where(
-            *self._audit_filter(), AuditEvent.event.in_(ACTIONS))
+            *self._audit_filter(), AuditEvent.event.in_(ACTIONS), AuditEvent.outcome != audit.ATTEMPTED)
         counts = Counter((clock.as_utc(at).date(), ACTIONS[event], outcome, reason or "")
                          for at, event, outcome, reason in self.db.execute(query))
         return Table(("day", "action", "outcome", "reason", "count"),

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from . import mail, registration, rollout, sms
 from .checks import host_name
 from .engine import Problem, SettingsError, build
-from .sections import Settings
+from .sections import COOKIE_PREFIXES, Settings
 
 DEFAULT_PATH = Path("config/portal.toml")
 ENV_PREFIX = "PORTAL_"
@@ -103,6 +103,9 @@ def _cross_checks(settings: Settings, origin: Any) -> list[Problem]:
                           "print(secrets.token_urlsafe(48))')")
     if settings.session.idle_minutes > settings.session.absolute_minutes:
         add("session.idle_minutes", "must not be longer than session.absolute_minutes")
+    if (settings.session.cookie_name or "").startswith(COOKIE_PREFIXES) and not settings.https:
+        add("session.cookie_name", f"a {' or '.join(COOKIE_PREFIXES)} name needs an https:// base_url "
+                                   "(browsers accept such a cookie only with Secure)")
     directory = settings.directory
     if urlsplit(directory.url).scheme == "ldap" and not directory.start_tls and not directory.allow_plaintext:
         add("directory.url", "is plain ldap:// without start_tls; use ldaps:// or start_tls = true "

@@ -52,11 +52,24 @@ class OidcSettings:
     claims: ClaimSettings = setting(ClaimSettings)
 
 
+SESSION_COOKIE = "portal_session"
+HOST_PREFIX = "__Host-"  # only this origin, over https, Path=/ and no Domain, can set the cookie
+COOKIE_PREFIXES = (HOST_PREFIX, "__Secure-")
+
+
+def _cookie_name(v: str) -> str | None:
+    bare = next((v[len(prefix):] for prefix in COOKIE_PREFIXES if v.startswith(prefix)), v)
+    if checks.simple_name(bare) is None:
+        return None
+    return f"must be letters a-z, digits, - and _, optionally after {' or '.join(COOKIE_PREFIXES)} (got {v!r})"
+
+
 @dataclass(frozen=True, kw_only=True)
 class SessionSettings:
     idle_minutes: int = setting(30, check=checks.between(1, 24 * 60))
     absolute_minutes: int = setting(8 * 60, check=checks.between(5, 7 * 24 * 60))
-    cookie_name: str = setting("portal_session", check=checks.simple_name)
+    # unset: __Host-portal_session on https, portal_session on http (see Settings.session_cookie_name)
+    cookie_name: str | None = setting(None, check=_cookie_name)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -126,3 +139,10 @@ class Settings:
     @property
     def https(self) -> bool:
         return self.base_url.startswith("https://")
+
+    @property
+    def session_cookie_name(self) -> str:
+        """The configured name, else one with the __Host- prefix wherever browsers accept it (https)."""
+        if self.session.cookie_name:
+            return self.session.cookie_name
+        return HOST_PREFIX + SESSION_COOKIE if self.https else SESSION_COOKIE

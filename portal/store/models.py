@@ -31,6 +31,8 @@ class WebSession(Base):
     """A browser session kept on the server, so sign-out and rotation really end the old one.
 
     Only a hash of the cookie value is stored: a copy of the database gives no usable cookies.
+    `directory_id` is the signed-in person's directory entry (when known), so that a new password
+    ends every session of that person, whatever name they signed in with.
     """
 
     __tablename__ = "web_sessions"
@@ -39,3 +41,4 @@ class WebSession(Base):
     data: Mapped[dict] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    directory_id: Mapped[str | None] = mapped_column(String(255), index=True)

@@ -1,13 +1,22 @@
-"""Branded error pages that say what the user can do and nothing about the server."""
+"""Branded error pages that say what the user can do and nothing about the server.
+
+An unexpected error's page shows the request id, and the audit trail and the log hold the same
+id: the help desk finds what happened from what the person reads out.
+"""
 from __future__ import annotations
 
 import logging
 
-from flask import Flask, g, render_template
-from markupsafe import escape
+from flask import Flask, g, render_template, request
 from flask_babel import lazy_gettext as _l
+from markupsafe import escape
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from ..services import audit
+from ..services.directory_writes import AttemptNotRecorded
+from ..store import get_store
+from .identity import current_user
 
 log = logging.getLogger(__name__)
 
@@ -29,16 +38,36 @@ MESSAGES = {
 }
 CSRF_MESSAGE = (_l("This page has expired"),
                 _l("For your security, forms expire. Go back, reload the page and try again."))
+NOT_RECORDED_MESSAGE = (_l("Nothing was changed"),
+                        _l("The portal cannot keep its records right now, so it did not change your password "
+                           "or your account. Please try again in a few minutes."))
+REFERENCE = _l("If you contact the help desk, give them this reference:")
+EVENT_UNEXPECTED = "error.unexpected"
 
 
-def render_error(code: int, title: str | None = None, message: str | None = None) -> tuple[str, int]:
+def render_error(code: int, title: str | None = None, message: str | None = None,
+                 request_id: str | None = None) -> tuple[str, int]:
     default_title, default_message = MESSAGES.get(code, MESSAGES[500])
     title, message = title or default_title, message or default_message
     try:
-        return render_template("error.html", code=code, title=title, message=message), code
+        return render_template("error.html", code=code, title=title, message=message, reference=REFERENCE,
+                               request_id=request_id), code
     except Exception:  # noqa: BLE001 - a broken theme template must not turn a 404 into a crash loop
         log.exception("error page could not be rendered")
-        return f"<!doctype html><title>{escape(title)}</title><h1>{escape(title)}</h1><p>{escape(message)}</p>", code
+        reference = f"<p>{escape(REFERENCE)} <code>{escape(request_id)}</code></p>" if request_id else ""
+        return (f"<!doctype html><title>{escape(title)}</title><h1>{escape(title)}</h1><p>{escape(message)}</p>"
+                f"{reference}"), code
+
+
+def _record_unexpected(error: Exception) -> None:
+    """The error on the audit trail, in its own transaction; a failure here is logged, never raised."""
+    try:
+        user = current_user()
+        with get_store().transaction() as tx:
+            audit.record(tx, EVENT_UNEXPECTED, audit.FAILURE, username=user.username if user else None,
+                         reason=type(error).__name__, details={"endpoint": request.endpoint or ""})
+    except Exception:  # noqa: BLE001 - the person must still get the error page
+        log.exception("the unexpected error could not be recorded in the audit trail")
 
 
 def install(app: Flask) -> None:
@@ -46,6 +75,10 @@ def install(app: Flask) -> None:
     def _csrf(error: CSRFError) -> tuple[str, int]:
         log.info("csrf rejected: %s", error.description)
         return render_error(400, *CSRF_MESSAGE)
+
+    @app.errorhandler(AttemptNotRecorded)
+    def _not_recorded(_error: AttemptNotRecorded) -> tuple[str, int]:
+        return render_error(503, *NOT_RECORDED_MESSAGE)
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> tuple[str, int]:
@@ -57,4 +90,5 @@ def install(app: Flask) -> None:
         log.exception("unhandled error", exc_info=error)
         if "db_session" in g:  # end a half-done write now: SQLite would block saving the session
             g.db_session.rollback()
-        return render_error(InternalServerError.code)
+        _record_unexpected(error)
+        return render_error(InternalServerError.code, request_id=g.get("request_id"))

@@ -29,9 +29,13 @@ class SignedInUser:
 
 
 def remember(user_id: int, identity: Identity) -> None:
-    """Rotate the session (no fixation) and keep only what pages need; never the tokens."""
+    """Rotate the session (no fixation) and keep only what pages need; never the tokens.
+
+    Whose directory entry the session belongs to is forgotten with the rest: the caller links the
+    new session to the entry once the directory has said which one it is (web/account.py)."""
     session.clear()
     session.rotate()  # type: ignore[attr-defined]
+    session.belongs_to(None)  # type: ignore[attr-defined]
     session[SESSION_KEY] = {
         "user_id": user_id, "username": identity.username, "display_name": identity.display_name,
         "email": identity.email, "groups": list(identity.groups), "auth_time": identity.auth_time,

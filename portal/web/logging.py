@@ -4,6 +4,12 @@ Operators correlate a user's "it failed at 09:14" with the log through the reque
 portal also returns in the X-Request-ID header. Fields passed with `extra=` are logged as they are,
 except names that could carry a secret, which are masked: logging a password must be impossible
 even by mistake.
+
+URLs carry secrets in their query (the provider's `code` and `state` on /auth/callback, keys in
+a configured webhook URL), and servers log request lines: Flask's development server on the
+`werkzeug` logger, gunicorn on `gunicorn.access` and `gunicorn.error` (its own handlers). One
+filter, on the portal's handler and on those loggers, keeps the names of query parameters and
+replaces every value, in the message, in `extra=` fields and in exception texts.
 """
 from __future__ import annotations
 
@@ -21,6 +27,43 @@ REQUEST_ID_HEADER = "X-Request-ID"
 INCOMING_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 SECRET_FIELD = re.compile(r"pass|secret|token|code|answer|otp|key", re.IGNORECASE)
 STANDARD_FIELDS = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+SERVER_LOGGERS = ("werkzeug", "gunicorn.access", "gunicorn.error")
+QUERY = re.compile(r"\?([^\s\"'#<>]+)")
+REDACTED = "[redacted]"
+
+
+def redact_queries(text: str) -> str:
+    """`text` with the value of every URL query parameter replaced: `?code=abc&x` -> `?code=[redacted]&[redacted]`."""
+    return QUERY.sub(lambda match: "?" + "&".join(_redact_parameter(p) for p in match.group(1).split("&")), text)
+
+
+def _redact_parameter(parameter: str) -> str:
+    name, equals, _value = parameter.partition("=")
+    return f"{name}={REDACTED}" if equals else REDACTED
+
+
+class RedactQueries(logging.Filter):
+    """Takes query values out of a record before any handler formats it (changes it in place)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, dict) and isinstance(record.args.get("q"), str):
+            record.args["q"] = redact_queries(f"?{record.args['q']}")[1:]  # gunicorn's %(q)s: a query without "?"
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - arguments that do not fit the message: never raise from logging
+            message = f"{record.msg} {record.args}"
+        record.msg, record.args = redact_queries(message), None
+        for name, value in list(vars(record).items()):
+            if name not in STANDARD_FIELDS and isinstance(value, str):
+                setattr(record, name, redact_queries(value))
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact_queries(record.exc_text)
+        return True
+
+
+REDACT_QUERIES = RedactQueries()
 
 
 class JsonFormatter(logging.Formatter):
@@ -37,14 +80,17 @@ class JsonFormatter(logging.Formatter):
         for name, value in vars(record).items():
             if name not in STANDARD_FIELDS and not name.startswith("_"):
                 entry[name] = "[masked]" if SECRET_FIELD.search(name) else value
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+        if record.exc_info or record.exc_text:
+            entry["exception"] = record.exc_text or self.formatException(record.exc_info)  # type: ignore[arg-type]
         return json.dumps(entry, default=str)
 
 
 def configure(level: str) -> None:
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(JsonFormatter())
+    handler.addFilter(REDACT_QUERIES)
+    for name in SERVER_LOGGERS:  # their records may never reach the handler above
+        logging.getLogger(name).addFilter(REDACT_QUERIES)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -3,6 +3,8 @@
 A signed cookie session cannot be revoked: sign-out would leave a copied cookie valid. Here the
 cookie holds only a random token; the server keeps the data under the token's hash, so sign-in
 rotates to a new token (no fixation), sign-out deletes the row, and expiry is enforced here.
+Each row also names its person's directory entry (`belongs_to`), so a new password can end
+every session of that person (services/directory_writes.py).
 """
 from __future__ import annotations
 
@@ -28,7 +30,8 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
     """The session dict; `rotate()` moves its data to a fresh token and forgets the old one."""
 
     def __init__(self, data: dict[str, Any] | None = None, token: str | None = None,
-                 created_at: datetime | None = None, last_seen_at: datetime | None = None) -> None:
+                 created_at: datetime | None = None, last_seen_at: datetime | None = None,
+                 directory_id: str | None = None) -> None:
         def on_update(_self: CallbackDict[str, Any]) -> None:
             self.modified = True
 
@@ -36,8 +39,15 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
         self.token = token
         self.created_at = created_at
         self.last_seen_at = last_seen_at
+        self.directory_id = directory_id
         self.retired_token: str | None = None
         self.modified = False
+
+    def belongs_to(self, directory_id: str | None) -> None:
+        """Whose session this is in the directory (None: nobody known), kept in the row's own column."""
+        if directory_id != self.directory_id:
+            self.directory_id = directory_id
+            self.modified = True
 
     def rotate(self) -> None:
         self.retired_token = self.retired_token or self.token
@@ -48,6 +58,7 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
     def destroy(self) -> None:
         """Forget everything, server row included (sign-out)."""
         self.clear()
+        self.directory_id = None
         self.rotate()
 
 
@@ -73,7 +84,7 @@ class StoreSessionInterface(SessionInterface):
             if self._expired(row.created_at, row.last_seen_at, now):
                 db.delete(row)
                 return ServerSession()
-            return ServerSession(dict(row.data), token, row.created_at, row.last_seen_at)
+            return ServerSession(dict(row.data), token, row.created_at, row.last_seen_at, row.directory_id)
 
     def _expired(self, created_at: datetime, last_seen_at: datetime, now: datetime) -> bool:
         created_at, last_seen_at = clock.as_utc(created_at), clock.as_utc(last_seen_at)
@@ -96,12 +107,13 @@ class StoreSessionInterface(SessionInterface):
                 session.token = secrets.token_urlsafe(32)
                 session.created_at = now
                 db.add(WebSession(token_hash=_hash(session.token), data=dict(session),
-                                  created_at=now, last_seen_at=now))
+                                  created_at=now, last_seen_at=now, directory_id=session.directory_id))
             elif session.modified or now - clock.as_utc(session.last_seen_at) > TOUCH_EVERY:  # type: ignore[arg-type]
                 row = db.get(WebSession, _hash(session.token))
                 if row is None:  # deleted meanwhile (signed out in another tab): do not resurrect
                     return
                 row.data = dict(session)
+                row.directory_id = session.directory_id
                 row.last_seen_at = now
             else:
                 return

@@ -9,7 +9,7 @@ import logging
 import time
 import unicodedata
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import ldap3
@@ -59,6 +59,11 @@ def acceptable_identifier(identifier: str) -> bool:
             and not any(unicodedata.category(c) in ("Cc", "Cf") for c in identifier))
 
 
+def any_equal(names: Iterable[str], attributes: tuple[str, ...]) -> str:
+    """`(|(a=n)(b=n)...)` for every name and attribute, each value escaped (RFC 4515)."""
+    return "(|" + "".join(f"({a}={escape_filter_chars(n)})" for n in names for a in attributes) + ")"
+
+
 class LdapDirectory(ABC):
     """The Directory interface (interface.py) over LDAP, minus the kind-specific parts."""
 
@@ -75,15 +80,25 @@ class LdapDirectory(ABC):
     # -- reading -----------------------------------------------------------------------------
 
     def find_user(self, identifier: str) -> DirectoryUser | None:
-        if not acceptable_identifier(identifier):
+        """The value goes to the server as given: which entry a name means is decided by the
+        directory's own matching (OpenLDAP: case and compatibility forms; AD: case), never by a
+        fold of ours. More than one match is no match."""
+        return self._find_one(self._name_filter(identifier, self.map.lookup))
+
+    def user_by_login(self, login: str) -> DirectoryUser | None:
+        user = self._find_one(self._name_filter(login, self.map.own_names))
+        if user is not None and not user.known_as(login):
+            log.warning("directory matched %s for a name it does not carry; treated as no match", user.dn)
             return None
-        value = escape_filter_chars(identifier)
-        matches = "".join(f"({name}={value})" for name in self.map.lookup)
-        return self._find_one(f"(&{self.map.user_filter}(|{matches}))")
+        return user
+
+    def _name_filter(self, name: str, attributes: tuple[str, ...]) -> str | None:
+        """`name` on any of `attributes`, among the people; None for a value never sent."""
+        return f"(&{self.map.user_filter}{any_equal([name], attributes)})" if acceptable_identifier(name) else None
 
     def user_by_id(self, directory_id: str) -> DirectoryUser | None:
         id_filter = self._id_filter(directory_id)
-        return self._find_one(f"(&{self.map.user_filter}{id_filter})") if id_filter else None
+        return self._find_one(f"(&{self.map.user_filter}{id_filter})" if id_filter else None)
 
     def people(self) -> Iterator[DirectoryUser]:
         return iter(self.pool.read(self._everyone))
@@ -102,11 +117,17 @@ class LdapDirectory(ABC):
                 raise DirectoryUnavailable(f"listing people failed: {code} {conn.result['description']} "
                                            f"{conn.result['message']}")
             for entry in entries or []:
-                if entry.get("type") == "searchResEntry":
-                    key = str(dn.normalized(entry["dn"]))
-                    if key not in found:
-                        found[key] = self._user_from_entry(conn, entry)
+                key = self._entry_key(entry)
+                if key is not None and key not in found:
+                    found[key] = self._user_from_entry(conn, entry)
         return list(found.values())
+
+    def _entry_key(self, entry: Entry) -> str | None:
+        """What makes two search results one entry (overlapping bases): its directory id, never a
+        folded DN, which would merge `uid=straße` and `uid=strasse`. None: not an entry."""
+        if entry.get("type") != "searchResEntry":
+            return None
+        return self._directory_id(entry) or entry["dn"]
 
     def ping(self) -> None:
         def search(conn: ldap3.Connection) -> None:
@@ -144,7 +165,9 @@ class LdapDirectory(ABC):
         found = [e for e in conn.response or [] if e.get("type") == "searchResEntry"]
         return found[0] if conn.result["result"] == 0 and found else None
 
-    def _find_one(self, search_filter: str) -> DirectoryUser | None:
+    def _find_one(self, search_filter: str | None) -> DirectoryUser | None:
+        if search_filter is None:
+            return None
         entries = self.pool.read(lambda conn: self._search_people(conn, search_filter))
         if len(entries) != 1:
             if entries:
@@ -164,8 +187,9 @@ class LdapDirectory(ABC):
                 raise DirectoryUnavailable(f"search failed: {code} {conn.result['description']} "
                                            f"{conn.result['message']}")
             for entry in conn.response or []:
-                if entry.get("type") == "searchResEntry":
-                    found.setdefault(str(dn.normalized(entry["dn"])), entry)
+                key = self._entry_key(entry)
+                if key is not None:
+                    found.setdefault(key, entry)
         return list(found.values())
 
     def _user_from_entry(self, conn: ldap3.Connection, entry: Entry) -> DirectoryUser:
@@ -173,6 +197,7 @@ class LdapDirectory(ABC):
         login = first(entry, self.map.login[0]) or ""
         user = DirectoryUser(
             dn=entry["dn"], directory_id=self._directory_id(entry), login=login,
+            logins=tuple(v for name in self.map.login for v in values(entry, name)),
             display_name=first(entry, self.map.display_name) or login,
             email=first(entry, self.map.email),
             alternate_emails=values(entry, self.map.alternate_email) if self.map.alternate_email else (),
@@ -194,11 +219,24 @@ class LdapDirectory(ABC):
         """The deny list: the portal's own account, named accounts, members of named groups."""
         if dn.same(user.dn, self.settings.bind_dn):
             return True
-        names = {user.login.casefold(), *(v.casefold() for n in self.map.login for v in values(entry, n))}
-        for account in self.settings.protected_accounts:
-            if account.casefold() in names or dn.same(account, user.dn):
-                return True
+        if any(dn.same(account, user.dn) for account in self.settings.protected_accounts):
+            return True
+        if self._named_on_deny_list(conn, entry):
+            return True
         return any(user.in_group(group) for group in self.settings.protected_groups)
+
+    def _named_on_deny_list(self, conn: ldap3.Connection, entry: Entry) -> bool:
+        """Whether the directory itself calls this entry by a protected name (its own matching,
+        as for a lookup: a fold of ours could miss a name the directory holds as the same one)."""
+        names = [n for n in self.settings.protected_accounts if acceptable_identifier(n)]
+        if not names:
+            return False
+        conn.search(entry["dn"], any_equal(names, self.map.login), ldap3.BASE, attributes=["1.1"],
+                    time_limit=self.settings.timeout_seconds)
+        if conn.result["result"] != 0:  # the entry is gone or unreadable now: not one to change
+            log.warning("deny list check of %s failed: %s", entry["dn"], conn.result["description"])
+            return True
+        return any(e.get("type") == "searchResEntry" for e in conn.response or [])
 
     # -- binding as the user -----------------------------------------------------------------
 

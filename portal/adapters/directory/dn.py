@@ -53,8 +53,9 @@ def parse(dn: str) -> tuple[RDN, ...]:
 
 
 def normalized(dn: str) -> tuple[RDN, ...]:
-    """A comparable form: directories compare names in DNs without regard to case."""
-    return tuple(tuple(sorted((a, v.casefold()) for a, v in rdn)) for rdn in parse(dn))
+    """A comparable form: directories compare names in DNs without regard to case. `lower()`,
+    not `casefold()`: that would also make `uid=straße` and `uid=strasse` one DN."""
+    return tuple(tuple(sorted((a, v.lower()) for a, v in rdn)) for rdn in parse(dn))
 
 
 def same(a: str, b: str) -> bool:

@@ -1,8 +1,8 @@
 """The one directory interface every flow uses; `openldap` and `active_directory` implement it.
 
 Methods raise the errors in `errors.py` and nothing else (no ldap3 exception ever escapes).
-Writes take a DirectoryUser that came from `find_user` / `user_by_id`, so a DN is never built
-from what a browser sent.
+Writes take a DirectoryUser that came from `find_user` / `user_by_login` / `user_by_id`, so a DN
+is never built from what a browser sent.
 """
 from __future__ import annotations
 
@@ -16,10 +16,19 @@ class Directory(Protocol):
     kind: str  # "openldap" or "active_directory"
 
     def find_user(self, identifier: str) -> DirectoryUser | None:
-        """The one account whose login name or email is `identifier`; None for none or several.
+        """The one account whose login name or email is `identifier` under the directory's own
+        matching; None for none or several. Pass what the person typed: a name folded first
+        (case fold, NFKC) can name another account ("straße" folds to "strasse").
 
         Raises DirectoryUnavailable only. Protected accounts are returned with `protected=True`:
         the caller decides how to stay silent about them.
+        """
+
+    def user_by_login(self, login: str) -> DirectoryUser | None:
+        """The one account whose own login name or work email IS `login`, case aside: for a name
+        another system vouches for (the provider's username claim), so a signed-in person is
+        never given an entry the directory merely matched by folding ("ｆｕｌｌ" for "full").
+        None for none, several, or a match that does not carry the name. Raises DirectoryUnavailable.
         """
 
     def user_by_id(self, directory_id: str) -> DirectoryUser | None:

@@ -24,6 +24,12 @@ class AttributeMap:
         return tuple(dict.fromkeys(n for n in names if n))
 
     @property
+    def own_names(self) -> tuple[str, ...]:
+        """Attributes that hold an account's own names: a name another system vouches for (the
+        provider's username claim) is matched against these, never the person-chosen alternate."""
+        return tuple(dict.fromkeys(n for n in (*self.login, self.email) if n))
+
+    @property
     def common(self) -> list[str]:
         names = [*self.login, self.email, self.alternate_email, self.mobile, self.display_name,
                  *self.extra, self.directory_id]

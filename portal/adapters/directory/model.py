@@ -23,6 +23,13 @@ class AccountState:
         return not (self.disabled or self.locked or self.password_expired)
 
 
+def same_but_case(a: str, b: str) -> bool:
+    """Equal lowercased AND uppercased: case variants ("Ǆ", "ǅ", "ǆ") and nothing else. Either
+    alone joins more: lower() the Kelvin sign with "k", upper() "ß" with "SS" and "ı" with "I";
+    casefold() does both and more ("straße" is "strasse", "ſ" is "s")."""
+    return a.lower() == b.lower() and a.upper() == b.upper()
+
+
 @dataclass(frozen=True)
 class DirectoryUser:
     """One directory account, always built from a search result (never from user input).
@@ -35,6 +42,7 @@ class DirectoryUser:
     directory_id: str
     login: str
     display_name: str
+    logins: tuple[str, ...] = ()  # every value of every login attribute (uid; sAMAccountName, UPN)
     email: str | None = None
     alternate_emails: tuple[str, ...] = ()
     mobile: str | None = None
@@ -43,6 +51,15 @@ class DirectoryUser:
     attributes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # `extra_attributes`
     state: AccountState = AccountState()
     protected: bool = False  # on the deny list: the portal never changes this account
+
+    def known_as(self, name: str) -> bool:
+        """Whether `name` is this account's own login name or work email, case aside.
+
+        For a name another system vouches for (the provider's username claim): the directory's
+        own matching found the entry, and this refuses what it folded beyond case.
+        """
+        own = (*self.logins, *((self.email,) if self.email else ()))
+        return any(same_but_case(value, name) for value in own)
 
     def in_group(self, name_or_dn: str) -> bool:
         """Membership by group name or DN, case-insensitive as directories compare them."""

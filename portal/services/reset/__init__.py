@@ -6,8 +6,10 @@ Audit events written by the reset and change flows (outcome: success, failure, r
 - reset.identify      a name was entered; success when the account may reset, else refused with
                       unknown_account, out_of_scope, disabled, protected, no_methods, paused or
                       rate_limited (the page is the same in every case)
-- reset.method        a verification method was chosen (details: method); refused when throttled
-- reset.verify        a code, authenticator code or answers were checked (details: method)
+- reset.method        a verification method was chosen (details: method); refused when throttled,
+                      or paused (questions are shown only when the guard admits one more attempt)
+- reset.verify        a code, authenticator code or answers were checked (details: method);
+                      refused (reason paused) when the guard admitted no attempt: nothing compared
 - reset.paused        too many failed verifications: the account's reset is paused
 - reset.password      the new password was written (success), refused by the rules or the
                       directory (failure, reason: the rule or directory error), or the directory

@@ -89,8 +89,9 @@ def _account(db: Session, user: DirectoryUser, signed_in: SignedIn | None) -> Ac
 
 
 def _groups(user: DirectoryUser, signed_in: SignedIn | None) -> frozenset[str]:
-    """Directory groups, plus the provider's groups claim when the person signed in is this account."""
-    if signed_in is not None and signed_in.username.casefold() == user.login.casefold():
+    """Directory groups, plus the provider's groups claim when the person signed in is this account
+    (it carries their username; a fold would let a signed-in "straße" lend groups to "strasse")."""
+    if signed_in is not None and user.known_as(signed_in.username):
         return user.groups | signed_in.groups
     return user.groups
 

@@ -2,7 +2,7 @@
 
 A name that matches no usable account still gets security questions: the same name always
 gets the same set (chosen by a keyed hash, as a real person's registered set stays the same),
-and each visit asks a random part of it, as for a real person. Checking the answers runs
+and each flow asks a random part of it, drawn once and kept in the flow, as for a real person. Checking the answers runs
 argon2 as many times as a real check would, so response times do not single decoys out.
 """
 from __future__ import annotations

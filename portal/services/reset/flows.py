@@ -37,6 +37,8 @@ FINAL_STATES = (DONE, UNKNOWN, ABANDONED, SUPERSEDED, PAUSED, EXPIRED, FAILED)
 SESSION_KEY = "reset"
 WRITE_LEASE = timedelta(minutes=2)  # longer than any directory timeout
 KEEP_ENDED = timedelta(days=1)  # ended flows are kept this long for support questions, then deleted
+QUESTIONS_ASKED = "questions"  # in `pending`: the question keys drawn for this flow
+DRAWN = (QUESTIONS_ASKED,)  # parts of `pending` drawn once per flow, never again
 
 
 class FlowError(Exception):
@@ -89,14 +91,28 @@ def load(db: Session, binding: Binding | None, *, states: tuple[str, ...] = OPEN
     """The browser's flow if it is in one of `states`; FlowError names why not."""
     if binding is None:
         raise FlowError("no_flow")
-    flow = db.get(ResetFlow, binding.flow_id)
-    if flow is None or not hmac.compare_digest(flow.session_key_hash, _hash(binding.key)):
+    flow = _own_flow(db, binding)
+    if flow is None:
         raise FlowError("not_this_browser")
     if flow.state in OPEN_STATES and clock.as_utc(flow.expires_at) <= clock.utcnow():
         _move(db, flow, EXPIRED)
         raise FlowError(EXPIRED)
     if flow.state not in states:
         raise FlowError("ended" if flow.state in FINAL_STATES else "wrong_step")
+    return flow
+
+
+def login_of(db: Session, binding: Binding | None) -> str | None:
+    """The login the browser's flow was started for, whatever its state (for the audit trail only)."""
+    flow = _own_flow(db, binding) if binding is not None else None
+    return flow.login if flow is not None else None
+
+
+def _own_flow(db: Session, binding: Binding) -> ResetFlow | None:
+    """The flow the binding names, if the binding also holds its key."""
+    flow = db.get(ResetFlow, binding.flow_id)
+    if flow is None or not hmac.compare_digest(flow.session_key_hash, _hash(binding.key)):
+        return None
     return flow
 
 
@@ -111,15 +127,21 @@ def _move(db: Session, flow: ResetFlow, state: str, **values: Any) -> None:
 
 
 def set_pending(db: Session, flow: ResetFlow, pending: dict[str, Any]) -> None:
-    """Remember which verification was started (method, destination key, questions asked)."""
-    _move(db, flow, flow.state, pending=pending)
+    """Remember which verification was started (method, questions asked); what was drawn stays."""
+    _move(db, flow, flow.state, pending={**_drawn(flow), **pending})
 
 
 def passed(db: Session, flow: ResetFlow, method: str) -> None:
     """One method verified; the flow is VERIFIED once enough different methods passed."""
     done = [*flow.methods_done, method] if method not in flow.methods_done else list(flow.methods_done)
     state = VERIFIED if len(done) >= flow.methods_required else IDENTIFIED
-    _move(db, flow, state, methods_done=done, pending={})
+    _move(db, flow, state, methods_done=done, pending=_drawn(flow))
+
+
+def _drawn(flow: ResetFlow) -> dict[str, Any]:
+    """What was drawn once for the whole flow (the questions it asks): kept when `pending` changes,
+    so choosing another method and coming back asks the same questions."""
+    return {key: flow.pending[key] for key in DRAWN if key in flow.pending}
 
 
 def end(db: Session, flow: ResetFlow, state: str) -> None:

@@ -1,14 +1,21 @@
-"""The name a person types to say which account they mean, normalized once.
+"""The name a person types to say which account they mean: asked for as typed, counted folded.
 
-NFKC folds look-alike forms (full-width letters, ligatures) and case-folding makes "Alice" and
-"ALICE" one name, so limits and pauses count them together. Control and format characters
-(zero-width joiners, direction overrides, NUL) are refused rather than removed: a name that
-needs them is not a name anyone types, and stripping them would let two inputs that look
-different count as different accounts.
+Which entry a name means is the directory's decision, under its own matching rules, so the
+directory is asked for exactly what was typed (only trimmed). Folding it first would make the
+portal decide instead: Python's case fold maps "ß" to "ss" and NFKC maps "ǅ" to "Dž", folds the
+directories do not make, so "straße" would reach the account "strasse".
+
+A fold is still right for COUNTING: limits and pauses of a name that matches nobody are keyed by
+NFKC + case fold, so "Alice", "ALICE" and a full-width "ａｌｉｃｅ" share one budget (an account
+that is found is counted by its directory id instead, every alias together). The fold never
+chooses an entry. Control and format characters (zero-width joiners, direction overrides, NUL)
+are refused rather than removed: a name that needs them is not a name anyone types, and
+stripping them would let two inputs that look different count as different names.
 """
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
@@ -22,13 +29,29 @@ class InvalidIdentifier(ValueError):
     message = _l("Enter your user name or your work email address, without spaces or special characters.")
 
 
-def normalize_identifier(typed: str) -> str:
-    """The canonical form of a typed login name or email; InvalidIdentifier if it cannot be one."""
+def counting_form(name: str) -> str:
+    """The form limits count a name under: look-alikes and case variants together. Never a lookup."""
+    return unicodedata.normalize("NFKC", name).casefold()
+
+
+@dataclass(frozen=True)
+class Identifier:
+    """A typed login name or email: `typed` goes to the directory, `counted` keys the limits."""
+
+    typed: str
+
+    @property
+    def counted(self) -> str:
+        return counting_form(self.typed)
+
+
+def parse_identifier(typed: str | None) -> Identifier:
+    """The typed name, trimmed; InvalidIdentifier if it cannot be a login name or email."""
     if typed is None:
         raise InvalidIdentifier()
     if any(unicodedata.category(ch) in REFUSED_CATEGORIES for ch in typed):
         raise InvalidIdentifier()
-    name = unicodedata.normalize("NFKC", typed).strip().casefold()
+    name = typed.strip()
     if not name or len(name) > MAX_LENGTH or any(ch.isspace() for ch in name):
         raise InvalidIdentifier()
-    return name
+    return Identifier(name)

@@ -6,8 +6,11 @@ name that cannot reset runs the same steps with decoy work of the same kind (a b
 code looked up, argon2 run on each answer) and never passes. After a method passes the person
 has proven who they are, and the remaining registered methods are shown, masked.
 
-Each failure counts against the account's guard (all aliases together); the failure that
-reaches the limit pauses the account's reset, ends its open flows and emails the person.
+Every attempt is counted against the account's guard (all aliases together) before it is
+compared; the failure that reaches the limit pauses the account's reset, ends its open flows and
+emails the person, once however many fail in parallel. The questions a flow asks are drawn once
+and showing them is an attempt: taken back when they are answered right, a failure when the
+person leaves them unanswered, so choosing them again never shows a more convenient pair.
 """
 from __future__ import annotations
 
@@ -40,6 +43,7 @@ CODE_KINDS = (EMAIL, PHONE)
 EVENT_METHOD = "reset.method"
 EVENT_VERIFY = "reset.verify"
 EVENT_PAUSED = "reset.paused"
+SHOWN = "shown"  # in `pending`: the questions on screen were counted as an attempt when shown
 
 
 class Check(enum.Enum):
@@ -89,8 +93,10 @@ def _usable(account: Account | None, kind: str) -> bool:
     return account is not None and kind in account.policy.counted(account.info)
 
 
-def begin(db: Session, flow: ResetFlow, account: Account | None, kind: str, ip: str | None) -> Sent | None:
-    """Start verifying with `kind`: send a code, pick questions. Sent.THROTTLED when over budget."""
+def begin(db: Session, flow: ResetFlow, account: Account | None, kind: str,
+          ip: str | None) -> Sent | Check | None:
+    """Start verifying with `kind`: send a code, show questions. Sent.THROTTLED when over budget,
+    Check.PAUSED when the questions may not be shown (the account is paused)."""
     if kind not in {c.kind for c in choices(flow, account)}:
         raise flows.FlowError("wrong_step")
     pending: dict[str, object] = {"method": kind}
@@ -98,7 +104,11 @@ def begin(db: Session, flow: ResetFlow, account: Account | None, kind: str, ip: 
     if kind in CODE_KINDS:
         sent = _send(db, flow, account, kind, ip)
     elif kind == QUESTIONS:
-        pending["questions"] = _questions(flow, account)
+        if not guard().admit(db, flow.guard_key):
+            audit.record(db, EVENT_METHOD, audit.REFUSED, username=flow.login, reason="paused",
+                         details={"method": kind})
+            return _failure(db, flow, account)[0]
+        pending |= {flows.QUESTIONS_ASKED: _questions(flow, account), SHOWN: True}
     audit.record(db, EVENT_METHOD, audit.SUCCESS if sent in (None, Sent.SENT) else audit.REFUSED,
                  username=flow.login, reason=sent.value if sent and sent is not Sent.SENT else None,
                  details={"method": kind})
@@ -118,6 +128,10 @@ def _send(db: Session, flow: ResetFlow, account: Account | None, kind: str, ip: 
 
 
 def _questions(flow: ResetFlow, account: Account | None) -> list[str]:
+    """The flow's questions: drawn the first time they are shown, the same ones ever after."""
+    drawn = flow.pending.get(flows.QUESTIONS_ASKED)
+    if drawn:
+        return list(drawn)
     settings = _settings().registration.questions
     if account is not None and _usable(account, QUESTIONS):
         return [q.key for q in questions_to_ask(account.info, settings.ask_count)]
@@ -126,24 +140,43 @@ def _questions(flow: ResetFlow, account: Account | None) -> list[str]:
 
 def asked_questions(flow: ResetFlow) -> list[questions.Question]:
     offered = {q.key: q for q in questions.catalogue(_settings().registration.questions)}
-    return [offered[key] for key in flow.pending.get("questions", []) if key in offered]
+    return [offered[key] for key in flow.pending.get(flows.QUESTIONS_ASKED, []) if key in offered]
 
 
 def check(db: Session, flow: ResetFlow, account: Account | None,
           form: Mapping[str, str]) -> tuple[Check, datetime | None]:
-    """Check what the person typed for the pending method; the pause's end when this failure paused."""
+    """Check what the person typed for the pending method; the pause's end when paused.
+
+    The attempt is counted against the guard before anything is compared (the first answer to
+    questions just shown uses the count made when they were shown), so parallel attempts compare
+    at most the guard's limit, and exactly one failure pauses.
+    """
     kind = flow.pending.get("method")
     if kind not in (EMAIL, PHONE, TOTP, QUESTIONS):
         raise flows.FlowError("wrong_step")
+    shown = bool(flow.pending.get(SHOWN))
+    if not guard().admit(db, flow.guard_key, counted=shown):
+        audit.record(db, EVENT_VERIFY, audit.REFUSED, username=flow.login, reason="paused", details={"method": kind})
+        return _failure(db, flow, account)
+    if shown:  # a parallel answer to the same showing finds the flow moved on and compares nothing
+        flows.set_pending(db, flow, {key: value for key, value in flow.pending.items() if key != SHOWN})
     passed = _passes(db, flow, account, kind, form)
     audit.record(db, EVENT_VERIFY, audit.SUCCESS if passed else audit.FAILURE, username=flow.login,
                  reason=None if passed else "wrong", details={"method": kind})
-    if passed:
-        flows.passed(db, flow, kind)
-        return Check.PASSED, None
-    until = guard().fail(db, flow.guard_key)
+    if not passed:
+        return _failure(db, flow, account)
+    guard().passed(db, flow.guard_key)
+    flows.passed(db, flow, kind)
+    return Check.PASSED, None
+
+
+def _failure(db: Session, flow: ResetFlow, account: Account | None) -> tuple[Check, datetime | None]:
+    """A failed or refused attempt. The one failure that starts the pause ends the account's flows
+    and tells the person; any other while the pause lasts just reports it."""
+    until = guard().failed(db, flow.guard_key)
     if until is None:
-        return Check.FAILED, None
+        until = guard().paused_until(db, flow.guard_key)
+        return (Check.FAILED, None) if until is None else (Check.PAUSED, until)
     flows.pause_all(db, flow.guard_key)
     audit.record(db, EVENT_PAUSED, audit.REFUSED, username=flow.login, reason="too_many_failures",
                  details={"minutes": _settings().reset.pause_minutes})
@@ -166,7 +199,7 @@ def _passes(db: Session, flow: ResetFlow, account: Account | None, kind: str, fo
             _decoy_totp().verify(form.get("code", "") or "000000")
             return False
         return check_totp(db, user=account.user, typed=form.get("code", ""), purpose=PURPOSE)
-    answers = {key: form.get(f"answer-{key}", "") for key in flow.pending.get("questions", [])}
+    answers = {key: form.get(f"answer-{key}", "") for key in flow.pending.get(flows.QUESTIONS_ASKED, [])}
     if account is None or not real:
         decoy_answers_checked(answers)
         return False

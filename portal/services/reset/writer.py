@@ -1,7 +1,8 @@
 """Write the new password (or just unlock) for a verified flow, once per account, and say truly how it went.
 
-The flow first takes the account's single writing slot in its own committed transaction, so a
-parallel reset in any process is refused before the directory is even called. Only the
+The flow first takes the account's single writing slot and puts the attempt on record, in one
+committed transaction (directory_writes.py), so a parallel reset in any process is refused, and a
+store that cannot record the attempt stops the write, before the directory is even called. Only the
 directory's answer decides what the person is told: success only when it confirmed the write,
 "unknown" (and audited as unknown) when it went silent after the write was sent. A password the
 rules or the directory refuse leaves the flow verified, so the person simply tries another.
@@ -18,7 +19,7 @@ from ...adapters.directory import (Directory, DirectoryError, DirectoryUnavailab
 from ...settings import Settings
 from ...store import Store
 from ...store.flows import ResetFlow
-from .. import audit, password_notices
+from .. import audit, directory_writes, password_notices
 from ..password_rules import PasswordRules, Violation, personal_words
 from . import flows
 from .accounts import SignedIn, reload
@@ -45,6 +46,9 @@ _AUDIT_OUTCOME = {Written.DONE: audit.SUCCESS, Written.STILL_LOCKED: audit.SUCCE
                   Written.REJECTED: audit.FAILURE, Written.UNAVAILABLE: audit.FAILURE,
                   Written.REFUSED: audit.FAILURE}
 
+# outcomes after which the new password may be the account's: its sessions end, the browser's rotates
+PASSWORD_MAY_HAVE_CHANGED = (Written.DONE, Written.STILL_LOCKED, Written.UNKNOWN)
+
 
 @dataclass(frozen=True)
 class WriteResult:
@@ -64,9 +68,10 @@ def password_rules() -> PasswordRules:
 def write(store: Store, directory: Directory, binding: flows.Binding | None, *,
           new_password: str | None, signed_in: SignedIn | None) -> WriteResult:
     """Set `new_password`, or unlock when it is None. FlowError when the flow is not at this step
-    (or another flow of the account is writing: reason "busy")."""
+    (or another flow of the account is writing: reason "busy"); AttemptNotRecorded when the store
+    failed before the write (nothing changed)."""
     event = EVENT_UNLOCK if new_password is None else EVENT_PASSWORD
-    with store.transaction() as db:
+    with directory_writes.before_write(store) as db:
         flow = flows.load(db, binding, states=(flows.VERIFIED,))
         account = reload(db, directory, flow.account_key, signed_in) if flow.account_key else None
         if account is None:
@@ -82,20 +87,25 @@ def write(store: Store, directory: Directory, binding: flows.Binding | None, *,
                              details={"rules": ",".join(v.code for v in violations)})
                 return WriteResult(Written.REJECTED, violations=violations)
         flows.claim_write(db, flow)
+        attempt = directory_writes.attempt(db, event, username=flow.login)
         flow_id = flow.id
     outcome, error = _write(directory, account.user, new_password)
-    with store.transaction() as db:
+    with directory_writes.after_write(store, attempt) as db:
         flow = db.get(ResetFlow, flow_id)
         assert flow is not None
-        flows.release(db, flow, _FLOW_STATE[outcome])
-        audit.record(db, event, _AUDIT_OUTCOME[outcome], username=flow.login,
-                     reason=error.code if error else None, details={"methods": ",".join(flow.methods_done)})
-        if flow.state == flows.DONE:
+        if _FLOW_STATE[outcome] == flows.DONE:
+            # the guard's row before the flows' rows, the order verification locks them in (no deadlock)
             guard().clear(db, flow.guard_key)
+        flows.release(db, flow, _FLOW_STATE[outcome])
+        attempt.finish(db, _AUDIT_OUTCOME[outcome], reason=error.code if error else None,
+                       details={"methods": ",".join(flow.methods_done)})
+        if flow.state == flows.DONE:
             if new_password is None:
                 password_notices.account_unlocked(db, account.user)
             else:
                 password_notices.password_reset(db, account.user, admin=account.policy.admin)
+        if new_password is not None and outcome in PASSWORD_MAY_HAVE_CHANGED:
+            directory_writes.password_written(db, account.user, confirmed=outcome is not Written.UNKNOWN)
     return WriteResult(outcome, message=str(error.message) if error else None)
 
 
