@@ -5,7 +5,6 @@ import logging
 import secrets
 from collections.abc import Callable
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from flask import Flask
@@ -38,16 +37,19 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 
 def _configure(app: Flask, settings: Settings, themes: ThemeRegistry) -> None:
+    from . import clock
     from .adapters import directory
     from .blueprints import admin, auth, change, enforce, health, landing, register, reset
-    from .branding import static
-    from .branding import templating
+    from .branding import static, templating
     from .commands import register_commands
     from .extensions import babel, csrf, limiter
-    from .services import codes, outbox
-    from .services.oidc import OidcSignIn
+    from .services import container
+    from .services.identity.oidc import OidcSignIn
+    from .services.messaging import outbox
+    from .services.proofs import codes
+    from .services.reporting.readiness import add_readiness_check
     from .store import Store
-    from .web import errors, fields, headers, hosts
+    from .web import errors, fields, headers, hosts, registration_gate
     from .web import logging as app_logging
     from .web.sessions import StoreSessionInterface
 
@@ -81,23 +83,24 @@ def _configure(app: Flask, settings: Settings, themes: ThemeRegistry) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=_locale_selector())
-    app.extensions["oidc"] = OidcSignIn(app, settings.oidc)
-    directory.init_app(app, settings.directory)
-    codes.init_app(app, settings.codes)
-    outbox.init_app(app, settings, store)
+    oidc = app.extensions["oidc"] = OidcSignIn(app, settings.oidc)
+    container.install(app, container.Collaborators(
+        settings=settings, store=store, directory=directory.init_app(app, settings.directory),
+        outbox=outbox.init_app(app, settings, store), codes=codes.init_app(app, settings.codes), oidc=oidc,
+        themes=themes, clock=clock))
 
     app_logging.install(app)
     hosts.install(app, themes)
     headers.install(app, settings)
     errors.install(app)
     _template_context(app)
-    enforce.install(app)
+    registration_gate.install(app)
     fields.install(app)
     for blueprint in (static.bp, landing.bp, auth.bp, health.bp, register.bp, enforce.bp, reset.bp, change.bp,
                       admin.bp):
         app.register_blueprint(blueprint)
-    health.add_readiness_check(app, "database", store.ping)
-    health.add_readiness_check(app, "directory", directory.directory_for(app).ping)
+    add_readiness_check(app, "database", store.ping)
+    add_readiness_check(app, "directory", directory.directory_for(app).ping)
     register_commands(app)
 
 

@@ -11,9 +11,8 @@ from flask.testing import FlaskClient
 from devstack.mailsink import MailSink
 from devstack.oidc_provider import OidcProvider
 from devstack.ports import TEST
-from tests.support import MAIL_TOML
-from portal.services.campaigns import Progress
-from tests.support import BASE_URL
+from portal.services.campaigns.campaigns import Progress
+from tests.support import BASE_URL, MAIL_TOML
 
 ADMIN = "erin"          # in portal-admins at the provider
 NOT_ADMIN = "dave"      # staff only
@@ -60,7 +59,7 @@ def location(response: Any) -> str:
 
 
 def progress_of(app: Flask, campaign_id: int) -> Progress:
-    from portal.services.campaigns import progress
+    from portal.services.campaigns.campaigns import progress
     from portal.store import get_store
 
     with app.app_context(), get_store().transaction() as db:

@@ -30,8 +30,8 @@ from portal.adapters.directory import (
     ProtectedAccount,
     WrongPassword,
     create_directory,
+    dn,
 )
-from portal.adapters.directory import dn
 from portal.settings.directory import DirectorySettings
 from tests.lookalike_names import PAIRS, SHARP_S, Pair, pair_id
 

@@ -25,10 +25,10 @@ from devstack.mailsink import MailSink
 from devstack.samba import MIN_AGE_GROUP, SambaDC
 from devstack.slapd import MIN_AGE_POLICY_DN, Slapd
 from portal.adapters.directory import DirectoryUser, directory_for
-from portal.services import security_info
-from portal.services.crypto import Sealer
-from portal.services.methods import questions as question_service
-from portal.services.methods import totp
+from portal.services.proofs import security_info
+from portal.services.proofs.methods import questions as question_service
+from portal.services.proofs.methods import totp
+from portal.services.security.crypto import Sealer
 from portal.store.audit import AuditEvent
 from tests.conftest import provider_callback
 from tests.registration_support import DIRECTORY_ENVIRON, SmsGatewayServer, code_in, mail_body, registration_toml

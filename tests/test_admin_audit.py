@@ -12,7 +12,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from portal import clock
-from portal.services import audit
+from portal.services.security import audit
 from portal.store import get_store
 from portal.store.audit import AuditEvent
 from tests.admin_support import ADMIN, admin_app, post  # noqa: F401

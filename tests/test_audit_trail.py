@@ -15,7 +15,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select, text
 
-from portal.services import audit
+from portal.services.security import audit
 from portal.store import get_store
 from portal.store.audit import AuditEvent
 from portal.store.db import db

@@ -27,7 +27,7 @@ from devstack.mailsink import MailSink
 from devstack.people import BASE_DN
 from devstack.slapd import Slapd
 from portal import clock
-from portal.services import campaigns
+from portal.services.campaigns import campaigns
 from portal.store import get_store
 from tests.admin_support import admin_toml, directory_environ, progress_of
 

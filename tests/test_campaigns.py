@@ -19,7 +19,8 @@ from devstack.people import BASE_DN
 from devstack.slapd import Slapd
 from portal import clock
 from portal.adapters.directory import directory_for
-from portal.services import campaigns, security_info
+from portal.services.campaigns import campaigns
+from portal.services.proofs import security_info
 from portal.store import get_store
 from portal.store.campaigns import Campaign
 from tests.admin_support import ADMIN, admin_app, directory_environ, location, post, progress_of  # noqa: F401

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from portal import clock
-from portal.services.codes import CodeBook, CodeCheck
+from portal.services.proofs.codes import CodeBook, CodeCheck
 from portal.store.security_info import OneTimeCode
 
 OWNER, PURPOSE, TO = "uuid-of-alice", "register-email", "alice.home@mail.example"

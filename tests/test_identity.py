@@ -18,12 +18,24 @@ from devstack import ldif
 from devstack.people import BASE_DN, GROUPS_OU, PEOPLE_OU, Person
 from devstack.slapd import Slapd, person_attributes
 from portal.adapters.directory import directory_for
-from portal.services import security_info
+from portal.services.proofs import security_info
 from tests.conftest import provider_callback
 from tests.lookalike_names import PAIRS, SHARP_S, Pair, pair_id
 from tests.registration_support import SmsGatewayServer, post, sms_gateway  # noqa: F401
-from tests.reset_support import (NEW_PASSWORD, PILOT, Browser, Stack, app, audit_events, browser,  # noqa: F401
-                                 new_browser, reset_app, signed_in, stack, user_of)
+from tests.reset_support import (  # noqa: F401
+    NEW_PASSWORD,
+    PILOT,
+    Browser,
+    Stack,
+    app,
+    audit_events,
+    browser,
+    new_browser,
+    reset_app,
+    signed_in,
+    stack,
+    user_of,
+)
 
 QUESTIONS = {"question_1": "first-pet", "answer_1": "Rex the Dog", "question_2": "first-car",
              "answer_2": "Volvo 240", "question_3": "childhood-street", "answer_3": "Elm Street"}

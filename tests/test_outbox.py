@@ -19,7 +19,7 @@ from sqlalchemy import select
 from devstack.mailsink import MailSink
 from portal import clock
 from portal.adapters.mail import Mail
-from portal.services.outbox import Outbox
+from portal.services.messaging.outbox import Outbox
 from portal.store.outbox import OutboxMessage
 from tests.test_store import postgres_url  # noqa: F401 - fixture
 

@@ -7,7 +7,7 @@ import pytest
 from flask import Flask
 
 from portal.adapters.directory.model import PasswordPolicy
-from portal.services.password_rules import PasswordRules, common_passwords
+from portal.services.passwords.rules import PasswordRules, common_passwords
 from portal.settings.passwords import PasswordSettings
 
 ALICE = ("alice", "Alice Andersen", "alice@example.test", "alice.private@mail.example")

@@ -10,7 +10,7 @@ import pytest
 import redis
 from flask import Flask
 
-from portal.services.budgets import spend
+from portal.services.security.budgets import spend
 
 REDIS = "redis://127.0.0.1:6379/15"
 

@@ -16,13 +16,12 @@ from sqlalchemy import select
 
 from devstack import people
 from devstack.mailsink import MailSink
-from portal.services import audit
+from portal.services.security import audit
 from portal.store.audit import AuditEvent
 from portal.store.outbox import OutboxMessage
 from portal.store.security_info import OneTimeCode
 from tests.parallel_support import at_once
-from tests.registration_support import (app, code_mail, mid_time_step, portal_app, post, sign_in,  # noqa: F401
-                                        sms_gateway)
+from tests.registration_support import app, code_mail, mid_time_step, portal_app, post, sign_in, sms_gateway  # noqa: F401
 from tests.test_register_totp import SECRET, code_at, enrol
 
 

@@ -15,9 +15,9 @@ from phonenumbers import PhoneNumberType as Kind
 from sqlalchemy import select
 
 from portal.adapters.directory import DirectoryUser
-from portal.services.methods import InvalidEntry
-from portal.services.methods.phone import normalize_number
-from portal.services.security_info import directory_destinations
+from portal.services.proofs.methods import InvalidEntry
+from portal.services.proofs.methods.phone import normalize_number
+from portal.services.proofs.security_info import directory_destinations
 from portal.settings.registration import PhoneSettings
 from portal.store.security_info import AuthMethod
 from tests.registration_support import SMS_TOKEN, SmsGatewayServer, app, code_in, portal_app, post, sign_in, sms_gateway  # noqa: F401

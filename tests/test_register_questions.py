@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from devstack import people
 from portal.adapters.directory import directory_for
-from portal.services import verification
-from portal.services.methods import questions
+from portal.services.proofs import verification
+from portal.services.proofs.methods import questions
 from portal.store.security_info import SecurityAnswer
 from tests.registration_support import app, portal_app, post, sign_in, sms_gateway  # noqa: F401
 from tests.test_enforce_return import status

@@ -17,9 +17,11 @@ from devstack.people import BASE_DN
 from devstack.slapd import Slapd
 from portal import clock
 from portal.adapters.directory import directory_for
-from portal.services import audit, password_change, security_info
+from portal.services.passwords import change as password_change
+from portal.services.proofs import security_info
 from portal.services.reset.verification import EVENT_PAUSED
 from portal.services.reset.writer import EVENT_PASSWORD as RESET_EVENT
+from portal.services.security import audit
 from portal.store import get_store
 from tests.admin_support import ADMIN, admin_app, directory_environ  # noqa: F401
 from tests.registration_support import sign_in

@@ -99,7 +99,7 @@ def test_an_unexpected_error_is_a_branded_500_without_details(make_app: Callable
 
 
 def test_links_never_come_from_the_host_header(make_app: Callable[..., Flask]) -> None:
-    from portal.web.urls import external_url
+    from portal.services.messaging.links import external_url
 
     app = make_app('[hosts]\n"passwords.contoso.com" = "default"')
     with app.test_request_context("/", base_url="https://passwords.contoso.com"):

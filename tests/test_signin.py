@@ -17,7 +17,7 @@ from devstack import people
 from devstack.oidc_provider import OidcProvider, obtain_tokens
 from devstack.ports import TEST
 from portal import clock
-from portal.services.oidc import SignInError, verify_id_token
+from portal.services.identity.oidc import SignInError, verify_id_token
 from portal.store import get_store
 from portal.store.models import User, WebSession
 from tests.conftest import PortalClient, provider_callback

@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from portal.services.outbox import Outbox
+from portal.services.messaging.outbox import Outbox
 from portal.store.outbox import OutboxMessage
 from tests.registration_support import SMS_TOKEN, SmsGatewayServer, sms_gateway  # noqa: F401 - fixture
 

@@ -12,20 +12,19 @@ from flask_babel import gettext as _
 
 from ..adapters.directory import DirectoryUnavailable
 from ..extensions import limiter
-from ..services import audit
-from ..services.oidc import OidcSignIn, SignInError
-from ..services.redirects import safe_next_path
-from ..services.users import record_sign_in
+from ..services.identity.oidc import OidcSignIn, SignInError
+from ..services.identity.redirects import safe_next_path
+from ..services.identity.users import record_sign_in
+from ..services.messaging.links import external_url
+from ..services.security import audit
 from ..store.db import db
-from ..web.errors import render_error
 from ..web.account import signed_in_user
-from ..web.identity import current_user, remember
-from ..web.urls import external_url
-from .enforce import after_sign_in
+from ..web.errors import render_error
+from ..web.identity import NEXT_KEY, current_user, remember
+from ..web.registration_gate import after_sign_in
 
 log = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__)
-NEXT_KEY = "signin_next"
 EVENT_SIGNIN = "auth.signin"
 EVENT_SIGNOUT = "auth.signout"
 

@@ -12,8 +12,8 @@ from flask_babel import gettext as _
 
 from ..adapters.directory import DirectoryUnavailable, DirectoryUser, directory_for
 from ..extensions import limiter
-from ..services.password_change import PASSWORD_MAY_HAVE_CHANGED, Changed, change
-from ..services.password_rules import PasswordRules
+from ..services.passwords.change import PASSWORD_MAY_HAVE_CHANGED, Changed, change
+from ..services.passwords.rules import PasswordRules
 from ..services.reset.identifiers import InvalidIdentifier, counting_form, parse_identifier
 from ..settings import Settings
 from ..store import get_store

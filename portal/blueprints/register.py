@@ -21,20 +21,31 @@ from .. import clock
 from ..adapters.directory import DirectoryUser
 from ..branding import current_theme
 from ..extensions import limiter
-from ..services import audit, notifications, security_info
-from ..services.codes import CodeCheck
-from ..services.methods import InvalidEntry, label, questions, totp
-from ..services.redirects import safe_next_path
-from ..services.registration_policy import Policy, policy_for, status
-from ..services.security_info import EMAIL, FROM_DIRECTORY, FROM_USER, PHONE, QUESTIONS, TOTP, Destination, SecurityInfo
-from ..services.verification import Sent, check_code, check_totp, send_code, totp_sealer
+from ..services.identity.redirects import safe_next_path
+from ..services.messaging import notifications
+from ..services.proofs import security_info
+from ..services.proofs.codes import CodeCheck
+from ..services.proofs.methods import InvalidEntry, label, questions, totp
+from ..services.proofs.security_info import (
+    EMAIL,
+    FROM_DIRECTORY,
+    FROM_USER,
+    PHONE,
+    QUESTIONS,
+    TOTP,
+    Destination,
+    SecurityInfo,
+)
+from ..services.proofs.verification import Sent, check_code, check_totp, send_code, totp_sealer
+from ..services.registration.policy import Policy, policy_for, status
+from ..services.security import audit
 from ..settings import Settings
 from ..store.db import db
+from ..web import registration_gate
 from ..web.account import account_groups, signed_in_account
 from ..web.errors import render_error
 from ..web.identity import current_user, sign_in_required
 from ..web.reauthentication import reauthenticate
-from . import enforce
 
 bp = Blueprint("register", __name__, url_prefix="/register")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -106,7 +117,7 @@ def index() -> ResponseReturnValue:
     current = status(_settings(), policy, info, clock.utcnow())
     rows = [_row(kind, policy, info) for kind in policy.methods]
     return render_template("register/index.html", rows=rows, policy=policy, status=current,
-                           pending=enforce.pending())
+                           pending=registration_gate.pending())
 
 
 def _row(kind: str, policy: Policy, info: SecurityInfo) -> dict[str, Any]:
@@ -130,8 +141,8 @@ def confirm() -> ResponseReturnValue:
     security_info.confirm(db(), account)
     audit.record(db(), "registration.confirmed", audit.SUCCESS, username=account.login)
     db().commit()
-    if enforce.pending() is not None:
-        return redirect(enforce.release())
+    if registration_gate.pending() is not None:
+        return redirect(registration_gate.release())
     flash(_("Thank you. Your security info is confirmed."), "success")
     return redirect(url_for(".index"))
 
@@ -144,10 +155,10 @@ def _changed(account: DirectoryUser, before: SecurityInfo, kind: str, action: st
     notifications.security_info_changed(db(), user=account, before=before, method=kind, action=action)
     db().commit()
     flash(message, "success")
-    if enforce.pending() is not None:
+    if registration_gate.pending() is not None:
         _account, policy, info = _context()
         if status(_settings(), policy, info, clock.utcnow()).compliant:
-            return redirect(enforce.release())
+            return redirect(registration_gate.release())
     return redirect(url_for(".index"))
 
 

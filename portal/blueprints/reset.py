@@ -21,19 +21,27 @@ from sqlalchemy.orm import Session
 
 from ..adapters.directory import Directory, DirectoryUnavailable, directory_for
 from ..extensions import limiter
-from ..services import audit
-from ..services.budgets import spend
-from ..services.crypto import app_secret
-from ..services.guards import guard_key
-from ..services.methods import label
+from ..services.proofs.methods import label
+from ..services.proofs.security_info import QUESTIONS, TOTP
+from ..services.proofs.verification import Sent
 from ..services.reset import flows
 from ..services.reset.accounts import Account, SignedIn, look_up, reload
 from ..services.reset.identifiers import InvalidIdentifier, parse_identifier
-from ..services.reset.verification import (CODE_KINDS, Check, asked_questions, begin, check, choices,
-                                           destination_for, guard)
+from ..services.reset.verification import (
+    CODE_KINDS,
+    Check,
+    asked_questions,
+    begin,
+    check,
+    choices,
+    destination_for,
+    guard,
+)
 from ..services.reset.writer import PASSWORD_MAY_HAVE_CHANGED, WriteResult, Written, password_rules, write
-from ..services.security_info import QUESTIONS, TOTP
-from ..services.verification import Sent
+from ..services.security import audit
+from ..services.security.budgets import spend
+from ..services.security.crypto import app_secret
+from ..services.security.guards import guard_key
 from ..settings import Settings
 from ..store import get_store
 from ..store.db import db

@@ -6,10 +6,10 @@ import sys
 import click
 from flask.cli import AppGroup
 
-from ..services.audit import OUTCOMES
-from ..services.audit_log import EXPORT_HEADER, AuditFilter, export_rows
-from ..services.csv_export import rows_as_csv
-from ..services.date_range import BadRange, DateRange
+from ..services.reporting.audit_log import EXPORT_HEADER, AuditFilter, export_rows
+from ..services.reporting.csv_export import rows_as_csv
+from ..services.reporting.date_range import BadRange, DateRange
+from ..services.security.audit import OUTCOMES
 from ..store import get_store
 
 audit_cli = AppGroup("audit", help="The audit log (read-only).")

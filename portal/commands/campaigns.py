@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..adapters.directory import directory_for
-from ..services import campaigns
+from ..services.campaigns import campaigns
 from ..settings import Settings
 from ..store import get_store
 from ..store.campaigns import Campaign

@@ -9,7 +9,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from ..services.outbox import Outbox
+from ..services.messaging.outbox import Outbox
 
 outbox_cli = AppGroup("outbox", help="Mail and SMS waiting to be delivered.")
 

@@ -8,7 +8,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from ..adapters.directory import directory_for
-from ..services.csv_import import ImportStopped, import_rows, read_csv
+from ..services.registration.csv_import import ImportStopped, import_rows, read_csv
 from ..store import get_store
 
 registration_cli = AppGroup("registration", help="Security info people register.")

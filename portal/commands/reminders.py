@@ -7,8 +7,8 @@ from flask.cli import AppGroup
 from sqlalchemy import func, select
 
 from ..adapters.directory import directory_for
-from ..services.expiry_reminders import PURPOSE, send_reminders
-from ..services.outbox import PENDING
+from ..services.campaigns.expiry_reminders import PURPOSE, send_reminders
+from ..services.messaging.outbox import PENDING
 from ..store import get_store
 from ..store.outbox import OutboxMessage
 from .delivery import wait_for_delivery

@@ -8,9 +8,9 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from ..adapters.directory import directory_for
-from ..services.csv_export import rows_as_csv
-from ..services.date_range import BadRange, DateRange
-from ..services.reports import NAMES, Reports
+from ..services.reporting.csv_export import rows_as_csv
+from ..services.reporting.date_range import BadRange, DateRange
+from ..services.reporting.reports import NAMES, Reports
 from ..store import get_store
 from .failures import directory_needed
 

@@ -9,12 +9,12 @@ import logging
 
 from flask import Flask, g, render_template, request
 from flask_babel import lazy_gettext as _l
-from markupsafe import escape
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from ..services import audit
-from ..services.directory_writes import AttemptNotRecorded
+from ..services.passwords.writes import AttemptNotRecorded
+from ..services.security import audit
 from ..store import get_store
 from .identity import current_user
 

@@ -8,10 +8,11 @@ from typing import Any, TypeVar
 
 from flask import redirect, request, session, url_for
 
-from ..services.oidc import Identity
+from ..services.identity.oidc import Identity
 
 F = TypeVar("F", bound=Callable[..., Any])
 SESSION_KEY = "user"
+NEXT_KEY = "signin_next"  # where the callback continues after a sign-in this browser started
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,10 @@ from flask import current_app, session
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from ..blueprints.auth import NEXT_KEY
-from ..services.oidc import OidcSignIn, SignInError
+from ..services.identity.oidc import OidcSignIn, SignInError
+from ..services.messaging.links import external_url
 from .errors import render_error
-from .urls import external_url
+from .identity import NEXT_KEY
 
 
 def reauthenticate(next_path: str) -> ResponseReturnValue:

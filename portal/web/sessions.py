@@ -4,7 +4,7 @@ A signed cookie session cannot be revoked: sign-out would leave a copied cookie 
 cookie holds only a random token; the server keeps the data under the token's hash, so sign-in
 rotates to a new token (no fixation), sign-out deletes the row, and expiry is enforced here.
 Each row also names its person's directory entry (`belongs_to`), so a new password can end
-every session of that person (services/directory_writes.py).
+every session of that person (services/passwords/writes.py).
 """
 from __future__ import annotations
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 from flask import Response, render_template, request, stream_with_context
 from flask.typing import ResponseReturnValue
 
-from ...services import audit
-from ...services.audit_log import EXPORT_HEADER, AuditFilter, event_names, export_rows, page
-from ...services.csv_export import rows_as_csv
-from ...services.date_range import BadRange, DateRange
+from ...services.reporting.audit_log import EXPORT_HEADER, AuditFilter, event_names, export_rows, page
+from ...services.reporting.csv_export import rows_as_csv
+from ...services.reporting.date_range import BadRange, DateRange
+from ...services.security import audit
 from ...store.db import db
 from ...web import fields
-from . import bp
+from .blueprint import bp
 from .downloads import csv_download
 
 

@@ -10,14 +10,14 @@ from sqlalchemy import select
 from ...adapters.directory import DirectoryUnavailable, directory_for
 from ...adapters.mail import Mail
 from ...branding import current_theme
-from ...services import campaigns
-from ...services.csv_export import rows_as_csv
-from ...services.outbox import ChannelUnavailable
+from ...services.campaigns import campaigns
+from ...services.messaging.outbox import ChannelUnavailable
+from ...services.reporting.csv_export import rows_as_csv
 from ...store.campaigns import Campaign
 from ...store.db import db
 from ...web.errors import render_error
 from ...web.identity import current_user
-from . import administrator, bp, settings
+from .blueprint import administrator, bp, settings
 from .downloads import csv_download
 
 

@@ -3,10 +3,9 @@ from __future__ import annotations
 
 from flask import current_app, render_template
 
-from ...services.readiness import service_checks
-from ...services.settings_view import effective_settings
-from ..health import readiness_checks, run_checks
-from . import bp, settings
+from ...services.reporting.readiness import readiness_checks, run_checks, service_checks
+from ...services.reporting.settings_view import effective_settings
+from .blueprint import bp, settings
 
 
 @bp.get("")

@@ -6,13 +6,13 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from ...adapters.directory import DirectoryUnavailable, directory_for
-from ...services.csv_export import rows_as_csv
-from ...services.date_range import BadRange, DateRange
-from ...services.reports import NAMES, Reports
-from ...services.svg_chart import line_chart
+from ...services.reporting.csv_export import rows_as_csv
+from ...services.reporting.date_range import BadRange, DateRange
+from ...services.reporting.reports import NAMES, Reports
+from ...services.reporting.svg_chart import line_chart
 from ...store.db import db
 from ...web.errors import render_error
-from . import bp, settings
+from .blueprint import bp, settings
 from .downloads import csv_download
 
 

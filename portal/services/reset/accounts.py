@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 
 from ...adapters.directory import Directory, DirectoryUser
 from ...settings import Settings
-from .. import security_info
-from ..registration_policy import Policy, policy_for
-from ..rollout import reset_enabled_for
-from ..security_info import SecurityInfo
+from ..proofs import security_info
+from ..proofs.security_info import SecurityInfo
+from ..registration.policy import Policy, policy_for
+from ..registration.rollout import reset_enabled_for
 
 UNKNOWN_ACCOUNT = "unknown_account"
 PROTECTED = "protected"

@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from argon2 import PasswordHasher
 
 from ...settings.registration import QuestionSettings
-from ..crypto import app_secret, keyed_hash
-from ..methods import questions
+from ..proofs.methods import questions
+from ..security.crypto import app_secret, keyed_hash
 
 HASH_PURPOSE = "decoy-questions"
 

@@ -25,18 +25,19 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from ...settings import Settings
-from .. import audit, password_notices
-from ..budgets import spend
-from ..codes import CodeCheck
-from ..guards import Guard
-from ..methods import questions
-from ..registration_policy import available_methods
-from ..security_info import EMAIL, PHONE, QUESTIONS, TOTP, Destination, SecurityInfo
-from ..verification import Sent, check_answers, check_code, check_totp, codebook, questions_to_ask, send_code
+from ...store.flows import ResetFlow
+from ..messaging import password_notices
+from ..proofs.codes import CodeCheck
+from ..proofs.methods import questions
+from ..proofs.security_info import EMAIL, PHONE, QUESTIONS, TOTP, Destination, SecurityInfo
+from ..proofs.verification import Sent, check_answers, check_code, check_totp, codebook, questions_to_ask, send_code
+from ..registration.policy import available_methods
+from ..security import audit
+from ..security.budgets import spend
+from ..security.guards import Guard
 from . import flows
 from .accounts import Account
 from .decoys import decoy_answers_checked, decoy_questions
-from ...store.flows import ResetFlow
 
 PURPOSE = "reset"
 CODE_KINDS = (EMAIL, PHONE)

@@ -1,7 +1,7 @@
 """Write the new password (or just unlock) for a verified flow, once per account, and say truly how it went.
 
 The flow first takes the account's single writing slot and puts the attempt on record, in one
-committed transaction (directory_writes.py), so a parallel reset in any process is refused, and a
+committed transaction (writes.py), so a parallel reset in any process is refused, and a
 store that cannot record the attempt stops the write, before the directory is even called. Only the
 directory's answer decides what the person is told: success only when it confirmed the write,
 "unknown" (and audited as unknown) when it went silent after the write was sent. A password the
@@ -14,13 +14,22 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 
-from ...adapters.directory import (Directory, DirectoryError, DirectoryUnavailable, DirectoryUser,
-                                   OutcomeUnknown, PasswordRejected, StillLockedAfterReset)
+from ...adapters.directory import (
+    Directory,
+    DirectoryError,
+    DirectoryUnavailable,
+    DirectoryUser,
+    OutcomeUnknown,
+    PasswordRejected,
+    StillLockedAfterReset,
+)
 from ...settings import Settings
 from ...store import Store
 from ...store.flows import ResetFlow
-from .. import audit, directory_writes, password_notices
-from ..password_rules import PasswordRules, Violation, personal_words
+from ..messaging import password_notices
+from ..passwords import writes
+from ..passwords.rules import PasswordRules, Violation, personal_words
+from ..security import audit
 from . import flows
 from .accounts import SignedIn, reload
 from .verification import guard
@@ -71,7 +80,7 @@ def write(store: Store, directory: Directory, binding: flows.Binding | None, *,
     (or another flow of the account is writing: reason "busy"); AttemptNotRecorded when the store
     failed before the write (nothing changed)."""
     event = EVENT_UNLOCK if new_password is None else EVENT_PASSWORD
-    with directory_writes.before_write(store) as db:
+    with writes.before_write(store) as db:
         flow = flows.load(db, binding, states=(flows.VERIFIED,))
         account = reload(db, directory, flow.account_key, signed_in) if flow.account_key else None
         if account is None:
@@ -87,10 +96,10 @@ def write(store: Store, directory: Directory, binding: flows.Binding | None, *,
                              details={"rules": ",".join(v.code for v in violations)})
                 return WriteResult(Written.REJECTED, violations=violations)
         flows.claim_write(db, flow)
-        attempt = directory_writes.attempt(db, event, username=flow.login)
+        attempt = writes.attempt(db, event, username=flow.login)
         flow_id = flow.id
     outcome, error = _write(directory, account.user, new_password)
-    with directory_writes.after_write(store, attempt) as db:
+    with writes.after_write(store, attempt) as db:
         flow = db.get(ResetFlow, flow_id)
         assert flow is not None
         if _FLOW_STATE[outcome] == flows.DONE:
@@ -105,7 +114,7 @@ def write(store: Store, directory: Directory, binding: flows.Binding | None, *,
             else:
                 password_notices.password_reset(db, account.user, admin=account.policy.admin)
         if new_password is not None and outcome in PASSWORD_MAY_HAVE_CHANGED:
-            directory_writes.password_written(db, account.user, confirmed=outcome is not Written.UNKNOWN)
+            writes.password_written(db, account.user, confirmed=outcome is not Written.UNKNOWN)
     return WriteResult(outcome, message=str(error.message) if error else None)
 
 

@@ -1,0 +1,265 @@
+"""Adoption campaigns: a branded mail to an audience, sent at a steady rate, resumable, never twice.
+
+Lifecycle: a campaign is created as a draft (template, audience, optional group, theme); it can
+be previewed and test-sent to its author; `start` fixes the audience by writing one recipient
+row per person (recipients come only from the directory, with the address the directory
+holds); `Sender.run` then works through the pending rows until none is left.
+
+Never twice: a recipient row goes from `pending` to `queued` by a conditional UPDATE in the
+same transaction that puts the mail in the outbox, under the outbox's unique dedupe key
+`campaign:<id>:<directory id>`. A sender that crashes loses its open transaction (the row stays
+pending, nothing was queued); any number of senders in any number of processes can resume
+without queueing anyone twice; delivery is the outbox's job (it claims each message atomically).
+
+Throttle: at most `campaigns.messages_per_minute` rows are queued per sliding minute across
+all campaigns and processes (counted in the database), in small evenly spaced batches.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import Flask, current_app
+from sqlalchemy import String, func, literal, select, update
+from sqlalchemy.orm import Session
+
+from ... import clock
+from ...adapters.directory import Directory
+from ...adapters.mail import Mail
+from ...branding import use_theme
+from ...settings import Settings
+from ...store import Store
+from ...store.campaigns import Campaign, CampaignRecipient
+from ...store.outbox import OutboxMessage
+from ..messaging import messages
+from ..messaging.links import mail_links
+from ..messaging.outbox import EXPIRED, FAILED, SENT
+from ..messaging.outbox import PENDING as OUTBOX_PENDING
+from ..security import audit
+from .population import Standing, standings
+
+log = logging.getLogger(__name__)
+
+TEMPLATES = ("coming_soon", "available_now", "signup_reminder")
+EVERYBODY, UNREGISTERED, RECONFIRM_DUE = "everybody", "unregistered", "reconfirm_due"
+AUDIENCES = (EVERYBODY, UNREGISTERED, RECONFIRM_DUE)
+DRAFT, SENDING, FINISHED = "draft", "sending", "finished"
+PENDING, QUEUED = "pending", "queued"
+PURPOSE, TEST_PURPOSE = "campaign", "campaign-test"
+MAX_BATCH = 50
+STALLED_AFTER = timedelta(minutes=2)
+
+
+class CampaignError(Exception):
+    """A request the campaign's state does not allow; the message is for the administrator."""
+
+
+@dataclass(frozen=True)
+class Progress:
+    total: int
+    pending: int      # not queued yet
+    waiting: int      # in the outbox, not delivered yet
+    delivered: int
+    failed: int       # refused by the mail server, or given up after retries
+    unrecorded: int   # queued, but the outbox has purged its record since
+
+    @property
+    def done(self) -> bool:
+        return self.pending == 0 and self.waiting == 0
+
+
+def dedupe_key(campaign_id: int, directory_id: str) -> str:
+    return f"campaign:{campaign_id}:{directory_id}"
+
+
+# ---- drafts, audiences and previews ----
+
+def create(db: Session, settings: Settings, *, template: str, audience: str, group: str | None,
+           theme: str, by: str) -> Campaign:
+    if template not in TEMPLATES:
+        raise CampaignError(f"template must be one of {', '.join(TEMPLATES)}")
+    if audience not in AUDIENCES:
+        raise CampaignError(f"audience must be one of {', '.join(AUDIENCES)}")
+    campaign = Campaign(template=template, audience=audience, group=(group or "").strip()[:255] or None,
+                        theme=theme, status=DRAFT, created_by=by, created_at=clock.utcnow())
+    db.add(campaign)
+    db.flush()
+    audit.record(db, "campaign.created", audit.SUCCESS, username=by,
+                 details={"campaign": campaign.id, "template": template, "audience": audience,
+                          "group": campaign.group})
+    return campaign
+
+
+def audience(db: Session, directory: Directory, settings: Settings, campaign: Campaign) -> list[Standing]:
+    """Who the campaign goes to now: people in scope, in its audience, with a mail address."""
+    wanted: dict[str, Callable[[Standing], bool]] = {
+        EVERYBODY: lambda s: True,
+        UNREGISTERED: lambda s: not s.registered,
+        RECONFIRM_DUE: lambda s: s.reconfirm_due,
+    }
+    keep = wanted[campaign.audience]
+    return [s for s in standings(db, directory, settings, campaign.group) if s.user.email and keep(s)]
+
+
+def render(settings: Settings, campaign: Campaign, *, to: str, name: str) -> Mail:
+    """The campaign's mail for one person, in the campaign's theme, links from base_url."""
+    with use_theme(current_app.extensions["themes"].themes[campaign.theme]):
+        return messages.render_mail(f"campaign_{campaign.template}", to, recipient_name=name,
+                                    audience=campaign.audience, **mail_links(settings))
+
+
+def send_test(db: Session, settings: Settings, campaign: Campaign, *, to: str, name: str, by: str) -> None:
+    """The author sees exactly what recipients will get, in their own mailbox."""
+    mail = render(settings, campaign, to=to, name=name)
+    messages.outbox().enqueue_mail(db, mail, purpose=TEST_PURPOSE)
+    audit.record(db, "campaign.test_sent", audit.SUCCESS, username=by, details={"campaign": campaign.id})
+
+
+# ---- starting and sending ----
+
+def start(db: Session, directory: Directory, settings: Settings, campaign_id: int, *, by: str) -> int:
+    """Fix the audience and mark the campaign as sending; the number of recipients.
+
+    The conditional UPDATE makes two administrators pressing "send" at once start it once.
+    """
+    campaign = db.get(Campaign, campaign_id)
+    if campaign is None:
+        raise CampaignError("no such campaign")
+    people = audience(db, directory, settings, campaign)
+    now = clock.utcnow()
+    won = db.execute(update(Campaign).where(Campaign.id == campaign_id, Campaign.status == DRAFT)
+                     .values(status=SENDING, started_at=now, started_by=by))
+    if won.rowcount != 1:
+        raise CampaignError("this campaign has already been started")
+    db.add_all(CampaignRecipient(campaign_id=campaign_id, directory_id=s.user.directory_id, username=s.user.login,
+                                 display_name=s.user.display_name[:255], email=s.user.email, status=PENDING)
+               for s in people)
+    audit.record(db, "campaign.started", audit.SUCCESS, username=by,
+                 details={"campaign": campaign_id, "recipients": len(people)})
+    return len(people)
+
+
+class Sender:
+    """Queues a sending campaign's pending recipients at the configured rate until none is left."""
+
+    def __init__(self, store: Store, settings: Settings) -> None:
+        self.store = store
+        self.settings = settings
+        per_minute = settings.campaigns.messages_per_minute
+        self.batch = max(1, min(MAX_BATCH, per_minute // 60))
+        self.pause = self.batch * 60 / per_minute
+
+    def run(self, campaign_id: int, stop: threading.Event | None = None,
+            on_batch: Callable[[int], None] | None = None) -> bool:
+        """Send until finished (True) or told to stop (False). Needs an app context (templates)."""
+        stop = stop or threading.Event()
+        while not stop.is_set():
+            queued = self.send_batch(campaign_id)
+            if queued is None:
+                return True
+            if on_batch is not None and queued:
+                on_batch(queued)
+            stop.wait(self.pause if queued else min(self.pause, 1.0))
+        return False
+
+    def send_batch(self, campaign_id: int) -> int | None:
+        """Queue one batch within the throttle: how many were queued (0: the minute's allowance is
+        used up), or None once nothing is left to send (the campaign is then finished)."""
+        now = clock.utcnow()
+        with self.store.transaction() as db:
+            campaign = db.get(Campaign, campaign_id)
+            if campaign is None or campaign.status != SENDING:
+                return None
+            campaign.sender_seen_at = now
+            allowed = min(self.batch, self._allowance(db, now))
+            ids = list(db.scalars(select(CampaignRecipient.id)
+                                  .where(CampaignRecipient.campaign_id == campaign_id,
+                                         CampaignRecipient.status == PENDING)
+                                  .order_by(CampaignRecipient.id).limit(max(allowed, 1))))
+            if not ids:
+                campaign.status, campaign.finished_at = FINISHED, now
+                audit.record(db, "campaign.finished", audit.SUCCESS, username=campaign.started_by,
+                             details={"campaign": campaign_id})
+                return None
+            if allowed <= 0:
+                return 0
+            with use_theme(current_app.extensions["themes"].themes[campaign.theme]):
+                links = mail_links(self.settings)
+                return sum(self._queue(db, campaign, recipient_id, now, links) for recipient_id in ids)
+
+    def _allowance(self, db: Session, now: datetime) -> int:
+        """Messages still allowed in the current sliding minute, counted across every process."""
+        used = db.scalar(select(func.count()).select_from(CampaignRecipient)
+                         .where(CampaignRecipient.queued_at > now - timedelta(minutes=1))) or 0
+        return self.settings.campaigns.messages_per_minute - used
+
+    @staticmethod
+    def _queue(db: Session, campaign: Campaign, recipient_id: int, now: datetime, links: dict[str, str]) -> int:
+        claimed = db.execute(update(CampaignRecipient)
+                             .where(CampaignRecipient.id == recipient_id, CampaignRecipient.status == PENDING)
+                             .values(status=QUEUED, queued_at=now))
+        if claimed.rowcount != 1:
+            return 0  # another sender took it
+        recipient = db.get(CampaignRecipient, recipient_id)
+        assert recipient is not None
+        messages.queue_mail(db, f"campaign_{campaign.template}", recipient.email, purpose=PURPOSE,
+                            dedupe_key=dedupe_key(campaign.id, recipient.directory_id),
+                            recipient_name=recipient.display_name, audience=campaign.audience, **links)
+        return 1
+
+
+def send_in_background(app: Flask, campaign_id: int) -> threading.Thread:
+    """Send from a thread of this web process (the admin page); a restart leaves the campaign
+    "stalled" with its remaining recipients pending, and "resume" (or the CLI) carries on."""
+    def work() -> None:
+        with app.app_context():
+            try:
+                Sender(app.extensions["store"], app.extensions["settings"]).run(campaign_id)
+            except Exception:  # the page shows the campaign as stalled; the log says why
+                log.exception("campaign %s: sending stopped", campaign_id)
+
+    thread = threading.Thread(target=work, daemon=True, name=f"campaign-{campaign_id}")
+    thread.start()
+    return thread
+
+
+# ---- what happened ----
+
+def progress(db: Session, campaign_id: int) -> Progress:
+    by_status = dict(db.execute(select(CampaignRecipient.status, func.count())
+                                .where(CampaignRecipient.campaign_id == campaign_id)
+                                .group_by(CampaignRecipient.status)).all())
+    delivery = dict(db.execute(select(OutboxMessage.status, func.count())
+                               .where(OutboxMessage.dedupe_key.like(f"campaign:{campaign_id}:%"))
+                               .group_by(OutboxMessage.status)).all())
+    queued = by_status.get(QUEUED, 0)
+    waiting, delivered = delivery.get(OUTBOX_PENDING, 0), delivery.get(SENT, 0)
+    failed = delivery.get(FAILED, 0) + delivery.get(EXPIRED, 0)
+    return Progress(total=queued + by_status.get(PENDING, 0), pending=by_status.get(PENDING, 0),
+                    waiting=waiting, delivered=delivered, failed=failed,
+                    unrecorded=max(0, queued - waiting - delivered - failed))
+
+
+def stalled(campaign: Campaign) -> bool:
+    """Sending, but no sender has shown a sign of life for a while (a crash or a restart)."""
+    seen = campaign.sender_seen_at or campaign.started_at
+    return campaign.status == SENDING and (seen is None or clock.utcnow() - clock.as_utc(seen) > STALLED_AFTER)
+
+
+RECIPIENTS_HEADER = ("username", "name", "email", "template", "queued_at", "delivery", "delivered_at")
+
+
+def recipient_rows(db: Session, campaign: Campaign) -> Iterator[tuple[object, ...]]:
+    """Who was sent what and when, for the CSV export."""
+    key = literal(f"campaign:{campaign.id}:", String) + CampaignRecipient.directory_id
+    query = (select(CampaignRecipient, OutboxMessage.status, OutboxMessage.sent_at)
+             .outerjoin(OutboxMessage, OutboxMessage.dedupe_key == key)
+             .where(CampaignRecipient.campaign_id == campaign.id).order_by(CampaignRecipient.id)
+             .execution_options(yield_per=500))
+    for recipient, delivery, sent_at in db.execute(query):
+        status = delivery or ("not queued yet" if recipient.status == PENDING else "record purged")
+        yield (recipient.username, recipient.display_name, recipient.email, campaign.template,
+               recipient.queued_at, status, sent_at)

@@ -1,0 +1,60 @@
+"""The collaborators services work with, built once by the app factory and handed to them.
+
+A service step takes a `Collaborators` as its first argument instead of looking things up in
+`current_app` itself, so it can be read (everything it touches is in its signature) and tested
+without a request (build one from settings and real servers). Only the web layer fetches the
+app's instance (`collaborators()`), once per step, and passes it on.
+
+Transactions have one home: a service step opens `with c.store.transaction() as db:` around the
+work of that step and hands `db` down to the helpers it calls; blueprints never commit.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from flask import Flask, current_app
+
+from ..adapters.directory import Directory
+from ..settings import Settings
+from ..store import Store
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from ..branding import ThemeRegistry
+    from .identity.oidc import OidcSignIn
+    from .messaging.outbox import Outbox
+    from .proofs.codes import CodeBook
+
+EXTENSION = "collaborators"
+
+
+class Clock(Protocol):
+    """The portal's "now" (portal/clock.py; tests move it instead of sleeping)."""
+
+    def utcnow(self) -> datetime: ...
+
+    def timestamp(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class Collaborators:
+    settings: Settings
+    store: Store
+    directory: Directory
+    outbox: Outbox      # queued mail and SMS, delivered through the mail and SMS adapters
+    codes: CodeBook
+    oidc: OidcSignIn
+    themes: ThemeRegistry
+    clock: Clock
+
+
+def install(app: Flask, built: Collaborators) -> None:
+    app.extensions[EXTENSION] = built
+
+
+def collaborators(app: Flask | None = None) -> Collaborators:
+    """The app's collaborators: for the web layer and commands, which hand them to services."""
+    found: Collaborators = (app or current_app).extensions[EXTENSION]
+    return found

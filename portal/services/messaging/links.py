@@ -1,0 +1,70 @@
+"""Where the portal's three actions lead, and absolute links built from the configured base URL.
+
+An action is the portal's own flow or the external URL settings name for it (a Microsoft page,
+for instance); a built-in flow that does not exist in this portal is not linked (on the landing
+page) or links to the landing page (in mails) rather than to a page that is not there.
+
+Absolute URLs come from `base_url`, never from the request's Host header: a reset link built from
+a forged Host header would send the victim's code to the attacker. Built from settings alone,
+links also work from the CLI (campaign mails).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import current_app, url_for
+from flask_babel import lazy_gettext as _l
+
+from ...settings import ACTION_BUILTIN, Settings
+
+# settings key -> (title, theme text with its description, endpoint of the built-in flow)
+ACTIONS = (
+    ("reset", _l("Reset my password"), "reset_description", "reset.start"),
+    ("register", _l("Register or update my security info"), "register_description", "register.index"),
+    ("change", _l("Change my password"), "change_description", "change.index"),
+)
+
+
+@dataclass(frozen=True)
+class Action:
+    key: str
+    title: str
+    description_key: str
+    url: str
+    external: bool
+
+
+def external_url(endpoint: str, **values: Any) -> str:
+    """The absolute URL of `endpoint` under base_url."""
+    base = urlsplit(current_app.extensions["settings"].base_url)
+    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme)
+    return adapter.build(endpoint, values, force_external=True)
+
+
+def available_actions(settings: Settings) -> list[Action]:
+    """Actions pointing at an external URL, or at a built-in flow this portal actually has."""
+    actions = []
+    for key, title, description_key, endpoint in ACTIONS:
+        target = getattr(settings.actions, key)
+        if target == ACTION_BUILTIN and key == "reset" and settings.rollout.reset == "nobody":
+            continue  # not rolled out yet: no link to a flow that would only send people away
+        if target != ACTION_BUILTIN:
+            actions.append(Action(key, str(title), description_key, target, external=True))
+        elif endpoint in current_app.view_functions:
+            actions.append(Action(key, str(title), description_key, url_for(endpoint), external=False))
+    return actions
+
+
+def mail_links(settings: Settings) -> dict[str, str]:
+    """`portal_url` and `<action>_url` for reset, register and change."""
+    portal = external_url("landing.index")
+    links = {"portal_url": portal}
+    for key, _title, _description, endpoint in ACTIONS:
+        target = getattr(settings.actions, key)
+        if target != ACTION_BUILTIN:
+            links[f"{key}_url"] = target
+        else:
+            links[f"{key}_url"] = external_url(endpoint) if endpoint in current_app.view_functions else portal
+    return links

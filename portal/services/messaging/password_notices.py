@@ -1,0 +1,72 @@
+"""Tell people by email when their password was reset or changed (or may have been), or their reset was paused.
+
+"If this was not you" is the whole point: the mail goes to the directory address and every
+alternate address (the same recipients as security-info notices), with the help desk's contact
+from the theme. Administrators' resets are also reported to the addresses in
+[notifications] admin_emails. Everything is queued in the outbox with the change it reports,
+so a mail server that is down delays the notice and never loses it.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from ... import clock
+from ...adapters.directory.model import DirectoryUser
+from ...settings import Settings
+from ..reset.accounts import load_info
+from .messages import queue_mail
+from .notifications import recipients
+from .outbox import ChannelUnavailable
+
+log = logging.getLogger(__name__)
+PURPOSE = "notification"
+TEMPLATE = "password-notice"  # mail/password-notice.*: a theme overrides every notice at once
+
+
+def _settings() -> Settings:
+    return current_app.extensions["settings"]
+
+
+def _send(db: Session, event: str, addresses: list[str], user: DirectoryUser, **context: object) -> int:
+    """Queue one notice per address (one template, `event` picks its sentences); how many queued."""
+    try:
+        for address in addresses:
+            queue_mail(db, TEMPLATE, address, purpose=PURPOSE, event=event, when=clock.utcnow(),
+                       name=user.display_name or user.login, login=user.login, **context)
+    except ChannelUnavailable:
+        log.warning("no mail server is configured: the %s notice was not queued", event)
+        return 0
+    return len(addresses)
+
+
+def _to_user(db: Session, event: str, user: DirectoryUser, **context: object) -> int:
+    return _send(db, event, recipients(user, load_info(db, user)), user, **context)
+
+
+def password_reset(db: Session, user: DirectoryUser, *, admin: bool) -> int:
+    """After a self-service reset; administrators' resets are also reported to IT."""
+    sent = _to_user(db, "reset", user)
+    if admin:
+        sent += _send(db, "admin_reset", list(_settings().notifications.admin_emails), user)
+    return sent
+
+
+def password_changed(db: Session, user: DirectoryUser) -> int:
+    return _to_user(db, "changed", user)
+
+
+def password_may_have_changed(db: Session, user: DirectoryUser) -> int:
+    """A reset or change was sent and the directory's answer never came: it may have happened."""
+    return _to_user(db, "maybe_changed", user)
+
+
+def account_unlocked(db: Session, user: DirectoryUser) -> int:
+    return _to_user(db, "unlocked", user)
+
+
+def reset_paused(db: Session, user: DirectoryUser, *, until: datetime) -> int:
+    return _to_user(db, "paused", user, until=until)

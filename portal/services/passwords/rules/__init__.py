@@ -1,0 +1,120 @@
+"""The portal's password rules: checked before a password goes to the directory, shown before typing.
+
+Directories refuse short or recently used passwords but happily accept "Contoso2026!" or
+"P@ssw0rd1"; these rules refuse what attackers try first: common passwords, the organization's
+own name, the person's own name or login, and anything zxcvbn scores as guessable. Nothing is
+trimmed or truncated: the password checked is the password written. The directory's own rules
+(its minimum length, history, complexity) are shown alongside and enforced by the directory.
+"""
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from flask_babel import gettext as _
+from zxcvbn import zxcvbn
+
+from ....adapters.directory.passwords import REFUSED_MESSAGE
+from ....adapters.directory.passwords import refused as refused_characters
+from ....settings.passwords import PasswordSettings
+from .normalize import fold, variants, words_of
+
+if TYPE_CHECKING:  # directory types are only read here
+    from ....adapters.directory.model import DirectoryUser, PasswordPolicy
+
+COMMON_PASSWORDS = Path(__file__).with_name("common_passwords.txt")
+# zxcvbn's cost grows with length and it refuses more than 72 characters; a longer password is
+# scored by its first 72, a lower bound of its strength (adding characters never makes it weaker).
+SCORED_LENGTH = 72
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One rule a password breaks: `code` for audit and tests, `message` for the person."""
+
+    code: str
+    message: str
+
+
+@functools.cache
+def common_passwords() -> frozenset[str]:
+    lines = COMMON_PASSWORDS.read_text(encoding="utf-8").splitlines()
+    return frozenset(fold(line) for line in lines if line and not line.startswith("#"))
+
+
+@dataclass(frozen=True)
+class PasswordRules:
+    settings: PasswordSettings
+
+    def describe(self, policy: PasswordPolicy | None = None) -> list[str]:
+        """The rules in the words shown next to the password field, before anyone types."""
+        s = self.settings
+        rules = [_("At least %(min)d characters (up to %(max)d). Spaces and any language's letters "
+                   "are welcome: a passphrase of several unrelated words is easiest to remember.",
+                   min=s.min_length, max=s.max_length),
+                 _("Not a common password, not even with letters swapped for look-alikes (P@ssw0rd)."),
+                 _("Not your name or your user name.")]
+        if s.organization_terms:
+            rules.append(_("Not the organization's name or products: %(terms)s.",
+                           terms=", ".join(s.organization_terms)))
+        if s.min_score:
+            rules.append(_("Hard to guess: avoid keyboard patterns, dates and repeated characters."))
+        if policy is not None:
+            rules += _directory_rules(policy, s.min_length)
+        return rules
+
+    def check(self, password: str, *, personal: Iterable[str] = ()) -> list[Violation]:
+        """Every rule `password` breaks (empty: it may go to the directory).
+
+        `personal` holds the person's login, display name and email addresses.
+        """
+        s = self.settings
+        if len(password) < s.min_length:
+            return [Violation("too_short", _("Use at least %(min)d characters.", min=s.min_length))]
+        if len(password) > s.max_length:
+            return [Violation("too_long", _("Use at most %(max)d characters.", max=s.max_length))]
+        if refused_characters(password):
+            return [Violation("control_character", str(REFUSED_MESSAGE))]
+        forms = variants(password)
+        names = set().union(*(words_of(text) for text in personal)) if personal else set()
+        terms = {fold(term.strip()) for term in s.organization_terms}
+        found = []
+        if forms & common_passwords():
+            found.append(Violation("common", _("This is one of the most common passwords, even with "
+                                               "look-alike characters. Please choose another.")))
+        if _contains_any(forms, terms):
+            found.append(Violation("organization_term", _("Do not use the organization's name or "
+                                                          "products in your password.")))
+        if _contains_any(forms, names):
+            found.append(Violation("personal", _("Do not use your name or user name in your password.")))
+        if not found and s.min_score and _score(password, names | terms) < s.min_score:
+            found.append(Violation("too_weak", _("This password is too easy to guess. Make it longer, "
+                                                 "for example with a few more unrelated words.")))
+        return found
+
+
+def personal_words(user: DirectoryUser) -> list[str]:
+    """What a person's password must not contain: their login, name and addresses."""
+    return [text for text in (user.login, user.display_name, user.email, *user.alternate_emails) if text]
+
+
+def _contains_any(forms: set[str], words: set[str]) -> bool:
+    return any(word and word in form for form in forms for word in words)
+
+
+def _score(password: str, user_inputs: set[str]) -> int:
+    return int(zxcvbn(password[:SCORED_LENGTH], user_inputs=sorted(user_inputs))["score"])
+
+
+def _directory_rules(policy: PasswordPolicy, portal_minimum: int) -> list[str]:
+    rules = []
+    if policy.min_length > portal_minimum:
+        rules.append(_("The directory asks for at least %(min)d characters.", min=policy.min_length))
+    if policy.complexity:
+        rules.append(_("Three of these four: upper-case letters, lower-case letters, digits, symbols."))
+    if policy.history:
+        rules.append(_("Not one of your last %(count)d passwords.", count=policy.history))
+    return rules

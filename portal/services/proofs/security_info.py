@@ -1,0 +1,192 @@
+"""A person's security info: what they registered here plus what the directory already holds.
+
+Registrations are keyed by the account's directory id (entryUUID / objectGUID), which survives
+renames and is the same whether the person arrives signed in (OIDC), signed out (reset by login
+name or email) or in an IT import by login name. Directory values (mobile, alternate mail) count
+as methods when settings say so; people see them but change them through IT, not here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ... import clock
+from ...adapters.directory.model import DirectoryUser
+from ...settings.registration import PhoneSettings
+from ...store.security_info import AuthMethod, SecurityAnswer, SecurityProfile
+from .methods import InvalidEntry
+from .methods.email import mask_address, normalize_address, same_address
+from .methods.phone import mask_number, normalize_number
+
+EMAIL, PHONE, TOTP, QUESTIONS = "email", "phone", "totp", "questions"
+FROM_USER, FROM_IMPORT, FROM_DIRECTORY = "user", "import", "directory"
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Somewhere a code can be sent: a registered or directory email address or mobile number."""
+
+    kind: str
+    address: str
+    source: str
+
+    @property
+    def masked(self) -> str:
+        return mask_address(self.address) if self.kind == EMAIL else mask_number(self.address)
+
+    @property
+    def key(self) -> str:
+        """What a form posts to choose this destination (never the address itself)."""
+        return f"{self.kind}-{self.source}"
+
+
+@dataclass(frozen=True)
+class SecurityInfo:
+    directory_id: str
+    login: str
+    destinations: tuple[Destination, ...]
+    has_totp: bool
+    answered: tuple[str, ...]  # question keys with a stored answer
+    confirmed_at: datetime | None
+
+    def destination(self, key: str) -> Destination | None:
+        return next((d for d in self.destinations if d.key == key), None)
+
+    def registered(self, kind: str) -> Destination | None:
+        """The person's own (or imported) destination of this kind, not the directory's."""
+        return next((d for d in self.destinations if d.kind == kind and d.source != FROM_DIRECTORY), None)
+
+    @property
+    def kinds(self) -> set[str]:
+        """Kinds with something registered (questions: any answer; the policy counts them)."""
+        kinds = {d.kind for d in self.destinations}
+        if self.has_totp:
+            kinds.add(TOTP)
+        if self.answered:
+            kinds.add(QUESTIONS)
+        return kinds
+
+
+def load(db: Session, user: DirectoryUser, directory_methods: list[str], phone: PhoneSettings) -> SecurityInfo:
+    return from_profile(find_profile(db, user.directory_id), user, directory_methods, phone)
+
+
+def from_profile(profile: SecurityProfile | None, user: DirectoryUser, directory_methods: list[str],
+                 phone: PhoneSettings) -> SecurityInfo:
+    """The info of `user` from an already loaded profile (reports load every profile at once)."""
+    methods = profile.methods if profile else []
+    destinations = [Destination(m.kind, m.destination, m.source) for m in methods
+                    if m.kind in (EMAIL, PHONE) and m.destination]
+    destinations += [d for d in directory_destinations(user, directory_methods, phone)
+                     if not any(same_address(d.address, mine.address) for mine in destinations)]
+    return SecurityInfo(
+        directory_id=user.directory_id, login=user.login, destinations=tuple(destinations),
+        has_totp=any(m.kind == TOTP for m in methods),
+        answered=tuple(a.question_key for a in profile.answers) if profile else (),
+        confirmed_at=clock.as_utc(profile.confirmed_at) if profile and profile.confirmed_at else None,
+    )
+
+
+def directory_destinations(user: DirectoryUser, directory_methods: list[str],
+                           phone: PhoneSettings) -> list[Destination]:
+    """Usable directory values only: a malformed number in the directory is not a method."""
+    candidates = []
+    if EMAIL in directory_methods and user.alternate_emails:
+        candidates.append((EMAIL, user.alternate_emails[0]))
+    if PHONE in directory_methods and user.mobile:
+        candidates.append((PHONE, user.mobile))
+    found = []
+    for kind, raw in candidates:
+        try:
+            found.append(Destination(kind, normalize_destination(kind, raw, phone), FROM_DIRECTORY))
+        except InvalidEntry:
+            continue
+    return found
+
+
+def normalize_destination(kind: str, text: str, phone: PhoneSettings) -> str:
+    """The stored form of an email address or mobile number; InvalidEntry says what is wrong."""
+    return normalize_address(text) if kind == EMAIL else normalize_number(text, phone)
+
+
+def find_profile(db: Session, directory_id: str) -> SecurityProfile | None:
+    return db.scalar(select(SecurityProfile).where(SecurityProfile.directory_id == directory_id))
+
+
+def profile_for(db: Session, user: DirectoryUser) -> SecurityProfile:
+    """The person's profile, created on first registration; the login is refreshed (renames)."""
+    now = clock.utcnow()
+    profile = find_profile(db, user.directory_id)
+    if profile is None:
+        profile = SecurityProfile(directory_id=user.directory_id, username=user.login, created_at=now,
+                                  updated_at=now)
+        db.add(profile)
+    profile.username = user.login
+    return profile
+
+
+def method_of(profile: SecurityProfile, kind: str) -> AuthMethod | None:
+    return next((m for m in profile.methods if m.kind == kind), None)
+
+
+def save_method(db: Session, user: DirectoryUser, kind: str, *, destination: str | None = None,
+                sealed_secret: str | None = None, last_used_step: int | None = None,
+                source: str = FROM_USER) -> AuthMethod:
+    """Add or replace the person's method of `kind`. The person saving it counts as confirming
+    their info; an import by IT does not (see registration_policy.status)."""
+    now = clock.utcnow()
+    profile = profile_for(db, user)
+    method = method_of(profile, kind)
+    if method is None:
+        method = AuthMethod(kind=kind, created_at=now)
+        profile.methods.append(method)
+    method.destination, method.sealed_secret = destination, sealed_secret
+    method.last_used_step, method.source, method.updated_at = last_used_step, source, now
+    _touch(profile, now, confirmed=source == FROM_USER)
+    db.flush()
+    return method
+
+
+def save_answers(db: Session, user: DirectoryUser, hashes: dict[str, str]) -> None:
+    """Replace the whole set of answers (a set is registered and changed as one method)."""
+    now = clock.utcnow()
+    profile = profile_for(db, user)
+    profile.answers.clear()
+    db.flush()
+    profile.answers.extend(SecurityAnswer(question_key=key, answer_hash=value, created_at=now)
+                           for key, value in hashes.items())
+    _touch(profile, now, confirmed=True)
+    db.flush()
+
+
+def remove_method(db: Session, user: DirectoryUser, kind: str) -> bool:
+    """Remove the person's own method of `kind` (questions: all answers); False if there was none."""
+    profile = find_profile(db, user.directory_id)
+    if profile is None:
+        return False
+    if kind == QUESTIONS:
+        removed = bool(profile.answers)
+        profile.answers.clear()
+    else:
+        method = method_of(profile, kind)
+        removed = method is not None
+        if method is not None:
+            profile.methods.remove(method)
+    _touch(profile, clock.utcnow(), confirmed=False)
+    db.flush()
+    return removed
+
+
+def confirm(db: Session, user: DirectoryUser) -> None:
+    """The person says their info is still correct (re-confirmation)."""
+    _touch(profile_for(db, user), clock.utcnow(), confirmed=True)
+    db.flush()
+
+
+def _touch(profile: SecurityProfile, now: datetime, *, confirmed: bool) -> None:
+    profile.updated_at = now
+    if confirmed:
+        profile.confirmed_at = now

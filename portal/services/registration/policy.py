@@ -1,0 +1,91 @@
+"""Which methods a person may register, how many they need, and whether they are up to date.
+
+Administrators (members of `registration.admin_groups`) follow the stricter policy Entra ID
+applies to them: at least two methods and never security questions, which are guessable from
+social media. A method is "available" only when the portal can use it: email needs a mail
+server, phone an SMS gateway.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from ...settings import Settings
+from ...settings.registration import METHODS
+from ..proofs.methods.questions import catalogue
+from ..proofs.security_info import EMAIL, PHONE, QUESTIONS, SecurityInfo
+
+MISSING = "missing"      # fewer methods than required
+RECONFIRM = "reconfirm"  # enough methods, but not confirmed within reconfirm_days
+
+
+@dataclass(frozen=True)
+class Policy:
+    methods: tuple[str, ...]  # offered to this person, in display order
+    required: int
+    admin: bool
+    questions_needed: int
+    question_keys: frozenset[str]  # questions offered now; answers to retired ones do not count
+
+    def counted(self, info: SecurityInfo) -> list[str]:
+        """The person's methods that count under this policy (questions: enough current answers)."""
+        kinds = info.kinds
+        if len(self.question_keys & set(info.answered)) < self.questions_needed:
+            kinds.discard(QUESTIONS)
+        return [m for m in self.methods if m in kinds]
+
+    def satisfied_by(self, info: SecurityInfo) -> bool:
+        return len(self.counted(info)) >= self.required
+
+
+@dataclass(frozen=True)
+class Status:
+    """What enforcement and the status API report about one person."""
+
+    methods: int
+    required: int
+    confirmed_at: datetime | None
+    compliant: bool
+    reason: str | None  # MISSING, RECONFIRM or None when compliant
+
+
+def is_admin(settings: Settings, groups: Iterable[str]) -> bool:
+    wanted = {g.casefold() for g in settings.registration.admin_groups}
+    return any(g.casefold() in wanted for g in groups)
+
+
+def available_methods(settings: Settings) -> tuple[str, ...]:
+    usable = {EMAIL: settings.mail.configured, PHONE: settings.sms.provider != "none"}
+    return tuple(m for m in METHODS if m in settings.registration.methods and usable.get(m, True))
+
+
+def policy_for(settings: Settings, groups: Iterable[str]) -> Policy:
+    registration = settings.registration
+    admin = is_admin(settings, groups)
+    methods = tuple(m for m in available_methods(settings) if not (admin and m == QUESTIONS))
+    required = registration.admin_methods_required if admin else registration.methods_required
+    return Policy(methods=methods, required=required, admin=admin,
+                  questions_needed=registration.questions.register_count,
+                  question_keys=frozenset(q.key for q in catalogue(registration.questions)))
+
+
+def status(settings: Settings, policy: Policy, info: SecurityInfo, now: datetime) -> Status:
+    """Enough methods, and (when reconfirm_days > 0) confirmed recently enough.
+
+    Info that only the directory or an import holds, never confirmed by the person, is IT's to
+    keep current: it is not "due" for re-confirmation, so people whose data IT maintains are
+    never interrupted for it.
+    """
+    count = len(policy.counted(info))
+    reason = None
+    if count < policy.required:
+        reason = MISSING
+    elif _reconfirm_due(settings.registration.reconfirm_days, info.confirmed_at, now):
+        reason = RECONFIRM
+    return Status(methods=count, required=policy.required, confirmed_at=info.confirmed_at,
+                  compliant=reason is None, reason=reason)
+
+
+def _reconfirm_due(days: int, confirmed_at: datetime | None, now: datetime) -> bool:
+    return days > 0 and confirmed_at is not None and now - confirmed_at > timedelta(days=days)

@@ -1,0 +1,109 @@
+"""Count failures against one account and pause it after too many: the brake behind reset and change.
+
+A guard counts failed attempts (wrong codes, wrong answers, wrong current passwords) per account
+and purpose within a window; the failure that reaches the limit pauses the account for that
+purpose. Each attempt is counted before it is compared (admit), taken off the count when it
+passes (passed) and judged after it fails (failed): parallel attempts can neither compare more
+often than the limit nor start more than one pause. The key is a keyed hash of the account's
+directory id (so every alias of the account counts together) or, for a name that matches no
+usable account, of the typed name: unknown names are paused exactly like real ones, so the
+pause tells nothing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ... import clock
+from ...store.flows import AccountGuard
+from .crypto import keyed_hash
+
+HASH_PURPOSE = "account-guard"
+
+
+def guard_key(secret_key: str, *, directory_id: str | None, identifier: str) -> str:
+    """What limits count against: the account when one was found, else the name as counted
+    (reset.identifiers.counting_form: case and look-alike variants together)."""
+    if directory_id is not None:
+        return keyed_hash(secret_key, HASH_PURPOSE, "account", directory_id)
+    return keyed_hash(secret_key, HASH_PURPOSE, "name", identifier)
+
+
+@dataclass(frozen=True)
+class Guard:
+    purpose: str
+    limit: int
+    window: timedelta
+    pause: timedelta
+
+    def _key(self, key: str) -> str:
+        return f"{self.purpose}:{key}"
+
+    def paused_until(self, db: Session, key: str) -> datetime | None:
+        """When the pause of this account ends, or None when it is not paused."""
+        until = db.scalar(select(AccountGuard.paused_until).where(AccountGuard.key == self._key(key)))
+        if until is None or clock.as_utc(until) <= clock.utcnow():
+            return None
+        return clock.as_utc(until)
+
+    def admit(self, db: Session, key: str, *, counted: bool = False) -> bool:
+        """Count one attempt BEFORE it is compared; False when none may be made (paused, or at the limit).
+
+        One conditional UPDATE counts it and is judged by the rows it changed, so parallel attempts
+        in any number of processes are admitted at most `limit` times a window. The row stays locked
+        until the transaction ends: on PostgreSQL the next attempt for the account is counted after
+        this one's outcome is known. `counted`: the attempt was counted already (questions counted
+        when shown are answered now); only that no pause began since is checked.
+        """
+        now = clock.utcnow()
+        row_key = self._key(key)
+        self._ensure(db, row_key, now)
+        db.execute(update(AccountGuard)
+                   .where(AccountGuard.key == row_key, AccountGuard.window_started_at < now - self.window)
+                   .values(failures=0, window_started_at=now))
+        admitted = update(AccountGuard).where(AccountGuard.key == row_key, self._not_paused(now))
+        if counted:
+            return db.execute(admitted.values(failures=AccountGuard.failures)).rowcount == 1
+        return db.execute(admitted.where(AccountGuard.failures < self.limit)
+                          .values(failures=AccountGuard.failures + 1)).rowcount == 1
+
+    def failed(self, db: Session, key: str) -> datetime | None:
+        """An admitted attempt failed, or one was refused: the end of the pause when this one started it.
+
+        The pause is one conditional UPDATE too (limit reached, not paused yet), so of any number
+        of parallel failures exactly one starts it: only that one may end flows and tell the person.
+        """
+        now = clock.utcnow()
+        until = now + self.pause
+        paused = db.execute(update(AccountGuard)
+                            .where(AccountGuard.key == self._key(key), AccountGuard.failures >= self.limit,
+                                   self._not_paused(now))
+                            .values(failures=0, window_started_at=now, paused_until=until))
+        return until if paused.rowcount == 1 else None
+
+    def passed(self, db: Session, key: str) -> None:
+        """An admitted attempt that did not fail is no failure: it comes off the count."""
+        db.execute(update(AccountGuard).where(AccountGuard.key == self._key(key), AccountGuard.failures > 0)
+                   .values(failures=AccountGuard.failures - 1))
+
+    def clear(self, db: Session, key: str) -> None:
+        """Forget failures after a success (the pause, if any, stays)."""
+        db.execute(update(AccountGuard).where(AccountGuard.key == self._key(key)).values(failures=0))
+
+    @staticmethod
+    def _not_paused(now: datetime) -> ColumnElement[bool]:
+        return or_(AccountGuard.paused_until.is_(None), AccountGuard.paused_until <= now)
+
+    @staticmethod
+    def _ensure(db: Session, row_key: str, now: datetime) -> None:
+        if db.get(AccountGuard, row_key) is not None:
+            return
+        try:
+            with db.begin_nested():
+                db.add(AccountGuard(key=row_key, failures=0, window_started_at=now))
+        except IntegrityError:  # another process created it first: fine, it exists
+            pass
