@@ -2,9 +2,10 @@
 #               PostgreSQL and Redis, which only the tests use.
 # make demo:    the dev stack and the portal at http://127.0.0.1:5000 until Ctrl-C.
 # make test:    the whole test suite against real servers; PYTEST_ARGS="tests/test_x.py -k y" narrows it.
+# make types:   mypy --strict over portal/ (settings and the stubs it needs: devstack/mypy.ini).
 PYTEST_ARGS ?=
 
-.PHONY: install install-test demo test messages
+.PHONY: install install-test demo test types messages
 
 install:
 	bash devstack/install.sh demo
@@ -17,6 +18,9 @@ demo: install
 
 test: install-test
 	.venv/bin/pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+types: install
+	.venv/bin/mypy --config-file devstack/mypy.ini portal wsgi.py
 
 # make messages: collect every user-facing text into portal/translations/messages.pot for translators;
 # add a language with `.venv/bin/pybabel init -i portal/translations/messages.pot -d portal/translations -l fr`.

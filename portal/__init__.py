@@ -74,7 +74,9 @@ def _configure(app: Flask, settings: Settings, themes: ThemeRegistry) -> None:
     )
     if settings.trusted_proxies:
         n = settings.trusted_proxies
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=0, x_port=0, x_prefix=0)  # type: ignore[method-assign]
+        # Flask's documented way to wrap the WSGI app, though its type says wsgi_app is a method
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=0, x_port=0,  # type: ignore[method-assign]
+                                x_prefix=0)
 
     templating.install(app, Path(__file__).with_name("templates"), themes.themes)
     store = Store(settings.database.url, PROJECT_ROOT)

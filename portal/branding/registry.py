@@ -101,8 +101,13 @@ def _warn_low_contrast(theme: Theme, source: str) -> None:
 def current_theme() -> Theme:
     """The request's theme (chosen by host), else one selected with use_theme, else the default."""
     if has_request_context() and "theme" in g:
-        return g.theme
-    return _current.get() or current_app.extensions["themes"].default
+        chosen: Theme = g.theme
+        return chosen
+    selected = _current.get()
+    if selected is not None:
+        return selected
+    registry: ThemeRegistry = current_app.extensions["themes"]
+    return registry.default
 
 
 @contextmanager

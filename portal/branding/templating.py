@@ -98,5 +98,7 @@ class PortalEnvironment(ThemeNaming, ImmutableSandboxedEnvironment):
 
 def install(app: Flask, builtin: Path, themes: Mapping[str, Theme]) -> None:
     """Make `app.jinja_env` the sandboxed, themed environment."""
+    # Flask types this as its own Environment class, but only ever calls it as (app, **options),
+    # which PortalEnvironment takes: a sandboxed environment cannot also be Flask's subclass.
     app.jinja_environment = PortalEnvironment  # type: ignore[assignment]
     app.jinja_options = {"loader": ThemeLoader(builtin, themes)}

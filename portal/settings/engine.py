@@ -11,9 +11,12 @@ import dataclasses
 import types
 import typing
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+T = TypeVar("T", bound="DataclassInstance")
 
 # A check returns None when the value is fine, else the sentence naming what is allowed.
 Check = Callable[[Any], "str | None"]
@@ -53,14 +56,15 @@ def setting(default: Any = dataclasses.MISSING, *, check: Check | None = None,
 Origin = Callable[[str], str]
 
 
-def build(cls: type[T], data: Mapping[str, Any], key_prefix: str, origin: Origin,
+def build(cls: type[T], data: object, key_prefix: str, origin: Origin,
           problems: list[Problem]) -> T | None:
-    """Build `cls` from `data`; append a Problem for each wrong or unknown key."""
+    """Build `cls` from `data` (any TOML value: a table is what is wanted); append a Problem for
+    each wrong or unknown key."""
     if not isinstance(data, Mapping):
         problems.append(Problem(origin(key_prefix), key_prefix or "(top level)", "must be a table"))
         return None
     hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    fields = {f.name: f for f in dataclasses.fields(cls)}
     for unknown in sorted(set(data) - set(fields)):
         key = _join(key_prefix, unknown)
         problems.append(Problem(origin(key), key, f"unknown key; allowed keys here: "
@@ -109,7 +113,7 @@ def _convert(hint: Any, value: Any, key: str, origin: Origin, problems: list[Pro
         problems.append(Problem(origin(key), key, f"must be {expected} (got {value!r})"))
         return _INVALID
 
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         built = build(hint, value, key, origin, problems)
         return _INVALID if built is None else built
     args = typing.get_args(hint)
@@ -141,11 +145,11 @@ def _convert(hint: Any, value: Any, key: str, origin: Origin, problems: list[Pro
     raise TypeError(f"settings type {hint!r} is not supported")  # a schema bug, not user input
 
 
-def secret_paths(cls: type, prefix: str = "") -> list[str]:
+def secret_paths(cls: type[DataclassInstance], prefix: str = "") -> list[str]:
     """Dotted names of every field marked secret, for masking them wherever settings are shown."""
     paths: list[str] = []
     hints = typing.get_type_hints(cls)
-    for field in dataclasses.fields(cls):  # type: ignore[arg-type]
+    for field in dataclasses.fields(cls):
         key = _join(prefix, field.name)
         if field.metadata.get("secret"):
             paths.append(key)

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from . import mail, registration, rollout, sms
 from .checks import host_name
-from .engine import Problem, SettingsError, build
+from .engine import Origin, Problem, SettingsError, build
 from .sections import COOKIE_PREFIXES, Settings
 
 DEFAULT_PATH = Path("config/portal.toml")
@@ -90,7 +90,7 @@ def _parse_env_value(raw: str, current: Any) -> Any:
         return raw
 
 
-def _cross_checks(settings: Settings, origin: Any) -> list[Problem]:
+def _cross_checks(settings: Settings, origin: Origin) -> list[Problem]:
     """Rules that span keys, so a combination that is unsafe never starts."""
     problems: list[Problem] = []
 
@@ -116,7 +116,7 @@ def _cross_checks(settings: Settings, origin: Any) -> list[Problem]:
                          + rollout.cross_checks(settings.rollout)):
         add(key, message)
     for host in settings.hosts:
-        message = host_name(host)
-        if message:
-            add(f"hosts.{host}", message)
+        refused = host_name(host)
+        if refused:
+            add(f"hosts.{host}", refused)
     return problems

@@ -9,10 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, cast
 
 from flask import Flask, current_app, g
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import CursorResult, Delete, Engine, Update, create_engine, event, text
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry
 
 
 class Store:
@@ -56,7 +59,7 @@ def _make_engine(url: str) -> Engine:
     engine = create_engine(url, connect_args={"timeout": 15})
 
     @event.listens_for(engine, "connect")
-    def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+    def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer
         cursor.execute("PRAGMA foreign_keys=ON")
@@ -66,14 +69,24 @@ def _make_engine(url: str) -> Engine:
 
 
 def get_store() -> Store:
-    return current_app.extensions["store"]
+    store: Store = current_app.extensions["store"]
+    return store
 
 
 def db() -> Session:
     """The request's session; committed explicitly by the code that changes data."""
     if "db_session" not in g:
         g.db_session = get_store().sessions()
-    return g.db_session
+    session: Session = g.db_session
+    return session
+
+
+def rows_changed(db: Session, statement: Update | Delete) -> int:
+    """Run an UPDATE or DELETE and say how many rows it changed (a claim won is exactly one).
+
+    Session.execute is typed as returning a plain Result whatever the statement; for these it
+    is a CursorResult, the one that has `rowcount`."""
+    return cast("CursorResult[Any]", db.execute(statement)).rowcount
 
 
 def _close_request_session(_error: BaseException | None) -> None:

@@ -4,13 +4,16 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import ParamSpec, TypeVar
 
 from flask import redirect, request, session, url_for
+from werkzeug.wrappers import Response as BaseResponse
 
 from ..services.identity.oidc import Identity
+from .sessions import current_session
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 SESSION_KEY = "user"
 NEXT_KEY = "signin_next"  # where the callback continues after a sign-in this browser started
 
@@ -34,9 +37,10 @@ def remember(user_id: int, identity: Identity) -> None:
 
     Whose directory entry the session belongs to is forgotten with the rest: the caller links the
     new session to the entry once the directory has said which one it is (web/account.py)."""
+    session = current_session()
     session.clear()
-    session.rotate()  # type: ignore[attr-defined]
-    session.belongs_to(None)  # type: ignore[attr-defined]
+    session.rotate()
+    session.belongs_to(None)
     session[SESSION_KEY] = {
         "user_id": user_id, "username": identity.username, "display_name": identity.display_name,
         "email": identity.email, "groups": list(identity.groups), "auth_time": identity.auth_time,
@@ -51,11 +55,11 @@ def current_user() -> SignedInUser | None:
                         tuple(data.get("groups") or ()), int(data["auth_time"]))
 
 
-def sign_in_required(view: F) -> F:
+def sign_in_required(view: Callable[P, R]) -> Callable[P, R | BaseResponse]:
     @functools.wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | BaseResponse:
         if current_user() is None:
             return redirect(url_for("auth.signin", next=request.full_path.rstrip("?")))
         return view(*args, **kwargs)
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper

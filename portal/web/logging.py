@@ -80,8 +80,10 @@ class JsonFormatter(logging.Formatter):
         for name, value in vars(record).items():
             if name not in STANDARD_FIELDS and not name.startswith("_"):
                 entry[name] = "[masked]" if SECRET_FIELD.search(name) else value
-        if record.exc_info or record.exc_text:
-            entry["exception"] = record.exc_text or self.formatException(record.exc_info)  # type: ignore[arg-type]
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        elif record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str)
 
 

@@ -13,14 +13,14 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Flask, Request, Response, request
+from flask import Flask, Request, Response, request, session
 from flask.sessions import SessionInterface, SessionMixin
 from sqlalchemy import delete
 from werkzeug.datastructures import CallbackDict
 
 from .. import clock
 from ..settings import Settings
-from ..store import Store
+from ..store import Store, rows_changed
 from ..store.models import WebSession
 
 TOUCH_EVERY = timedelta(minutes=1)  # refresh last_seen_at at most this often, not on every request
@@ -62,6 +62,13 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
         self.rotate()
 
 
+def current_session() -> ServerSession:
+    """The request's session, as StoreSessionInterface opened it: flask.session is typed as any
+    SessionMixin, this as the one with `rotate()` and `belongs_to()`."""
+    assert isinstance(session, ServerSession)  # the proxy answers for the session it stands for
+    return session
+
+
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -90,7 +97,8 @@ class StoreSessionInterface(SessionInterface):
         created_at, last_seen_at = clock.as_utc(created_at), clock.as_utc(last_seen_at)
         return now - created_at > self.absolute or now - last_seen_at > self.idle
 
-    def save_session(self, app: Flask, session: ServerSession, response: Response) -> None:  # type: ignore[override]
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        assert isinstance(session, ServerSession)  # Flask saves what open_session opened
         name = self.get_cookie_name(app)
         now = clock.utcnow()
         with self.store.transaction() as db:
@@ -108,7 +116,8 @@ class StoreSessionInterface(SessionInterface):
                 session.created_at = now
                 db.add(WebSession(token_hash=_hash(session.token), data=dict(session),
                                   created_at=now, last_seen_at=now, directory_id=session.directory_id))
-            elif session.modified or now - clock.as_utc(session.last_seen_at) > TOUCH_EVERY:  # type: ignore[arg-type]
+            elif (session.modified or session.last_seen_at is None  # (a stored session always has one)
+                  or now - clock.as_utc(session.last_seen_at) > TOUCH_EVERY):
                 row = db.get(WebSession, _hash(session.token))
                 if row is None:  # deleted meanwhile (signed out in another tab): do not resurrect
                     return
@@ -125,7 +134,6 @@ class StoreSessionInterface(SessionInterface):
         """Delete sessions past either lifetime; run from the CLI or cron."""
         now = clock.utcnow()
         with self.store.transaction() as db:
-            result = db.execute(delete(WebSession).where(
+            return rows_changed(db, delete(WebSession).where(
                 (WebSession.created_at < now - self.absolute) | (WebSession.last_seen_at < now - self.idle)))
-            return result.rowcount or 0
 

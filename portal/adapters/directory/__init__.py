@@ -57,4 +57,5 @@ def init_app(app: Flask, settings: DirectorySettings) -> Directory:
 
 
 def directory_for(app: Flask | None = None) -> Directory:
-    return (app or current_app).extensions[EXTENSION]
+    directory: Directory = (app or current_app).extensions[EXTENSION]
+    return directory

@@ -88,6 +88,7 @@ class Endpoint:
     def server(self) -> ldap3.Server:
         """A new Server each time: ldap3 marks a refused address unusable for a while otherwise."""
         parts = urlsplit(self.settings.url)
+        assert parts.hostname is not None  # settings/directory.py refuses a URL without a host
         port = parts.port or (636 if self.ldaps else 389)
         return ldap3.Server(parts.hostname, port=port, use_ssl=self.ldaps,
                             tls=self.tls() if self.encrypted else None, get_info=ldap3.NONE,
@@ -101,7 +102,8 @@ class Endpoint:
             raise WrongPassword("empty password refused before any bind")  # else: anonymous bind
         typed = passwords.as_typed(password) if password is not None else None
         try:
-            conn = ldap3.Connection(self.server(), user=user, password=typed,
+            # ldap3 sends bytes as they are (its stubs name only str, which it would SASLprep).
+            conn = ldap3.Connection(self.server(), user=user, password=typed,  # type: ignore[arg-type]
                                     authentication=ldap3.SIMPLE if user else ldap3.ANONYMOUS,
                                     receive_timeout=self.settings.timeout_seconds,
                                     raise_exceptions=False, auto_referrals=False, read_only=False)

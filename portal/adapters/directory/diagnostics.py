@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import ldap3
@@ -129,7 +129,7 @@ def _policy(directory: LdapDirectory) -> Iterator[Line]:
                f"{'on' if policy.complexity else 'off'}, lockout after {policy.lockout_threshold or 'never'}")
 
 
-def _test_account(directory: LdapDirectory, login: str) -> Iterator[Line]:
+def _test_account(directory: Directory, login: str) -> Iterator[Line]:
     try:
         user = directory.find_user(login)
     except DirectoryError as error:
@@ -144,8 +144,10 @@ def _test_account(directory: LdapDirectory, login: str) -> Iterator[Line]:
     yield Line(OK, "test account", f"{user.dn}")
     # Random, long and of every character kind, so only a missing right can make it fail.
     password = f"Chk-{secrets.token_urlsafe(24)}-9z"
-    for step, action in (("reset permission", lambda: directory.reset_password(user, password, unlock=False)),
-                         ("unlock permission", lambda: directory.unlock(user))):
+    steps: tuple[tuple[str, Callable[[], None]], ...] = (
+        ("reset permission", lambda: directory.reset_password(user, password, unlock=False)),
+        ("unlock permission", lambda: directory.unlock(user)))
+    for step, action in steps:
         try:
             action()
         except DirectoryError as error:

@@ -1,6 +1,8 @@
 """What can go wrong handing a message to an SMS gateway, sorted by whether a retry can help."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import requests
 
 
@@ -21,10 +23,13 @@ def raise_for_answer(response: requests.Response, gateway: str) -> None:
     raise kind(f"{gateway} answered HTTP {status}")
 
 
-def post(gateway: str, url: str, **kwargs: object) -> None:
+def post(gateway: str, url: str, *, timeout: float, json: Mapping[str, str] | None = None,
+         data: Mapping[str, str] | None = None, headers: Mapping[str, str] | None = None,
+         auth: tuple[str, str] | None = None) -> None:
     """POST without following redirects (a gateway that redirects is misconfigured)."""
     try:
-        response = requests.post(url, allow_redirects=False, **kwargs)  # type: ignore[arg-type]
+        response = requests.post(url, json=json, data=data, headers=headers, auth=auth, timeout=timeout,
+                                 allow_redirects=False)
     except requests.RequestException as error:
         raise SmsError(f"{gateway} unreachable: {type(error).__name__}") from error
     raise_for_answer(response, gateway)

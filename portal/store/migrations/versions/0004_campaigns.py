@@ -3,6 +3,8 @@
 Revision ID: 0004
 Revises: 0003
 """
+from datetime import datetime
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -12,7 +14,7 @@ branch_labels = None
 depends_on = None
 
 
-def _when(name: str, nullable: bool = True) -> sa.Column:
+def _when(name: str, nullable: bool = True) -> sa.Column[datetime]:
     return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable)
 
 
