@@ -29,10 +29,10 @@ from ...adapters.directory import (
 from ...store import Store
 from ..container import Collaborators
 from ..messaging import password_notices
+from ..reset.identifiers import counting_form, parse_identifier
 from ..security import audit
 from ..security.crypto import app_secret
 from ..security.guards import Guard, guard_key
-from ..reset.identifiers import counting_form, parse_identifier
 from . import writes
 from .rules import PasswordRules, Violation, personal_words
 
