@@ -17,6 +17,7 @@ from devstack.people import BASE_DN
 from devstack.slapd import Slapd
 from portal import clock
 from portal.adapters.directory import directory_for
+from portal.services.container import collaborators
 from portal.services.passwords import change as password_change
 from portal.services.proofs import security_info
 from portal.services.reset.verification import EVENT_PAUSED
@@ -64,9 +65,9 @@ def register(app: Flask, login: str, ago: timedelta) -> None:
 
 def change_password(app: Flask, login: str, current: str, new: str, ago: timedelta) -> password_change.Changed:
     with app.app_context(), clock.travel(-ago):
-        directory = directory_for()
-        result = password_change.change(get_store(), directory, user=directory.find_user(login), identifier=login,
-                                        current=current, new=new)
+        c = collaborators(app)
+        result = password_change.change(c, user=c.directory.find_user(login), identifier=login, current=current,
+                                        new=new)
         return result.outcome
 
 

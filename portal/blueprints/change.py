@@ -6,17 +6,16 @@ The portal's rules are shown before typing and checked again, after the current 
 """
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request, session
+from flask import Blueprint, render_template, request, session
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from ..adapters.directory import DirectoryUnavailable, DirectoryUser, directory_for
 from ..extensions import limiter
-from ..services.passwords.change import PASSWORD_MAY_HAVE_CHANGED, Changed, change
+from ..services.container import collaborators
+from ..services.errors import DirectoryUnavailable
+from ..services.passwords.change import PASSWORD_MAY_HAVE_CHANGED, Changed, SignedInAccount, change_password
 from ..services.passwords.rules import PasswordRules
-from ..services.reset.identifiers import InvalidIdentifier, counting_form, parse_identifier
-from ..settings import Settings
-from ..store import get_store
+from ..services.reset.identifiers import InvalidIdentifier
 from ..web import fields
 from ..web.account import signed_in_user
 from ..web.identity import current_user
@@ -28,16 +27,12 @@ STATUS = {Changed.WRONG_PASSWORD: 400, Changed.THROTTLED: 429, Changed.REJECTED:
           Changed.LOCKED: 403, Changed.UNAVAILABLE: 503, Changed.UNKNOWN: 502, Changed.REFUSED: 403}
 
 
-def _settings() -> Settings:
-    return current_app.extensions["settings"]
-
-
 def _limit() -> str:
-    return f"{_settings().change.per_ip_per_hour} per hour"
+    return f"{collaborators().settings.change.per_ip_per_hour} per hour"
 
 
 def _form(errors: list[str] | None = None, status: int = 200) -> ResponseReturnValue:
-    rules = PasswordRules(_settings().passwords).describe()
+    rules = PasswordRules(collaborators().settings.passwords).describe()
     return render_template("change/index.html", rules=rules, errors=errors or [], signed_in=current_user()), status
 
 
@@ -58,13 +53,13 @@ def submit() -> ResponseReturnValue:
     except fields.InvalidField as error:
         return _form([error.message], 400)
     try:
-        identifier, user = _account()
+        result = change_password(collaborators(), signed_in=_signed_in(), login=request.form.get("login", ""),
+                                 current=current, new=new)
     except InvalidIdentifier as error:
         return _form([str(error.message)], 400)
     except DirectoryUnavailable:
         return _form([_("The directory cannot be reached right now. Nothing was changed. "
                         "Please try again in a few minutes.")], 503)
-    result = change(get_store(), directory_for(), user=user, identifier=identifier, current=current, new=new)
     if result.outcome in PASSWORD_MAY_HAVE_CHANGED:
         session.rotate()  # type: ignore[attr-defined]  # the person's other sessions were ended
     if result.outcome is Changed.DONE:
@@ -73,15 +68,11 @@ def submit() -> ResponseReturnValue:
                  STATUS[result.outcome])
 
 
-def _account() -> tuple[str, DirectoryUser | None]:
-    """The account (None: nobody) and the name's counting form, which keys the wrong-password
-    limit when no account is found. Signed in: the entry that carries the provider's username,
-    never one the name was folded into. Signed out: the directory's match of the typed name."""
-    signed_in = current_user()
-    if signed_in is not None:
-        return counting_form(signed_in.username), signed_in_user()
-    identifier = parse_identifier(request.form.get("login", ""))
-    return identifier.counted, directory_for().find_user(identifier.typed)
+def _signed_in() -> SignedInAccount | None:
+    """Who is signed in here, with the directory entry that carries their username (web/account.py).
+    Raises DirectoryUnavailable."""
+    user = current_user()
+    return SignedInAccount(user.username, signed_in_user()) if user is not None else None
 
 
 def _messages(outcome: Changed, message: str | None, violations: list[str]) -> list[str]:
@@ -91,6 +82,7 @@ def _messages(outcome: Changed, message: str | None, violations: list[str]) -> l
         return [_("The user name or current password is not correct.") if current_user() is None
                 else _("The current password is not correct.")]
     if outcome is Changed.THROTTLED:
+        minutes = collaborators().settings.change.wrong_password_window_minutes
         return [_("Too many wrong passwords for this account. For its protection, please wait %(minutes)d "
-                  "minutes, or reset your password instead.", minutes=_settings().change.wrong_password_window_minutes)]
+                  "minutes, or reset your password instead.", minutes=minutes)]
     return [message or _("Your password could not be changed. Please contact the help desk.")]

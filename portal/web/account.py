@@ -14,7 +14,8 @@ import logging
 from flask import abort, g, make_response, session
 from flask_babel import gettext as _
 
-from ..adapters.directory import DirectoryUnavailable, DirectoryUser, directory_for
+from ..adapters.directory import DirectoryUnavailable, DirectoryUser
+from ..services.container import collaborators
 from .errors import render_error
 from .identity import current_user
 
@@ -26,10 +27,11 @@ def signed_in_user() -> DirectoryUser | None:
     theirs. Raises DirectoryUnavailable. Looked up once per request."""
     if "account" not in g:
         user = current_user()
-        g.account = directory_for().user_by_login(user.username) if user is not None else None
+        g.account = collaborators().directory.user_by_login(user.username) if user is not None else None
         if g.account is not None:  # sign-in links the session; this covers a directory that was down then
             session.belongs_to(g.account.directory_id)  # type: ignore[attr-defined]
-    return g.account
+    account: DirectoryUser | None = g.account
+    return account
 
 
 def signed_in_account() -> DirectoryUser:

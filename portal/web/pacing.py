@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import current_app
+from ..services.container import collaborators
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -24,7 +24,7 @@ def paced(view: F) -> F:
         try:
             return view(*args, **kwargs)
         finally:
-            floor = current_app.extensions["settings"].reset.min_response_ms / 1000
+            floor = collaborators().settings.reset.min_response_ms / 1000
             remaining = floor - (time.monotonic() - started)
             if remaining > 0:
                 time.sleep(remaining)

@@ -44,7 +44,7 @@ def _send(db: Session, event: str, addresses: list[str], user: DirectoryUser, **
 
 
 def _to_user(db: Session, event: str, user: DirectoryUser, **context: object) -> int:
-    return _send(db, event, recipients(user, load_info(db, user)), user, **context)
+    return _send(db, event, recipients(user, load_info(db, _settings().registration, user)), user, **context)
 
 
 def password_reset(db: Session, user: DirectoryUser, *, admin: bool) -> int:

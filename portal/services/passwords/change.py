@@ -13,13 +13,11 @@ import enum
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy.orm import Session
 
 from ...adapters.directory import (
     AccountDisabled,
     AccountLocked,
-    Directory,
     DirectoryError,
     DirectoryUnavailable,
     DirectoryUser,
@@ -28,9 +26,10 @@ from ...adapters.directory import (
     PasswordRejected,
     WrongPassword,
 )
-from ...settings import Settings
 from ...store import Store
+from ..container import Collaborators
 from ..messaging import password_notices
+from ..reset.identifiers import counting_form, parse_identifier
 from ..security import audit
 from ..security.crypto import app_secret
 from ..security.guards import Guard, guard_key
@@ -63,23 +62,43 @@ class ChangeResult:
     violations: list[Violation] = field(default_factory=list)
 
 
-def _settings() -> Settings:
-    return current_app.extensions["settings"]
+@dataclass(frozen=True)
+class SignedInAccount:
+    """The person signed in at the provider: their username, and the directory entry that carries
+    it (None: no one entry does; web/account.py looks it up once per request)."""
+
+    username: str
+    user: DirectoryUser | None
 
 
-def wrong_password_guard(directory: Directory, user: DirectoryUser | None) -> Guard:
+def wrong_password_guard(c: Collaborators, user: DirectoryUser | None) -> Guard:
     """At most max_wrong_passwords per window, and always fewer than the directory's threshold."""
-    s = _settings().change
+    s = c.settings.change
     limit = s.max_wrong_passwords
     if user is not None:
-        threshold = directory.password_policy(user).lockout_threshold
+        threshold = c.directory.password_policy(user).lockout_threshold
         if threshold:
             limit = max(1, min(limit, threshold - 1))
     window = timedelta(minutes=s.wrong_password_window_minutes)
     return Guard("change-password", limit, window, window)
 
 
-def change(store: Store, directory: Directory, *, user: DirectoryUser | None, identifier: str, current: str,
+def change_password(c: Collaborators, *, signed_in: SignedInAccount | None, login: str | None, current: str,
+                    new: str) -> ChangeResult:
+    """/change's step: the account, then `change`. Signed in, the entry that carries the provider's
+    username, never one the name was folded into; signed out, the directory's match of the typed
+    `login` (none: answered as a wrong password). The name's counting form keys the wrong-password
+    limit when no account is found. Raises InvalidIdentifier, or DirectoryUnavailable from the lookup.
+    """
+    if signed_in is not None:
+        return change(c, user=signed_in.user, identifier=counting_form(signed_in.username), current=current,
+                      new=new)
+    identifier = parse_identifier(login)
+    return change(c, user=c.directory.find_user(identifier.typed), identifier=identifier.counted,
+                  current=current, new=new)
+
+
+def change(c: Collaborators, *, user: DirectoryUser | None, identifier: str, current: str,
            new: str) -> ChangeResult:
     """Change `user`'s password (None: the login matched nobody). Raises nothing from the directory;
     AttemptNotRecorded when the store failed before the write (nothing changed).
@@ -89,39 +108,38 @@ def change(store: Store, directory: Directory, *, user: DirectoryUser | None, id
     key = guard_key(app_secret(), directory_id=user.directory_id if user else None, identifier=identifier)
     login = user.login if user else None
     try:
-        guard = wrong_password_guard(directory, user)
+        guard = wrong_password_guard(c, user)
     except DirectoryUnavailable as error:
-        return _finish(store, login, Changed.UNAVAILABLE, error)
-    with writes.before_write(store) as db:
+        return _finish(c.store, login, Changed.UNAVAILABLE, error)
+    with writes.before_write(c.store) as db:
         if not guard.admit(db, key):  # counted before the directory compares: parallel tries stay under its lockout
             guard.failed(db, key)
             audit.record(db, EVENT, audit.REFUSED, username=login, reason="throttled")
             return ChangeResult(Changed.THROTTLED)
     if user is None:
-        return _wrong(store, guard, key, None)
-    proven, refusal = _verify(directory, user, current)
+        return _wrong(c.store, guard, key, None)
+    proven, refusal = _verify(c, user, current)
     if proven is Changed.WRONG_PASSWORD:
-        return _wrong(store, guard, key, login)
+        return _wrong(c.store, guard, key, login)
     if refusal is not None:
-        with store.transaction() as db:
+        with c.store.transaction() as db:
             guard.passed(db, key)  # not a wrong password: the try comes off the count
-        return _finish(store, login, proven, refusal)
-    return _write(store, directory, guard, key, user, current, new)
+        return _finish(c.store, login, proven, refusal)
+    return _write(c, guard, key, user, current, new)
 
 
-def _write(store: Store, directory: Directory, guard: Guard, key: str, user: DirectoryUser, current: str,
-           new: str) -> ChangeResult:
+def _write(c: Collaborators, guard: Guard, key: str, user: DirectoryUser, current: str, new: str) -> ChangeResult:
     """The rules, then the attempt on record, then the change as the person, then its outcome."""
-    violations = PasswordRules(_settings().passwords).check(new, personal=personal_words(user))
-    with writes.before_write(store) as db:
+    violations = PasswordRules(c.settings.passwords).check(new, personal=personal_words(user))
+    with writes.before_write(c.store) as db:
         if violations:
             guard.passed(db, key)  # the current password was right: the try comes off the count
             audit.record(db, EVENT, audit.FAILURE, username=user.login, reason=violations[0].code,
                          details={"rules": ",".join(v.code for v in violations)})
             return ChangeResult(Changed.REJECTED, violations=violations)
         attempt = writes.attempt(db, EVENT, username=user.login)
-    outcome, error = _change(directory, user, current, new)
-    with writes.after_write(store, attempt) as db:
+    outcome, error = _change(c, user, current, new)
+    with writes.after_write(c.store, attempt) as db:
         attempt.finish(db, _audit_outcome(outcome), reason=_reason(outcome, error))
         _after_change(db, guard, key, user, outcome)
     return ChangeResult(outcome, message=str(error.message) if error else None)
@@ -143,10 +161,10 @@ def _after_change(db: Session, guard: Guard, key: str, user: DirectoryUser, outc
 Answer = tuple[Changed, DirectoryError | None]
 
 
-def _verify(directory: Directory, user: DirectoryUser, current: str) -> Answer:
+def _verify(c: Collaborators, user: DirectoryUser, current: str) -> Answer:
     """Prove the current password (before the rules: they name the person). DONE: it is right."""
     try:
-        directory.verify_password(user, current)
+        c.directory.verify_password(user, current)
     except WrongPassword:
         return Changed.WRONG_PASSWORD, None
     except PasswordExpired:
@@ -156,9 +174,9 @@ def _verify(directory: Directory, user: DirectoryUser, current: str) -> Answer:
     return Changed.DONE, None
 
 
-def _change(directory: Directory, user: DirectoryUser, current: str, new: str) -> Answer:
+def _change(c: Collaborators, user: DirectoryUser, current: str, new: str) -> Answer:
     try:
-        directory.change_password(user, current, new)
+        c.directory.change_password(user, current, new)
     except WrongPassword:
         return Changed.WRONG_PASSWORD, None
     except DirectoryError as error:

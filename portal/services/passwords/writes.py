@@ -18,8 +18,9 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import delete
+from sqlalchemy import CursorResult, delete
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -90,7 +91,8 @@ def attempt(db: Session, event: str, *, username: str | None) -> Attempt:
 def password_written(db: Session, user: DirectoryUser, *, confirmed: bool) -> int:
     """After a password write that succeeded (`confirmed`) or whose answer never came: end the
     owner's sessions, and tell them when it is unknown. How many sessions were ended."""
-    ended = db.execute(delete(WebSession).where(WebSession.directory_id == user.directory_id)).rowcount or 0
+    deleted = db.execute(delete(WebSession).where(WebSession.directory_id == user.directory_id))
+    ended = cast(CursorResult[Any], deleted).rowcount or 0
     if not confirmed:
         password_notices.password_may_have_changed(db, user)
     return ended

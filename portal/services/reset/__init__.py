@@ -1,4 +1,5 @@
-"""Self-service password reset: who may reset, the flow's state, verification, and the write.
+"""Self-service password reset: who may reset, the flow's state, verification, and the write,
+driven by steps.py (one function per request of the /reset blueprint).
 
 Audit events written by the reset and change flows (outcome: success, failure, refused, unknown;
 `reason` a short code, never a code, answer or password):

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app
 from sqlalchemy.orm import Session
 
-from ...adapters.directory import Directory, DirectoryUser
+from ...adapters.directory import DirectoryUser
 from ...settings import Settings
+from ...settings.registration import RegistrationSettings
+from ..container import Collaborators
 from ..proofs import security_info
 from ..proofs.security_info import SecurityInfo
 from ..registration.policy import Policy, policy_for
@@ -54,38 +55,33 @@ class Lookup:
     reason: str | None
 
 
-def _settings() -> Settings:
-    return current_app.extensions["settings"]
+def load_info(db: Session, registration: RegistrationSettings, user: DirectoryUser) -> SecurityInfo:
+    return security_info.load(db, user, registration.directory_methods, registration.phone)
 
 
-def load_info(db: Session, user: DirectoryUser) -> SecurityInfo:
-    settings = _settings()
-    return security_info.load(db, user, settings.registration.directory_methods, settings.registration.phone)
-
-
-def look_up(db: Session, directory: Directory, identifier: str, signed_in: SignedIn | None) -> Lookup:
+def look_up(c: Collaborators, db: Session, identifier: str, signed_in: SignedIn | None) -> Lookup:
     """Find the account named by `identifier` and decide; raises DirectoryUnavailable only."""
-    user = directory.find_user(identifier)
+    user = c.directory.find_user(identifier)
     if user is None:
         security_info.find_profile(db, DECOY_ID)
         return Lookup(None, None, UNKNOWN_ACCOUNT)
-    account = _account(db, user, signed_in)
-    reason = _refusal(account)
+    account = _account(c.settings, db, user, signed_in)
+    reason = _refusal(c.settings, account)
     return Lookup(user, account if reason is None else None, reason)
 
 
-def reload(db: Session, directory: Directory, directory_id: str, signed_in: SignedIn | None) -> Account | None:
+def reload(c: Collaborators, db: Session, directory_id: str, signed_in: SignedIn | None) -> Account | None:
     """The flow's account read again (current state and info); None if it may no longer reset."""
-    user = directory.user_by_id(directory_id)
+    user = c.directory.user_by_id(directory_id)
     if user is None:
         return None
-    account = _account(db, user, signed_in)
-    return account if _refusal(account) is None else None
+    account = _account(c.settings, db, user, signed_in)
+    return account if _refusal(c.settings, account) is None else None
 
 
-def _account(db: Session, user: DirectoryUser, signed_in: SignedIn | None) -> Account:
+def _account(settings: Settings, db: Session, user: DirectoryUser, signed_in: SignedIn | None) -> Account:
     groups = _groups(user, signed_in)
-    return Account(user, load_info(db, user), policy_for(_settings(), groups), groups)
+    return Account(user, load_info(db, settings.registration, user), policy_for(settings, groups), groups)
 
 
 def _groups(user: DirectoryUser, signed_in: SignedIn | None) -> frozenset[str]:
@@ -96,13 +92,13 @@ def _groups(user: DirectoryUser, signed_in: SignedIn | None) -> frozenset[str]:
     return user.groups
 
 
-def _refusal(account: Account) -> str | None:
+def _refusal(settings: Settings, account: Account) -> str | None:
     user = account.user
     if user.protected:
         return PROTECTED
     if user.state.disabled:
         return DISABLED
-    if not reset_enabled_for(_settings().rollout, account.groups):
+    if not reset_enabled_for(settings.rollout, account.groups):
         return OUT_OF_SCOPE
     if not account.policy.satisfied_by(account.info):
         return NO_METHODS

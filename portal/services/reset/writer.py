@@ -12,10 +12,9 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-from flask import current_app
+from sqlalchemy.orm import Session
 
 from ...adapters.directory import (
-    Directory,
     DirectoryError,
     DirectoryUnavailable,
     DirectoryUser,
@@ -23,15 +22,14 @@ from ...adapters.directory import (
     PasswordRejected,
     StillLockedAfterReset,
 )
-from ...settings import Settings
-from ...store import Store
 from ...store.flows import ResetFlow
+from ..container import Collaborators
 from ..messaging import password_notices
 from ..passwords import writes
 from ..passwords.rules import PasswordRules, Violation, personal_words
 from ..security import audit
 from . import flows
-from .accounts import SignedIn, reload
+from .accounts import Account, SignedIn, reload
 from .verification import guard
 
 EVENT_PASSWORD = "reset.password"
@@ -66,31 +64,23 @@ class WriteResult:
     violations: list[Violation] = field(default_factory=list)
 
 
-def _settings() -> Settings:
-    return current_app.extensions["settings"]
-
-
-def password_rules() -> PasswordRules:
-    return PasswordRules(_settings().passwords)
-
-
-def write(store: Store, directory: Directory, binding: flows.Binding | None, *,
-          new_password: str | None, signed_in: SignedIn | None) -> WriteResult:
+def write(c: Collaborators, binding: flows.Binding | None, *, new_password: str | None,
+          signed_in: SignedIn | None) -> WriteResult:
     """Set `new_password`, or unlock when it is None. FlowError when the flow is not at this step
     (or another flow of the account is writing: reason "busy"); AttemptNotRecorded when the store
     failed before the write (nothing changed)."""
     event = EVENT_UNLOCK if new_password is None else EVENT_PASSWORD
-    with writes.before_write(store) as db:
+    with writes.before_write(c.store) as db:
         flow = flows.load(db, binding, states=(flows.VERIFIED,))
-        account = reload(db, directory, flow.account_key, signed_in) if flow.account_key else None
+        account = reload(c, db, flow.account_key, signed_in) if flow.account_key else None
         if account is None:
             flows.end(db, flow, flows.FAILED)
             audit.record(db, event, audit.REFUSED, username=flow.login, reason="no_longer_eligible")
             return WriteResult(Written.REFUSED)
-        if new_password is None and not _settings().reset.allow_unlock:
+        if new_password is None and not c.settings.reset.allow_unlock:
             raise flows.FlowError("wrong_step")
         if new_password is not None:
-            violations = password_rules().check(new_password, personal=personal_words(account.user))
+            violations = PasswordRules(c.settings.passwords).check(new_password, personal=personal_words(account.user))
             if violations:
                 audit.record(db, event, audit.FAILURE, username=flow.login, reason=violations[0].code,
                              details={"rules": ",".join(v.code for v in violations)})
@@ -98,33 +88,40 @@ def write(store: Store, directory: Directory, binding: flows.Binding | None, *,
         flows.claim_write(db, flow)
         attempt = writes.attempt(db, event, username=flow.login)
         flow_id = flow.id
-    outcome, error = _write(directory, account.user, new_password)
-    with writes.after_write(store, attempt) as db:
-        flow = db.get(ResetFlow, flow_id)
-        assert flow is not None
-        if _FLOW_STATE[outcome] == flows.DONE:
-            # the guard's row before the flows' rows, the order verification locks them in (no deadlock)
-            guard().clear(db, flow.guard_key)
-        flows.release(db, flow, _FLOW_STATE[outcome])
-        attempt.finish(db, _AUDIT_OUTCOME[outcome], reason=error.code if error else None,
-                       details={"methods": ",".join(flow.methods_done)})
-        if flow.state == flows.DONE:
-            if new_password is None:
-                password_notices.account_unlocked(db, account.user)
-            else:
-                password_notices.password_reset(db, account.user, admin=account.policy.admin)
-        if new_password is not None and outcome in PASSWORD_MAY_HAVE_CHANGED:
-            writes.password_written(db, account.user, confirmed=outcome is not Written.UNKNOWN)
+    outcome, error = _write(c, account.user, new_password)
+    with writes.after_write(c.store, attempt) as db:
+        _record(db, flow_id, attempt, account, new_password, outcome, error)
     return WriteResult(outcome, message=str(error.message) if error else None)
 
 
-def _write(directory: Directory, user: DirectoryUser,
+def _record(db: Session, flow_id: str, attempt: writes.Attempt, account: Account, new_password: str | None,
+            outcome: Written, error: DirectoryError | None) -> None:
+    """What the directory's answer means: the flow moved on, the outcome on record, the person told,
+    and after a new password, their sessions ended."""
+    flow = db.get(ResetFlow, flow_id)
+    assert flow is not None
+    if _FLOW_STATE[outcome] == flows.DONE:
+        # the guard's row before the flows' rows, the order verification locks them in (no deadlock)
+        guard().clear(db, flow.guard_key)
+    flows.release(db, flow, _FLOW_STATE[outcome])
+    attempt.finish(db, _AUDIT_OUTCOME[outcome], reason=error.code if error else None,
+                   details={"methods": ",".join(flow.methods_done)})
+    if flow.state == flows.DONE:
+        if new_password is None:
+            password_notices.account_unlocked(db, account.user)
+        else:
+            password_notices.password_reset(db, account.user, admin=account.policy.admin)
+    if new_password is not None and outcome in PASSWORD_MAY_HAVE_CHANGED:
+        writes.password_written(db, account.user, confirmed=outcome is not Written.UNKNOWN)
+
+
+def _write(c: Collaborators, user: DirectoryUser,
            new_password: str | None) -> tuple[Written, DirectoryError | None]:
     try:
         if new_password is None:
-            directory.unlock(user)
+            c.directory.unlock(user)
         else:
-            directory.reset_password(user, new_password, unlock=_settings().reset.unlock_on_reset)
+            c.directory.reset_password(user, new_password, unlock=c.settings.reset.unlock_on_reset)
     except StillLockedAfterReset as error:
         return Written.STILL_LOCKED, error
     except PasswordRejected as error:
