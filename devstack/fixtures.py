@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from devstack.mailsink import MailSink
-from devstack.oidc_provider import OidcProvider
+from devstack.oidc_provider import OidcProvider, openldap_accounts
 from devstack.ports import TEST
 from devstack.samba import SambaDC
 from devstack.slapd import Slapd
@@ -48,7 +48,7 @@ def samba(stack_dir: Path) -> Iterator[SambaDC]:
 
 @pytest.fixture(scope="session")
 def oidc_provider(stack_dir: Path, slapd: Slapd) -> Iterator[OidcProvider]:
-    with OidcProvider(TEST.oidc, stack_dir / "oidc", TEST.ldap_url) as provider:
+    with OidcProvider(TEST.oidc, stack_dir / "oidc", openldap_accounts(slapd.url)) as provider:
         yield provider
 
 
@@ -56,7 +56,7 @@ def oidc_provider(stack_dir: Path, slapd: Slapd) -> Iterator[OidcProvider]:
 def foreign_oidc_provider(stack_dir: Path, slapd: Slapd,
                           oidc_provider: OidcProvider) -> Iterator[OidcProvider]:
     """Another issuer signing with the SAME key and kid: only the `iss` check can reject its tokens."""
-    with OidcProvider(FOREIGN_ISSUER_PORT, stack_dir / "oidc-foreign", TEST.ldap_url,
+    with OidcProvider(FOREIGN_ISSUER_PORT, stack_dir / "oidc-foreign", openldap_accounts(slapd.url),
                       keys_file=oidc_provider.keys_file) as provider:
         yield provider
 

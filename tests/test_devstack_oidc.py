@@ -13,8 +13,6 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import ldap3
 import pytest
 import requests
-from joserfc import jwt
-from joserfc.jwk import KeySet
 
 from devstack import people
 from devstack.mailsink import MailSink
@@ -22,6 +20,7 @@ from devstack.oidc_provider import (OTHER_CLIENT, PORTAL_CLIENT, SERVICE_DN, Oid
                                     SignInRejected, obtain_tokens, pkce_pair, sign_in)
 from devstack.ports import TEST
 from devstack.slapd import Slapd
+from tests.support import verified_claims
 
 CALLBACK = f"{TEST.portal_url}/auth/callback"
 
@@ -33,11 +32,6 @@ def authorize_url(provider: OidcProvider, state: str = "state-1") -> str:
         "scope": "openid email profile groups", "state": state, "nonce": "nonce-1",
         "code_challenge": challenge, "code_challenge_method": "S256"})
     return f"{provider.discovery()['authorization_endpoint']}?{query}"
-
-
-def verified_claims(provider: OidcProvider, id_token: str) -> dict[str, object]:
-    keys = KeySet.import_key_set(requests.get(str(provider.discovery()["jwks_uri"]), timeout=5).json())
-    return jwt.decode(id_token, keys, algorithms=["RS256"]).claims
 
 
 def entry_uuid(username: str) -> str:
