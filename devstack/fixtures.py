@@ -14,13 +14,15 @@ from pathlib import Path
 import pytest
 
 from devstack.mailsink import MailSink
-from devstack.oidc_provider import OidcProvider, openldap_accounts
+from devstack.oidc_provider import OidcProvider, active_directory_accounts, openldap_accounts
 from devstack.ports import TEST
 from devstack.samba import SambaDC
 from devstack.slapd import Slapd
 
-# A second issuer for "token from the wrong provider" tests; not in ports.py because only tests use it.
+# A second issuer for "token from the wrong provider" tests, and one reading Active Directory; not
+# in ports.py because only tests use them.
 FOREIGN_ISSUER_PORT = TEST.oidc + 1
+AD_ISSUER_PORT = TEST.oidc + 2
 
 
 @pytest.fixture(scope="session")
@@ -58,6 +60,13 @@ def foreign_oidc_provider(stack_dir: Path, slapd: Slapd,
     """Another issuer signing with the SAME key and kid: only the `iss` check can reject its tokens."""
     with OidcProvider(FOREIGN_ISSUER_PORT, stack_dir / "oidc-foreign", openldap_accounts(slapd.url),
                       keys_file=oidc_provider.keys_file) as provider:
+        yield provider
+
+
+@pytest.fixture(scope="session")
+def ad_oidc_provider(stack_dir: Path, samba: SambaDC) -> Iterator[OidcProvider]:
+    """The provider as `make demo DIRECTORY=ad` runs it: people from the Samba DC, over LDAPS."""
+    with OidcProvider(AD_ISSUER_PORT, stack_dir / "oidc-ad", active_directory_accounts(samba)) as provider:
         yield provider
 
 
