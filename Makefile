@@ -1,9 +1,11 @@
 # make install: what the demo needs (devstack/install.sh; quick when present); install-test adds
 #               PostgreSQL and Redis, which only the tests use.
-# make demo:    the dev stack and the portal at http://127.0.0.1:5000 until Ctrl-C.
+# make demo:    the dev stack and the portal at http://127.0.0.1:5000 until Ctrl-C, on OpenLDAP;
+#               make demo DIRECTORY=ad on a Samba Active Directory domain controller instead.
 # make test:    the whole test suite against real servers; PYTEST_ARGS="tests/test_x.py -k y" narrows it.
 # make types:   mypy --strict over portal/ (settings and the stubs it needs: devstack/mypy.ini).
 PYTEST_ARGS ?=
+DIRECTORY ?= openldap
 
 .PHONY: install install-test demo test types messages
 
@@ -14,7 +16,7 @@ install-test:
 	bash devstack/install.sh test
 
 demo: install
-	.venv/bin/python -m devstack demo
+	.venv/bin/python -m devstack demo --directory $(DIRECTORY)
 
 test: install-test
 	.venv/bin/pytest -p no:cacheprovider $(PYTEST_ARGS)

@@ -14,13 +14,15 @@ from pathlib import Path
 import pytest
 
 from devstack.mailsink import MailSink
-from devstack.oidc_provider import OidcProvider
+from devstack.oidc_provider import OidcProvider, active_directory_accounts, openldap_accounts
 from devstack.ports import TEST
 from devstack.samba import SambaDC
 from devstack.slapd import Slapd
 
-# A second issuer for "token from the wrong provider" tests; not in ports.py because only tests use it.
+# A second issuer for "token from the wrong provider" tests, and one reading Active Directory; not
+# in ports.py because only tests use them.
 FOREIGN_ISSUER_PORT = TEST.oidc + 1
+AD_ISSUER_PORT = TEST.oidc + 2
 
 
 @pytest.fixture(scope="session")
@@ -48,7 +50,7 @@ def samba(stack_dir: Path) -> Iterator[SambaDC]:
 
 @pytest.fixture(scope="session")
 def oidc_provider(stack_dir: Path, slapd: Slapd) -> Iterator[OidcProvider]:
-    with OidcProvider(TEST.oidc, stack_dir / "oidc", TEST.ldap_url) as provider:
+    with OidcProvider(TEST.oidc, stack_dir / "oidc", openldap_accounts(slapd.url)) as provider:
         yield provider
 
 
@@ -56,8 +58,15 @@ def oidc_provider(stack_dir: Path, slapd: Slapd) -> Iterator[OidcProvider]:
 def foreign_oidc_provider(stack_dir: Path, slapd: Slapd,
                           oidc_provider: OidcProvider) -> Iterator[OidcProvider]:
     """Another issuer signing with the SAME key and kid: only the `iss` check can reject its tokens."""
-    with OidcProvider(FOREIGN_ISSUER_PORT, stack_dir / "oidc-foreign", TEST.ldap_url,
+    with OidcProvider(FOREIGN_ISSUER_PORT, stack_dir / "oidc-foreign", openldap_accounts(slapd.url),
                       keys_file=oidc_provider.keys_file) as provider:
+        yield provider
+
+
+@pytest.fixture(scope="session")
+def ad_oidc_provider(stack_dir: Path, samba: SambaDC) -> Iterator[OidcProvider]:
+    """The provider as `make demo DIRECTORY=ad` runs it: people from the Samba DC, over LDAPS."""
+    with OidcProvider(AD_ISSUER_PORT, stack_dir / "oidc-ad", active_directory_accounts(samba)) as provider:
         yield provider
 
 

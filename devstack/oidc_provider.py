@@ -1,10 +1,12 @@
 """Start the dev stack's OpenID Connect provider and sign people in at it with `requests`.
 
 The provider itself is `devstack/oidc/provider.mjs` (npm `oidc-provider`); its users are the
-directory's people, checked by an LDAP bind with their real password. This module writes its
-configuration, babysits the node process, and gives tests the two things they keep needing: a
-scripted sign-in that stops at the redirect back to the client, and a whole code + PKCE flow that
-yields real tokens for any registered client (a token for another audience is a real one).
+directory's people, checked by an LDAP bind with their real password. The directory is OpenLDAP
+(slapd, the tests' and `make demo`'s) or Active Directory (Samba's DC, `make demo DIRECTORY=ad`):
+an `AccountSource` says which, where, and how to trust its certificate. This module writes the
+provider's configuration, babysits the node process, and gives tests the two things they keep
+needing: a scripted sign-in that stops at the redirect back to the client, and a whole code + PKCE
+flow that yields real tokens for any registered client (a token for another audience is a real one).
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ import requests
 from devstack.people import BASE_DN, SERVICE, SERVICES_OU
 from devstack.ports import DEMO, TEST
 from devstack.process import ManagedProcess, ServerFailed
+from devstack.samba import SambaDC
 
 OIDC_DIR = Path(__file__).resolve().parent / "oidc"
 SERVICE_DN = f"uid={SERVICE.username},{SERVICES_OU}"
@@ -56,6 +59,40 @@ OTHER_CLIENT = OidcClient("other-app", "other-app-secret", "Another application"
 CLIENTS = (PORTAL_CLIENT, OTHER_CLIENT)
 
 
+@dataclass(frozen=True)
+class AccountSource:
+    """The directory the provider reads people from, with a read-only account to search it.
+
+    `kind` picks the schema provider.mjs speaks: "openldap" (uid, inetOrgPerson, entryUUID) or
+    "active_directory" (sAMAccountName, user objects, objectGUID, nested groups). `ca_file` and
+    `tls_name` are for ldaps:// (a Samba DC's certificate names only DC1.<realm>).
+    """
+
+    kind: str
+    url: str
+    base_dn: str
+    bind_dn: str
+    bind_password: str
+    ca_file: Path | None = None
+    tls_name: str | None = None
+
+    def config(self) -> dict[str, object]:
+        return {"kind": self.kind, "url": self.url, "baseDn": self.base_dn, "bindDn": self.bind_dn,
+                "bindPassword": self.bind_password,
+                "caFile": str(self.ca_file.resolve()) if self.ca_file else None, "tlsName": self.tls_name}
+
+
+def openldap_accounts(url: str) -> AccountSource:
+    """The dev stack's slapd at `url`, searched as the portal's service account."""
+    return AccountSource("openldap", url, BASE_DN, SERVICE_DN, SERVICE.password)
+
+
+def active_directory_accounts(dc: SambaDC) -> AccountSource:
+    """A Samba AD DC over LDAPS with its own CA, searched as the portal's service account."""
+    return AccountSource("active_directory", dc.url, dc.base_dn, dc.service_dn, dc.service_password,
+                         dc.ca_file, dc.tls_name)
+
+
 class SignInRejected(RuntimeError):
     """The provider did not send the browser back to the client (wrong password, error page...)."""
 
@@ -65,14 +102,14 @@ class SignInRejected(RuntimeError):
 
 
 class OidcProvider:
-    """The npm `oidc-provider` on http://127.0.0.1:<issuer_port>, backed by the LDAP server."""
+    """The npm `oidc-provider` on http://127.0.0.1:<issuer_port>, backed by a directory."""
 
-    def __init__(self, issuer_port: int, workdir: Path, ldap_url: str,
+    def __init__(self, issuer_port: int, workdir: Path, accounts: AccountSource,
                  keys_file: Path | None = None) -> None:
         self.port = issuer_port
         self.issuer = f"http://127.0.0.1:{issuer_port}"
         self.workdir = workdir
-        self.ldap_url = ldap_url
+        self.accounts = accounts
         # Shared keys let a second provider (another issuer) sign with the same key and kid.
         self.keys_file = keys_file or workdir / "keys.json"
         self.config_file = workdir / "config.json"
@@ -92,8 +129,7 @@ class OidcProvider:
         config = {
             "issuer": self.issuer,
             "port": self.port,
-            "ldap": {"url": self.ldap_url, "baseDn": BASE_DN,
-                     "bindDn": SERVICE_DN, "bindPassword": SERVICE.password},
+            "ldap": self.accounts.config(),
             "clients": [client.metadata() for client in CLIENTS],
             "keysFile": str(self.keys_file.resolve()),
             "readyFile": str(self.ready_file.resolve()),

@@ -58,6 +58,14 @@ PEOPLE: tuple[Person, ...] = (
            mobile="+12015550105"),
 )
 
+# Only in the Active Directory domain (devstack/samba.py), where `make demo DIRECTORY=ad` protects
+# this group: Frank shows how the portal refuses a protected account. slapd stays as it was.
+PROTECTED_GROUP = "protected-accounts"
+AD_ONLY_PEOPLE: tuple[Person, ...] = (
+    Person("frank", "Frank", "Fischer", "Frank.Demo.2026!", (STAFF_GROUP, PILOT_GROUP, PROTECTED_GROUP),
+           other_mail="frank.private@mail.example"),
+)
+
 SERVICE = ServiceAccount("svc-portal", "Svc.Portal.2026!")
 
 

@@ -7,6 +7,10 @@ each DC gets its own loopback address instead of its own port.
 
 The slot is DEVSTACK_TEST_SLOT when set (child processes inherit it); otherwise the first slot
 whose lock file this process can lock, held until the process ends.
+
+The demo has slots too, chosen by DEVSTACK_DEMO_SLOT (default 0, the documented ports): slot N
+shifts the demo's ports by 10 x N and puts its DC on 127.0.0.(20+N). A test that starts the demo
+the way a person does uses a slot of its own, so it never collides with a demo someone is running.
 """
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from typing import IO
 
 SLOT_VARIABLE = "DEVSTACK_TEST_SLOT"
 SLOTS = 10
+DEMO_SLOT_VARIABLE = "DEVSTACK_DEMO_SLOT"
 
 
 @dataclass(frozen=True)
@@ -40,7 +45,21 @@ class Ports:
         return f"ldap://127.0.0.1:{self.ldap}"
 
 
-DEMO = Ports(ldap=3389, oidc=9000, smtp=2525, portal=5000, samba_address="127.0.0.2")
+def demo_ports(slot: int) -> Ports:
+    """Slot 0 is the documented demo (README, config/demo*.toml); see the module docstring."""
+    shift = 10 * slot
+    return Ports(ldap=3389 + shift, oidc=9000 + shift, smtp=2525 + shift, portal=5000 + shift,
+                 samba_address="127.0.0.2" if slot == 0 else f"127.0.0.{20 + slot}")
+
+
+def demo_slot() -> int:
+    value = os.environ.get(DEMO_SLOT_VARIABLE, "0")
+    if not value.isdigit() or int(value) > 2 * SLOTS:
+        raise ValueError(f"{DEMO_SLOT_VARIABLE} must be a number from 0 to {2 * SLOTS} (got {value!r})")
+    return int(value)
+
+
+DEMO = demo_ports(demo_slot())
 
 
 def test_ports(slot: int) -> Ports:
@@ -52,7 +71,7 @@ def test_ports(slot: int) -> Ports:
 _slot_lock: IO[str] | None = None
 
 
-def _claim_slot() -> int:
+def claim_test_slot() -> int:
     """This process's test slot; see the module docstring."""
     global _slot_lock
     if os.environ.get(SLOT_VARIABLE, "").isdigit():
@@ -73,7 +92,7 @@ def _claim_slot() -> int:
 def __getattr__(name: str) -> Ports:
     """`TEST` is chosen on first use, so the demo never takes a test slot."""
     if name == "TEST":
-        ports = test_ports(_claim_slot())
+        ports = test_ports(claim_test_slot())
         globals()["TEST"] = ports
         return ports
     raise AttributeError(name)

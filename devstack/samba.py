@@ -9,8 +9,10 @@ this file and devstack/people.py: change either and the next run provisions afre
 copies that tree into its work folder and rewrites the absolute paths in smb.conf: a start then
 costs about a second.
 
-The domain holds the demo people (OU=People), their groups (OU=Groups) with a NESTED case (Erin is
-in portal-admins only through it-admins), and the portal's account svc-portal (OU=Services) with
+The domain holds the demo people (OU=People, plus people.AD_ONLY_PEOPLE), their groups (OU=Groups)
+with NESTED cases (Erin is in portal-admins only through it-admins, Carol in the pilot group only
+through service-desk), a group to protect (protected-accounts: Frank), and the portal's account
+svc-portal (OU=Services) with
 exactly the delegated rights the portal needs on OU=People: Reset Password, and read/write of
 lockoutTime and pwdLastSet; plus read on the fine-grained password policies (PSOs). Domain policy: complexity on, minimum length 8, history 3, minimum age
 0, lockout after 3 failures. svc-portal has its own fine-grained policy without lockout, so failing
@@ -48,6 +50,11 @@ TLS_NAME = "DC1.example.test"  # the generated certificate's CN (it has no subje
 # Fixed because the cached tree carries it; only test setup uses it, the DC listens on loopback only.
 ADMIN_PASSWORD = "Adm1n.Dev.Stack!"
 NESTED_GROUP = "it-admins"  # member of portal-admins; Erin is a member of it, not of portal-admins
+SERVICE_DESK_GROUP = "service-desk"  # member of the pilot group; Carol is in the pilot only through it
+# A person's membership that goes through another group: (login, group) -> the group in between.
+THROUGH: dict[tuple[str, str], str] = {("erin", people.ADMIN_GROUP): NESTED_GROUP,
+                                       ("carol", people.PILOT_GROUP): SERVICE_DESK_GROUP}
+DEMO_PEOPLE = (*people.PEOPLE, *people.AD_ONLY_PEOPLE)
 MIN_AGE_GROUP = "min-age-policy"
 
 MIN_LENGTH = 8
@@ -315,21 +322,26 @@ def _add_user(conn: ldap3.Connection, dn: str, username: str, password: str,
         **{k: v for k, v in attributes.items() if v}})
 
 
+def memberships(person: people.Person) -> list[str]:
+    """The person's groups as the domain has them, e.g. "portal-admins (through it-admins)"."""
+    return [f"{group} (through {THROUGH[person.username, group]})" if (person.username, group) in THROUGH
+            else group for group in person.groups]
+
+
 def _seed(conn: ldap3.Connection, dc: SambaDC) -> None:
     for ou in (PEOPLE_OU, GROUPS_OU, SERVICES_OU):
         conn.add(ou, ["top", "organizationalUnit"])
-    for person in people.PEOPLE:
+    for person in DEMO_PEOPLE:
         _add_user(conn, dc.person_dn(person.username), person.username, person.password, {
             "givenName": person.given_name, "sn": person.surname, "displayName": person.display_name,
             "mail": person.email, "mobile": person.mobile, "otherMailbox": person.other_mail})
     _add_user(conn, dc.service_dn, people.SERVICE.username, people.SERVICE.password,
               {"description": "The password portal's service account"})
-    for name in (*people.GROUPS, NESTED_GROUP, MIN_AGE_GROUP):
+    for name in (*people.GROUPS, people.PROTECTED_GROUP, *dict.fromkeys(THROUGH.values()), MIN_AGE_GROUP):
         conn.add(dc.group_dn(name), ["top", "group"], {"sAMAccountName": name})
-    for person in people.PEOPLE:
+    for person in DEMO_PEOPLE:
         for group in person.groups:
-            # The nested case: Erin reaches portal-admins only through it-admins.
-            target = NESTED_GROUP if group == people.ADMIN_GROUP else group
+            target = THROUGH.get((person.username, group), group)
             conn.modify(dc.group_dn(target), {"member": [(ldap3.MODIFY_ADD, [dc.person_dn(person.username)])]})
-    conn.modify(dc.group_dn(people.ADMIN_GROUP),
-                {"member": [(ldap3.MODIFY_ADD, [dc.group_dn(NESTED_GROUP)])]})
+    for (_, group), between in THROUGH.items():
+        conn.modify(dc.group_dn(group), {"member": [(ldap3.MODIFY_ADD, [dc.group_dn(between)])]})

@@ -3,7 +3,12 @@ from __future__ import annotations
 
 import re
 
+import requests
+from joserfc import jwt
+from joserfc.jwk import KeySet
+
 from devstack import people
+from devstack.oidc_provider import OidcProvider
 from devstack.ports import TEST
 
 BASE_URL = TEST.portal_url
@@ -46,3 +51,9 @@ security = "none"
 from_address = "passwords@example.test"
 from_name = "Example password portal"
 """
+
+
+def verified_claims(provider: OidcProvider, id_token: str) -> dict[str, object]:
+    """An ID token's claims, its signature checked with the provider's published keys."""
+    keys = KeySet.import_key_set(requests.get(str(provider.discovery()["jwks_uri"]), timeout=5).json())
+    return jwt.decode(id_token, keys, algorithms=["RS256"]).claims

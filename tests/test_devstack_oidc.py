@@ -2,26 +2,29 @@
 
 The portal's sign-in tests rely on these promises: the demo people sign in with their directory
 password (and only with it), the ID token carries the claims the portal maps, the issuer is the
-pinned one, and a second provider can sign with the same key under another issuer.
+pinned one, and a second provider can sign with the same key under another issuer. Reading Active
+Directory (`make demo DIRECTORY=ad`), it signs people in by sAMAccountName over LDAPS, names them
+by objectGUID and lists their groups with AD's nesting resolved.
 """
 from __future__ import annotations
 
 import smtplib
+import uuid
 from email.message import EmailMessage
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import ldap3
 import pytest
 import requests
-from joserfc import jwt
-from joserfc.jwk import KeySet
 
 from devstack import people
 from devstack.mailsink import MailSink
 from devstack.oidc_provider import (OTHER_CLIENT, PORTAL_CLIENT, SERVICE_DN, OidcProvider,
                                     SignInRejected, obtain_tokens, pkce_pair, sign_in)
 from devstack.ports import TEST
+from devstack.samba import LOCKOUT_THRESHOLD, SambaDC
 from devstack.slapd import Slapd
+from tests.support import verified_claims
 
 CALLBACK = f"{TEST.portal_url}/auth/callback"
 
@@ -33,11 +36,6 @@ def authorize_url(provider: OidcProvider, state: str = "state-1") -> str:
         "scope": "openid email profile groups", "state": state, "nonce": "nonce-1",
         "code_challenge": challenge, "code_challenge_method": "S256"})
     return f"{provider.discovery()['authorization_endpoint']}?{query}"
-
-
-def verified_claims(provider: OidcProvider, id_token: str) -> dict[str, object]:
-    keys = KeySet.import_key_set(requests.get(str(provider.discovery()["jwks_uri"]), timeout=5).json())
-    return jwt.decode(id_token, keys, algorithms=["RS256"]).claims
 
 
 def entry_uuid(username: str) -> str:
@@ -59,6 +57,18 @@ def test_a_person_signs_in_with_their_directory_password(oidc_provider: OidcProv
     assert params["iss"] == [oidc_provider.issuer]
 
 
+def assert_refused(provider: OidcProvider, login: str, password: str) -> None:
+    """The provider answers the form again, with the one message, and no code."""
+    with requests.Session() as browser, pytest.raises(SignInRejected) as rejected:
+        sign_in(browser, authorize_url(provider), login, password)
+
+    page = rejected.value.response
+    assert page.status_code == 401
+    assert "The username or password is incorrect." in page.text
+    assert '<label for="password">Password</label>' in page.text
+    assert "code=" not in page.text and "Location" not in page.headers
+
+
 @pytest.mark.parametrize("login, password", [
     ("alice", "not-her-password"),
     ("alice", ""),                      # an empty password must not become an anonymous bind
@@ -68,14 +78,7 @@ def test_a_person_signs_in_with_their_directory_password(oidc_provider: OidcProv
 ])
 def test_wrong_credentials_get_the_form_again_and_no_code(oidc_provider: OidcProvider,
                                                           login: str, password: str) -> None:
-    with requests.Session() as browser, pytest.raises(SignInRejected) as rejected:
-        sign_in(browser, authorize_url(oidc_provider), login, password)
-
-    page = rejected.value.response
-    assert page.status_code == 401
-    assert "The username or password is incorrect." in page.text
-    assert '<label for="password">Password</label>' in page.text
-    assert "code=" not in page.text and "Location" not in page.headers
+    assert_refused(oidc_provider, login, password)
 
 
 def test_after_a_reset_in_the_directory_only_the_new_password_works(
@@ -170,3 +173,50 @@ def test_the_mail_sink_keeps_every_message_sent_over_smtp(mailbox: MailSink) -> 
     assert received["To"] == "alice@example.test"
     assert received.get_content() == "Code: 123456\n"
     assert [m["Subject"] for m in mailbox.messages()] == ["Your reset code"]
+
+
+# -- the same provider reading Active Directory (make demo DIRECTORY=ad) ---------------------------
+
+def object_guid(dc: SambaDC, dn: str) -> str:
+    """The entry's objectGUID as the portal writes a directory id (uuid.UUID(bytes_le=...))."""
+    with dc.connect() as conn:
+        conn.search(dn, "(objectClass=*)", ldap3.BASE, attributes=["objectGUID"])
+        return str(uuid.UUID(bytes_le=conn.entries[0].objectGUID.raw_values[0]))
+
+
+def test_on_active_directory_the_token_names_the_object_guid_and_every_nested_group(
+        ad_oidc_provider: OidcProvider, samba: SambaDC) -> None:
+    erin = people.person("erin")  # in portal-admins only through it-admins (devstack/samba.py)
+    tokens = obtain_tokens(ad_oidc_provider, PORTAL_CLIENT.client_id, PORTAL_CLIENT.client_secret,
+                           CALLBACK, erin.username, erin.password, nonce="n")
+
+    claims = verified_claims(ad_oidc_provider, str(tokens["id_token"]))
+    assert claims["sub"] == object_guid(samba, samba.person_dn("erin"))  # found again by it, as binary
+    assert claims["groups"] == ["it-admins", "portal-admins", "sspr-pilot", "staff"]
+    assert (claims["preferred_username"], claims["name"], claims["email"]) == (
+        "erin", "Erin Admin", "erin@example.test")
+
+
+@pytest.mark.parametrize("login, password", [
+    ("{login}", "Not.The.Password.1"),
+    ("{login}", ""),
+    ("*", "{password}"),
+    ("{login})(sAMAccountName=*", "{password}"),
+    ("{login}@example.test", "{password}"),    # the provider's login is the sAMAccountName only
+])
+def test_on_active_directory_wrong_credentials_get_the_form_again(
+        ad_oidc_provider: OidcProvider, samba: SambaDC, login: str, password: str) -> None:
+    person, secret = f"oidc{uuid.uuid4().hex[:8]}", "Oidc.Person.2026!"
+    samba.add_person(person, secret)  # its own account: wrong passwords count toward AD's lockout
+    assert_refused(ad_oidc_provider, login.format(login=person), password.format(password=secret))
+
+
+def test_on_active_directory_wrong_passwords_lock_the_account_for_the_provider_too(
+        ad_oidc_provider: OidcProvider, samba: SambaDC) -> None:
+    person, secret = f"oidc{uuid.uuid4().hex[:8]}", "Oidc.Person.2026!"
+    samba.add_person(person, secret)
+    with requests.Session() as browser:
+        assert "code=" in sign_in(browser, authorize_url(ad_oidc_provider), person, secret)
+    for _ in range(LOCKOUT_THRESHOLD):
+        assert_refused(ad_oidc_provider, person, "Not.The.Password.1")
+    assert_refused(ad_oidc_provider, person, secret)

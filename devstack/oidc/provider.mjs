@@ -6,8 +6,13 @@
  *
  * Why our own sign-in page instead of oidc-provider's devInteractions: those accept any password,
  * answer 500 for an unknown login and load web fonts from the internet. Here the login is looked up
- * in LDAP by uid with the service account, then the password is checked by BINDING as that entry,
- * so the people's real directory passwords work (and the new one right after a reset).
+ * in LDAP with the service account, then the password is checked by BINDING as that entry, so the
+ * people's real directory passwords work (and the new one right after a reset).
+ *
+ * The directory speaks one of two schemas (CONFIG.ldap.kind, see DIRECTORIES below): OpenLDAP's
+ * (uid, inetOrgPerson, entryUUID as `sub`, direct memberOf) or Active Directory's (sAMAccountName,
+ * user objects, objectGUID as `sub`, groups with nesting resolved as an AD-backed provider does),
+ * the latter over LDAPS with the DC's own CA and certificate name.
  *
  * The signing key is a fixed RSA key kept in the keys file (a JWKS with the private key). It is
  * generated on first use; its kid is the key's RFC 7638 thumbprint, so a new key never reuses a kid
@@ -22,7 +27,9 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 
 import Provider from 'oidc-provider';
-import { Client as LdapClient, InvalidCredentialsError, escapeFilter } from 'ldapts';
+import {
+  AndFilter, Client as LdapClient, EqualityFilter, ExtensibleFilter, InvalidCredentialsError, escapeFilter,
+} from 'ldapts';
 
 const SCOPES = ['openid', 'email', 'profile', 'groups'];
 const CLAIMS = {
@@ -31,7 +38,6 @@ const CLAIMS = {
   profile: ['name', 'preferred_username'],
   groups: ['groups'],
 };
-const ACCOUNT_ATTRIBUTES = ['entryUUID', 'uid', 'cn', 'displayName', 'mail', 'memberOf'];
 
 const config = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
 
@@ -61,8 +67,89 @@ function loadOrCreateKeys(file) {
 
 /* ---------- directory ---------- */
 
+const first = (value) => (Array.isArray(value) ? value[0] : value);
+const many = (value) => (value === undefined ? [] : [].concat(value));
+
+/** `cn=staff,ou=groups,...` -> `staff`; memberOf values whose first RDN is not a cn are skipped. */
+function groupName(dn) {
+  const match = /^cn=((?:\\.|[^,\\])*)/i.exec(String(dn));
+  return match ? match[1].replace(/\\(.)/g, '$1') : undefined;
+}
+
+/** An AD objectGUID (16 bytes, first three fields little-endian) as the usual UUID text, the same
+ * text the portal's directory_id is (Python's uuid.UUID(bytes_le=...)). */
+function guidText(bytes) {
+  const hex = (from, to, reverse) => {
+    const part = [...bytes.subarray(from, to)];
+    return Buffer.from(reverse ? part.reverse() : part).toString('hex');
+  };
+  return [hex(0, 4, true), hex(4, 6, true), hex(6, 8, true), hex(8, 10), hex(10, 16)].join('-');
+}
+
+/** guidText's inverse; undefined for anything that is not a UUID. */
+function guidBytes(text) {
+  const match = /^([0-9a-f]{8})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{12})$/i.exec(String(text));
+  if (!match) return undefined;
+  const field = (hex, reverse) => (reverse ? Buffer.from(hex, 'hex').reverse() : Buffer.from(hex, 'hex'));
+  return Buffer.concat([field(match[1], true), field(match[2], true), field(match[3], true),
+    field(match[4]), field(match[5])]);
+}
+
+const IN_CHAIN = '1.2.840.113556.1.4.1941'; // LDAP_MATCHING_RULE_IN_CHAIN: nested membership
+
+/*
+ * What differs between the two directories. Filters on binary or DN values are built as ldapts
+ * Filter objects: its string parser turns `\xx` escapes into characters and writes them as UTF-8,
+ * which would mangle every byte >= 0x80 of an objectGUID.
+ */
+const DIRECTORIES = {
+  openldap: {
+    attributes: ['entryUUID', 'uid', 'cn', 'displayName', 'mail', 'memberOf'],
+    binaryAttributes: [],
+    loginFilter: (login) => escapeFilter`(&(objectClass=inetOrgPerson)(uid=${login}))`,
+    subFilter: (sub) => escapeFilter`(entryUUID=${sub})`,
+    sub: (entry) => String(first(entry.entryUUID)),
+    login: (entry) => String(first(entry.uid)),
+    groups: async (client, entry) => many(entry.memberOf).map(groupName).filter(Boolean),
+  },
+  active_directory: {
+    attributes: ['objectGUID', 'sAMAccountName', 'cn', 'displayName', 'mail'],
+    binaryAttributes: ['objectGUID'],
+    loginFilter: (login) => escapeFilter`(&(objectCategory=person)(objectClass=user)(sAMAccountName=${login}))`,
+    subFilter: (sub) => {
+      const bytes = guidBytes(sub);
+      return bytes && new EqualityFilter({ attribute: 'objectGUID', value: bytes });
+    },
+    sub: (entry) => guidText(first(entry.objectGUID)),
+    login: (entry) => String(first(entry.sAMAccountName)),
+    /** Every group the person is in, directly or through other groups, as an AD-backed provider's
+     * groups claim has them (memberOf alone lists direct groups only). */
+    groups: async (client, entry) => {
+      const { searchEntries } = await client.search(config.ldap.baseDn, {
+        scope: 'sub',
+        attributes: ['sAMAccountName'],
+        filter: new AndFilter({ filters: [
+          new EqualityFilter({ attribute: 'objectClass', value: 'group' }),
+          new ExtensibleFilter({ matchType: 'member', rule: IN_CHAIN, value: entry.dn }),
+        ] }),
+      });
+      return searchEntries.map((group) => String(first(group.sAMAccountName))).sort();
+    },
+  },
+};
+
+const directory = DIRECTORIES[config.ldap.kind];
+if (!directory) throw new Error(`unknown directory kind ${config.ldap.kind}`);
+
+/** LDAPS to a DC trusts exactly its CA and checks the certificate for its own name. */
+const tlsOptions = config.ldap.caFile
+  ? { ca: [fs.readFileSync(config.ldap.caFile)], servername: config.ldap.tlsName ?? undefined }
+  : undefined;
+
+const newClient = () => new LdapClient({ url: config.ldap.url, timeout: 5000, connectTimeout: 5000, tlsOptions });
+
 async function withServiceAccount(work) {
-  const client = new LdapClient({ url: config.ldap.url, timeout: 5000, connectTimeout: 5000 });
+  const client = newClient();
   try {
     await client.bind(config.ldap.bindDn, config.ldap.bindPassword);
     return await work(client);
@@ -71,19 +158,24 @@ async function withServiceAccount(work) {
   }
 }
 
-async function findEntry(filter) {
+/** The one entry `filter` matches, with its claims; undefined for none (or for two). */
+async function findAccountEntry(filter) {
+  if (!filter) return undefined;
   return withServiceAccount(async (client) => {
     const { searchEntries } = await client.search(config.ldap.baseDn, {
-      scope: 'sub', filter, attributes: ACCOUNT_ATTRIBUTES, sizeLimit: 2,
+      scope: 'sub', filter, attributes: directory.attributes,
+      explicitBufferAttributes: directory.binaryAttributes, sizeLimit: 2,
     });
-    return searchEntries.length === 1 ? searchEntries[0] : undefined;
+    if (searchEntries.length !== 1) return undefined;
+    const [entry] = searchEntries;
+    return { dn: entry.dn, claims: accountClaims(entry, await directory.groups(client, entry)) };
   });
 }
 
 /** True when `password` binds as `dn`. An empty password would be an anonymous bind: refused. */
 async function passwordBinds(dn, password) {
   if (!password) return false;
-  const client = new LdapClient({ url: config.ldap.url, timeout: 5000, connectTimeout: 5000 });
+  const client = newClient();
   try {
     await client.bind(dn, password);
     return true;
@@ -95,37 +187,27 @@ async function passwordBinds(dn, password) {
   }
 }
 
-/** The account whose uid is `login` and whose directory password is `password`, else undefined. */
+/** The account whose login is `login` and whose directory password is `password`, else undefined. */
 async function authenticate(login, password) {
-  const entry = await findEntry(escapeFilter`(&(objectClass=inetOrgPerson)(uid=${login}))`);
-  if (entry && await passwordBinds(entry.dn, password)) return entry;
+  const account = await findAccountEntry(directory.loginFilter(login));
+  if (account && await passwordBinds(account.dn, password)) return account;
   return undefined;
 }
 
-const first = (value) => (Array.isArray(value) ? value[0] : value);
-const many = (value) => (value === undefined ? [] : [].concat(value));
-
-/** `cn=staff,ou=groups,...` -> `staff`; memberOf values whose first RDN is not a cn are skipped. */
-function groupName(dn) {
-  const match = /^cn=((?:\\.|[^,\\])*)/i.exec(String(dn));
-  return match ? match[1].replace(/\\(.)/g, '$1') : undefined;
-}
-
-function accountClaims(entry) {
+function accountClaims(entry, groups) {
   return {
-    sub: String(first(entry.entryUUID)),
-    preferred_username: String(first(entry.uid)),
+    sub: directory.sub(entry),
+    preferred_username: directory.login(entry),
     name: String(first(entry.displayName) ?? first(entry.cn)),
     email: first(entry.mail) === undefined ? undefined : String(first(entry.mail)),
-    groups: many(entry.memberOf).map(groupName).filter(Boolean),
+    groups,
   };
 }
 
 async function findAccount(ctx, sub) {
-  const entry = await findEntry(escapeFilter`(entryUUID=${sub})`);
-  if (!entry) return undefined;
-  const claims = accountClaims(entry);
-  return { accountId: claims.sub, claims: async () => claims };
+  const account = await findAccountEntry(directory.subFilter(sub));
+  if (!account) return undefined;
+  return { accountId: account.claims.sub, claims: async () => account.claims };
 }
 
 /* ---------- pages ---------- */
@@ -267,19 +349,19 @@ async function interaction(req, res, wantsLogin) {
   }
   const form = await readForm(req);
   const login = form.get('login') ?? '';
-  let entry;
+  let account;
   try {
-    entry = await authenticate(login, form.get('password') ?? '');
+    account = await authenticate(login, form.get('password') ?? '');
   } catch (error) {
     console.error(`directory error while signing in: ${error.message}`);
     send(res, 503, page('Directory unavailable', '<p>The directory cannot be reached. Try again in a moment.</p>'));
     return;
   }
-  if (!entry) {
+  if (!account) {
     send(res, 401, loginPage(details.uid, clientName, login, 'The username or password is incorrect.'));
     return;
   }
-  await provider.interactionFinished(req, res, { login: { accountId: accountClaims(entry).sub } },
+  await provider.interactionFinished(req, res, { login: { accountId: account.claims.sub } },
     { mergeWithLastSubmission: false });
 }
 
