@@ -95,8 +95,6 @@ NOT_YET_BEHIND_SERVICES = {
     ("portal.blueprints.change", "portal.store"),
     ("portal.blueprints.enforce", "portal.adapters.directory"),
     ("portal.blueprints.enforce", "portal.store.db"),
-    ("portal.blueprints.register", "portal.adapters.directory"),
-    ("portal.blueprints.register", "portal.store.db"),
     ("portal.blueprints.reset", "portal.adapters.directory"),
     ("portal.blueprints.reset", "portal.store"),
     ("portal.blueprints.reset", "portal.store.db"),

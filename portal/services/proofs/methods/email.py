@@ -6,7 +6,12 @@ import unicodedata
 
 from flask_babel import gettext as _
 
-from . import InvalidEntry
+from ....adapters.directory.model import DirectoryUser
+from ....settings import Settings
+from ....settings.registration import PhoneSettings
+from .base import Channel, InvalidEntry, Proves, Registers
+
+KEY = "email"
 
 # One @, no spaces or control characters, a dotted domain: full RFC 5322 syntax is neither needed
 # nor wanted (a quoted local part with spaces is legal and only ever a mistake here).
@@ -33,3 +38,37 @@ def mask_address(address: str) -> str:
     local, _at, domain = address.rpartition("@")
     shown = local[0] + "•••" + (local[-1] if len(local) > 2 else "")
     return f"{shown}@{domain}"
+
+
+class AlternateEmail:
+    """An address outside work, proven by a code mailed there; the directory may hold one too."""
+
+    key = KEY
+    registers = Registers.DESTINATION
+    proves = Proves.SENT_CODE
+    channel = Channel.MAIL
+    phishing_resistant = False
+    allowed_for_admins = True
+
+    @property
+    def label(self) -> str:
+        return str(_("Alternate email"))
+
+    @property
+    def named(self) -> str:
+        return str(_("alternate email"))
+
+    def available(self, settings: Settings) -> bool:
+        return settings.mail.configured
+
+    def masked(self, value: str) -> str:
+        return mask_address(value)
+
+    def normalize(self, text: str, phone: PhoneSettings) -> str:
+        return normalize_address(text)
+
+    def directory_value(self, user: DirectoryUser) -> str | None:
+        return user.alternate_emails[0] if user.alternate_emails else None
+
+
+METHOD = AlternateEmail()

@@ -5,8 +5,12 @@ from __future__ import annotations
 import phonenumbers
 from flask_babel import gettext as _
 
+from ....adapters.directory.model import DirectoryUser
+from ....settings import Settings
 from ....settings.registration import PhoneSettings
-from . import InvalidEntry
+from .base import Channel, InvalidEntry, Proves, Registers
+
+KEY = "phone"
 
 # FIXED_LINE_OR_MOBILE: countries whose numbering cannot tell the two apart (the US and Canada,
 # among others) are accepted; refusing them would refuse every mobile there. The code sent to the
@@ -51,3 +55,37 @@ def mask_number(e164: str) -> str:
     except phonenumbers.NumberParseException:
         return "•••" + e164[-2:]
     return f"+{country} ••• ••• {e164[-4:]}"
+
+
+class MobilePhone:
+    """A mobile number, proven by a code texted there; the directory may hold one too."""
+
+    key = KEY
+    registers = Registers.DESTINATION
+    proves = Proves.SENT_CODE
+    channel = Channel.SMS
+    phishing_resistant = False
+    allowed_for_admins = True
+
+    @property
+    def label(self) -> str:
+        return str(_("Mobile phone"))
+
+    @property
+    def named(self) -> str:
+        return str(_("mobile phone"))
+
+    def available(self, settings: Settings) -> bool:
+        return settings.sms.provider != "none"
+
+    def masked(self, value: str) -> str:
+        return mask_number(value)
+
+    def normalize(self, text: str, phone: PhoneSettings) -> str:
+        return normalize_number(text, phone)
+
+    def directory_value(self, user: DirectoryUser) -> str | None:
+        return user.mobile
+
+
+METHOD = MobilePhone()

@@ -17,9 +17,11 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from ....settings import Settings
 from ....settings.registration import QuestionSettings
-from . import InvalidEntry
+from .base import InvalidEntry, Proves, Registers
 
+KEY = "questions"
 BUILTIN = (
     ("first-pet", _l("What was the name of your first pet?")),
     ("childhood-friend", _l("What was the first name of your best friend as a child?")),
@@ -87,3 +89,33 @@ def answer_matches(stored_hash: str, typed: str) -> bool:
 def pick(registered: Sequence[str], count: int) -> list[str]:
     """`count` of the registered question keys, chosen at random for each reset."""
     return secrets.SystemRandom().sample(list(registered), min(count, len(registered)))
+
+
+class SecurityQuestions:
+    """Answers to questions chosen when registering; a reset asks some of them.
+
+    Never for administrators: the answers to such questions are often found on social media."""
+
+    key = KEY
+    registers = Registers.ANSWERS
+    proves = Proves.ANSWERS
+    channel = None
+    phishing_resistant = False
+    allowed_for_admins = False
+
+    @property
+    def label(self) -> str:
+        return str(_("Security questions"))
+
+    @property
+    def named(self) -> str:
+        return str(_("security questions"))
+
+    def available(self, settings: Settings) -> bool:
+        return True
+
+    def masked(self, value: str) -> str:
+        return ""
+
+
+METHOD = SecurityQuestions()
