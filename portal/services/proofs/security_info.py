@@ -18,11 +18,7 @@ from ...adapters.directory.model import DirectoryUser
 from ...settings.registration import PhoneSettings
 from ...store.security_info import AuthMethod, SecurityAnswer, SecurityProfile
 from .methods import DESTINATIONS, REGISTRY, InvalidEntry, Registers
-
-# the members' keys, for code about one method in particular (its own page, its own storage)
-from .methods.email import KEY as EMAIL
 from .methods.email import same_address
-from .methods.phone import KEY as PHONE
 from .methods.questions import KEY as QUESTIONS
 from .methods.totp import KEY as TOTP
 

@@ -30,7 +30,14 @@ from ..messaging import password_notices
 from ..proofs.codes import CodeBook, CodeCheck
 from ..proofs.methods import REGISTRY, Proves, keys_that, questions
 from ..proofs.security_info import Destination, SecurityInfo
-from ..proofs.verification import Sent, check_answers, check_code, check_totp, questions_to_ask, send_code
+from ..proofs.verification import (
+    Sent,
+    check_answers,
+    check_code,
+    check_totp,
+    questions_to_ask,
+    send_code,
+)
 from ..registration.policy import available_methods
 from ..security import audit
 from ..security.budgets import spend

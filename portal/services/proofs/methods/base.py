@@ -12,6 +12,7 @@ below everything that reads them.
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from ....adapters.directory.model import DirectoryUser
@@ -86,6 +87,40 @@ class Method(Protocol):
 
     def masked(self, value: str) -> str:
         """The registered value as its owner sees it once proven; "" when it has none to show."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Member:
+    """A registry member as one value: the facts a method declares, with what most methods share
+    (usable when its channel is configured, nothing to show masked). Destination methods subclass
+    it with their checks; the others need nothing more."""
+
+    key: str
+    registers: Registers
+    proves: Proves
+    channel: Channel | None
+    allowed_for_admins: bool
+    title: object      # lazy_gettext: the label, translated when read
+    in_sentence: object
+    phishing_resistant: bool = False
+
+    @property
+    def label(self) -> str:
+        return str(self.title)
+
+    @property
+    def named(self) -> str:
+        return str(self.in_sentence)
+
+    def available(self, settings: Settings) -> bool:
+        if self.channel is Channel.MAIL:
+            return settings.mail.configured
+        if self.channel is Channel.SMS:
+            return settings.sms.provider != "none"
+        return True
+
+    def masked(self, value: str) -> str:
+        return ""
 
 
 @runtime_checkable

@@ -5,11 +5,11 @@ import re
 import unicodedata
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from ....adapters.directory.model import DirectoryUser
-from ....settings import Settings
 from ....settings.registration import PhoneSettings
-from .base import Channel, InvalidEntry, Proves, Registers
+from .base import Channel, InvalidEntry, Member, Proves, Registers
 
 KEY = "email"
 
@@ -40,26 +40,9 @@ def mask_address(address: str) -> str:
     return f"{shown}@{domain}"
 
 
-class AlternateEmail:
+
+class AlternateEmail(Member):
     """An address outside work, proven by a code mailed there; the directory may hold one too."""
-
-    key = KEY
-    registers = Registers.DESTINATION
-    proves = Proves.SENT_CODE
-    channel = Channel.MAIL
-    phishing_resistant = False
-    allowed_for_admins = True
-
-    @property
-    def label(self) -> str:
-        return str(_("Alternate email"))
-
-    @property
-    def named(self) -> str:
-        return str(_("alternate email"))
-
-    def available(self, settings: Settings) -> bool:
-        return settings.mail.configured
 
     def masked(self, value: str) -> str:
         return mask_address(value)
@@ -71,4 +54,5 @@ class AlternateEmail:
         return user.alternate_emails[0] if user.alternate_emails else None
 
 
-METHOD = AlternateEmail()
+METHOD = AlternateEmail(key=KEY, registers=Registers.DESTINATION, proves=Proves.SENT_CODE, channel=Channel.MAIL,
+                        allowed_for_admins=True, title=_l("Alternate email"), in_sentence=_l("alternate email"))

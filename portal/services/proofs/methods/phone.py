@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import phonenumbers
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from ....adapters.directory.model import DirectoryUser
-from ....settings import Settings
 from ....settings.registration import PhoneSettings
-from .base import Channel, InvalidEntry, Proves, Registers
+from .base import Channel, InvalidEntry, Member, Proves, Registers
 
 KEY = "phone"
 
@@ -57,26 +57,9 @@ def mask_number(e164: str) -> str:
     return f"+{country} ••• ••• {e164[-4:]}"
 
 
-class MobilePhone:
+
+class MobilePhone(Member):
     """A mobile number, proven by a code texted there; the directory may hold one too."""
-
-    key = KEY
-    registers = Registers.DESTINATION
-    proves = Proves.SENT_CODE
-    channel = Channel.SMS
-    phishing_resistant = False
-    allowed_for_admins = True
-
-    @property
-    def label(self) -> str:
-        return str(_("Mobile phone"))
-
-    @property
-    def named(self) -> str:
-        return str(_("mobile phone"))
-
-    def available(self, settings: Settings) -> bool:
-        return settings.sms.provider != "none"
 
     def masked(self, value: str) -> str:
         return mask_number(value)
@@ -88,4 +71,5 @@ class MobilePhone:
         return user.mobile
 
 
-METHOD = MobilePhone()
+METHOD = MobilePhone(key=KEY, registers=Registers.DESTINATION, proves=Proves.SENT_CODE, channel=Channel.SMS,
+                     allowed_for_admins=True, title=_l("Mobile phone"), in_sentence=_l("mobile phone"))

@@ -17,9 +17,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from ....settings import Settings
 from ....settings.registration import QuestionSettings
-from .base import InvalidEntry, Proves, Registers
+from .base import InvalidEntry, Member, Proves, Registers
 
 KEY = "questions"
 BUILTIN = (
@@ -91,31 +90,7 @@ def pick(registered: Sequence[str], count: int) -> list[str]:
     return secrets.SystemRandom().sample(list(registered), min(count, len(registered)))
 
 
-class SecurityQuestions:
-    """Answers to questions chosen when registering; a reset asks some of them.
 
-    Never for administrators: the answers to such questions are often found on social media."""
-
-    key = KEY
-    registers = Registers.ANSWERS
-    proves = Proves.ANSWERS
-    channel = None
-    phishing_resistant = False
-    allowed_for_admins = False
-
-    @property
-    def label(self) -> str:
-        return str(_("Security questions"))
-
-    @property
-    def named(self) -> str:
-        return str(_("security questions"))
-
-    def available(self, settings: Settings) -> bool:
-        return True
-
-    def masked(self, value: str) -> str:
-        return ""
-
-
-METHOD = SecurityQuestions()
+# never for administrators: the answers to such questions are often found on social media
+METHOD = Member(key=KEY, registers=Registers.ANSWERS, proves=Proves.ANSWERS, channel=None,
+                allowed_for_admins=False, title=_l("Security questions"), in_sentence=_l("security questions"))

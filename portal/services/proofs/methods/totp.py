@@ -12,16 +12,14 @@ from typing import Any, cast
 
 import pyotp
 import segno
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import CursorResult, or_, update
 from sqlalchemy.orm import Session
 
-from flask_babel import gettext as _
-
 from .... import clock
-from ....settings import Settings
 from ....store.security_info import AuthMethod
 from ..codes import typed_code
-from .base import Proves, Registers
+from .base import Member, Proves, Registers
 
 KEY = "totp"
 STEP_SECONDS = 30
@@ -71,29 +69,8 @@ def use_step(db: Session, method_id: int, step: int) -> bool:
     return result.rowcount == 1
 
 
-class AuthenticatorApp:
-    """An app that shows a new code every 30 seconds from a secret shared once, by QR code."""
 
-    key = KEY
-    registers = Registers.SECRET
-    proves = Proves.CURRENT_CODE
-    channel = None
-    phishing_resistant = False  # a look-alike page can ask for the current code and relay it
-    allowed_for_admins = True
-
-    @property
-    def label(self) -> str:
-        return str(_("Authenticator app"))
-
-    @property
-    def named(self) -> str:
-        return str(_("authenticator app"))
-
-    def available(self, settings: Settings) -> bool:
-        return True
-
-    def masked(self, value: str) -> str:
-        return ""
-
-
-METHOD = AuthenticatorApp()
+# an app showing a new code every 30 seconds from a secret shared once; not phishing-resistant: a
+# look-alike page can ask for the current code and relay it
+METHOD = Member(key=KEY, registers=Registers.SECRET, proves=Proves.CURRENT_CODE, channel=None,
+                allowed_for_admins=True, title=_l("Authenticator app"), in_sentence=_l("authenticator app"))
