@@ -39,7 +39,7 @@ TEMPLATES = Path(__file__).resolve().parents[1] / "portal" / "templates"
 
 def test_the_registry_has_one_member_per_key_settings_accept_in_display_order() -> None:
     assert tuple(REGISTRY) == METHODS == tuple(m.key for m in MEMBERS)
-    assert tuple(DESTINATIONS) == DIRECTORY_METHODS  # every destination may come from the directory
+    assert set(DIRECTORY_METHODS) <= set(DESTINATIONS)  # what the directory can hold is somewhere to send codes
 
 
 @pytest.mark.parametrize("key, registers, proves, channel, admins", [

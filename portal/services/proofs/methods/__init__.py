@@ -5,9 +5,11 @@ Each module validates what a person enters for its method and implements the `Me
 reports and notices ask a member what they need (how it registers, how it proves, where its codes
 go, whether administrators may use it) instead of comparing method names.
 
-Adding a method: its module here with a member implementing the protocol, its entry in `MEMBERS`,
-its key in settings/registration.py METHODS (settings sit below services and cannot import this;
-tests/test_method_registry.py keeps the two equal) and its template templates/methods/<key>.html.
+Adding a method of a shape the pages know (codes sent to an address, or an app's codes): its
+module here with a member implementing the protocol (base.Member declares the facts), its entry
+in `MEMBERS`, its key in settings/registration.py METHODS (settings sit below services and cannot
+import this; tests/test_method_registry.py keeps the two equal), and templates/methods/<key>.html
+with what the pages say for it. A new shape (a passkey) also needs its own registration step.
 """
 from __future__ import annotations
 
