@@ -54,7 +54,7 @@ def register(app: Flask, login: str, ago: timedelta = timedelta(0)) -> None:
     with app.app_context(), get_store().transaction() as db, clock.travel(-ago):
         user = directory_for().find_user(login)
         assert user is not None
-        security_info.save_method(db, user, security_info.EMAIL, destination=f"{login}.private@mail.example")
+        security_info.save_method(db, user, "email", destination=f"{login}.private@mail.example")
 
 
 @pytest.fixture

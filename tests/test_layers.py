@@ -93,8 +93,6 @@ NOT_YET_BEHIND_SERVICES = {
     ("portal.blueprints.auth", "portal.store.db"),
     ("portal.blueprints.enforce", "portal.adapters.directory"),
     ("portal.blueprints.enforce", "portal.store.db"),
-    ("portal.blueprints.register", "portal.adapters.directory"),
-    ("portal.blueprints.register", "portal.store.db"),
 }
 
 

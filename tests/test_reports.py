@@ -60,7 +60,7 @@ def register(app: Flask, login: str, ago: timedelta) -> None:
     with app.app_context(), get_store().transaction() as db, clock.travel(-ago):
         user = directory_for().find_user(login)
         assert user is not None
-        security_info.save_method(db, user, security_info.EMAIL, destination=f"{login}@private.example")
+        security_info.save_method(db, user, "email", destination=f"{login}@private.example")
 
 
 def change_password(app: Flask, login: str, current: str, new: str, ago: timedelta) -> password_change.Changed:

@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 
 from ... import clock
 from ...adapters.directory.model import DirectoryUser
+from ..proofs.methods import REGISTRY, Channel
 from ..proofs.methods.email import same_address
-from ..proofs.security_info import EMAIL, SecurityInfo
+from ..proofs.security_info import SecurityInfo
 from .messages import queue_mail
 from .outbox import ChannelUnavailable
 
@@ -22,7 +23,8 @@ ADDED, CHANGED, REMOVED = "added", "changed", "removed"
 
 def recipients(user: DirectoryUser, before: SecurityInfo) -> list[str]:
     found: list[str] = []
-    for address in [user.email, *(d.address for d in before.destinations if d.kind == EMAIL)]:
+    mailboxes = [d.address for d in before.destinations if REGISTRY[d.kind].channel is Channel.MAIL]
+    for address in [user.email, *mailboxes]:
         if address and not any(same_address(address, known) for known in found):
             found.append(address)
     return found
@@ -35,7 +37,8 @@ def security_info_changed(db: Session, *, user: DirectoryUser, before: SecurityI
     try:
         for address in addresses:
             queue_mail(db, "security-info-changed", address, purpose="notification", method=method,
-                       action=action, when=clock.utcnow(), name=user.display_name or user.login)
+                       method_name=REGISTRY[method].named, action=action, when=clock.utcnow(),
+                       name=user.display_name or user.login)
     except ChannelUnavailable:
         log.warning("security info of an account changed but no mail server is configured to tell them")
         return 0

@@ -17,12 +17,13 @@ from ... import clock
 from ...adapters.directory.model import DirectoryUser
 from ...settings.registration import PhoneSettings
 from ...store.security_info import AuthMethod, SecurityAnswer, SecurityProfile
-from .methods import InvalidEntry
-from .methods.email import mask_address, normalize_address, same_address
-from .methods.phone import mask_number, normalize_number
+from .methods import DESTINATIONS, REGISTRY, InvalidEntry, Registers
+from .methods.email import same_address
+from .methods.questions import KEY as QUESTIONS
+from .methods.totp import KEY as TOTP
 
-EMAIL, PHONE, TOTP, QUESTIONS = "email", "phone", "totp", "questions"
 FROM_USER, FROM_IMPORT, FROM_DIRECTORY = "user", "import", "directory"
+SECRETS = frozenset(key for key, m in REGISTRY.items() if m.registers is Registers.SECRET)
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class Destination:
 
     @property
     def masked(self) -> str:
-        return mask_address(self.address) if self.kind == EMAIL else mask_number(self.address)
+        return REGISTRY[self.kind].masked(self.address)
 
     @property
     def key(self) -> str:
@@ -48,7 +49,7 @@ class SecurityInfo:
     directory_id: str
     login: str
     destinations: tuple[Destination, ...]
-    has_totp: bool
+    enrolled: frozenset[str]  # methods with an enrolled secret (an authenticator app)
     answered: tuple[str, ...]  # question keys with a stored answer
     confirmed_at: datetime | None
 
@@ -59,12 +60,23 @@ class SecurityInfo:
         """The person's own (or imported) destination of this kind, not the directory's."""
         return next((d for d in self.destinations if d.kind == kind and d.source != FROM_DIRECTORY), None)
 
+    def has_own(self, kind: str) -> bool:
+        """Whether the person (or an import by IT) registered `kind` here; directory values do not count."""
+        registers = REGISTRY[kind].registers
+        if registers is Registers.DESTINATION:
+            return self.registered(kind) is not None
+        if registers is Registers.ANSWERS:
+            return bool(self.answered)
+        return kind in self.enrolled
+
+    @property
+    def has_totp(self) -> bool:
+        return TOTP in self.enrolled
+
     @property
     def kinds(self) -> set[str]:
         """Kinds with something registered (questions: any answer; the policy counts them)."""
-        kinds = {d.kind for d in self.destinations}
-        if self.has_totp:
-            kinds.add(TOTP)
+        kinds = {d.kind for d in self.destinations} | self.enrolled
         if self.answered:
             kinds.add(QUESTIONS)
         return kinds
@@ -79,12 +91,12 @@ def from_profile(profile: SecurityProfile | None, user: DirectoryUser, directory
     """The info of `user` from an already loaded profile (reports load every profile at once)."""
     methods = profile.methods if profile else []
     destinations = [Destination(m.kind, m.destination, m.source) for m in methods
-                    if m.kind in (EMAIL, PHONE) and m.destination]
+                    if m.kind in DESTINATIONS and m.destination]
     destinations += [d for d in directory_destinations(user, directory_methods, phone)
                      if not any(same_address(d.address, mine.address) for mine in destinations)]
     return SecurityInfo(
         directory_id=user.directory_id, login=user.login, destinations=tuple(destinations),
-        has_totp=any(m.kind == TOTP for m in methods),
+        enrolled=frozenset(m.kind for m in methods if m.kind in SECRETS),
         answered=tuple(a.question_key for a in profile.answers) if profile else (),
         confirmed_at=clock.as_utc(profile.confirmed_at) if profile and profile.confirmed_at else None,
     )
@@ -93,15 +105,13 @@ def from_profile(profile: SecurityProfile | None, user: DirectoryUser, directory
 def directory_destinations(user: DirectoryUser, directory_methods: list[str],
                            phone: PhoneSettings) -> list[Destination]:
     """Usable directory values only: a malformed number in the directory is not a method."""
-    candidates = []
-    if EMAIL in directory_methods and user.alternate_emails:
-        candidates.append((EMAIL, user.alternate_emails[0]))
-    if PHONE in directory_methods and user.mobile:
-        candidates.append((PHONE, user.mobile))
     found = []
-    for kind, raw in candidates:
+    for kind, method in DESTINATIONS.items():
+        raw = method.directory_value(user) if kind in directory_methods else None
+        if not raw:
+            continue
         try:
-            found.append(Destination(kind, normalize_destination(kind, raw, phone), FROM_DIRECTORY))
+            found.append(Destination(kind, method.normalize(raw, phone), FROM_DIRECTORY))
         except InvalidEntry:
             continue
     return found
@@ -109,7 +119,7 @@ def directory_destinations(user: DirectoryUser, directory_methods: list[str],
 
 def normalize_destination(kind: str, text: str, phone: PhoneSettings) -> str:
     """The stored form of an email address or mobile number; InvalidEntry says what is wrong."""
-    return normalize_address(text) if kind == EMAIL else normalize_number(text, phone)
+    return DESTINATIONS[kind].normalize(text, phone)
 
 
 def find_profile(db: Session, directory_id: str) -> SecurityProfile | None:
@@ -167,17 +177,18 @@ def remove_method(db: Session, user: DirectoryUser, kind: str) -> bool:
     profile = find_profile(db, user.directory_id)
     if profile is None:
         return False
-    if kind == QUESTIONS:
-        removed = bool(profile.answers)
+    if REGISTRY[kind].registers is Registers.ANSWERS:
+        if not profile.answers:
+            return False
         profile.answers.clear()
     else:
         method = method_of(profile, kind)
-        removed = method is not None
-        if method is not None:
-            profile.methods.remove(method)
+        if method is None:
+            return False
+        profile.methods.remove(method)
     _touch(profile, clock.utcnow(), confirmed=False)
     db.flush()
-    return removed
+    return True
 
 
 def confirm(db: Session, user: DirectoryUser) -> None:

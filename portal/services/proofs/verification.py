@@ -3,27 +3,28 @@
 Every function takes the account as a DirectoryUser found by the directory (never from what a
 browser sent) and a destination chosen from the person's SecurityInfo, so a code only ever goes
 to a registered or directory address. Every attempt is audited, and every kind of attempt has a
-budget per account (and sending one per destination and per IP as well).
+budget per account (and sending one per destination and per IP as well): [codes] settings, which
+the code book carries, set them all. Helpers of a step: the caller's transaction is handed in.
 """
 from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
+from typing import Any
 
-from flask import current_app
 from sqlalchemy.orm import Session
 
 from ... import clock
 from ...adapters.directory.model import DirectoryUser
-from ...settings import Settings
+from ...settings.registration import CodeSettings, QuestionSettings
 from ..messaging.messages import queue_mail, queue_sms
 from ..messaging.outbox import ChannelUnavailable
 from ..security import audit
 from ..security.budgets import spend
 from ..security.crypto import InvalidToken, Sealer, app_secret, keyed_hash
 from .codes import CodeBook, CodeCheck
-from .methods import questions, totp
-from .security_info import EMAIL, TOTP, Destination, SecurityInfo, find_profile, method_of
+from .methods import DESTINATIONS, Channel, questions, totp
+from .security_info import Destination, SecurityInfo, find_profile, method_of
 
 TRY_WINDOW = "10 minutes"
 
@@ -34,38 +35,30 @@ class Sent(enum.Enum):
     UNAVAILABLE = "unavailable"  # no mail server / SMS gateway configured
 
 
-def _settings() -> Settings:
-    return current_app.extensions["settings"]
-
-
-def codebook() -> CodeBook:
-    return current_app.extensions["codes"]
-
-
 def totp_sealer() -> Sealer:
     return Sealer(app_secret(), totp.SEAL_PURPOSE)
 
 
-def send_code(db: Session, *, user: DirectoryUser, destination: Destination, purpose: str,
+def send_code(db: Session, book: CodeBook, *, user: DirectoryUser, destination: Destination, purpose: str,
               ip: str | None) -> Sent:
     """Queue a fresh code to `destination` (older codes for this purpose stop working)."""
-    limits = _settings().codes
+    limits = book.settings
     budgets = [("code-account", user.directory_id, f"{limits.per_account_per_hour}/hour"),
                ("code-destination", keyed_hash(app_secret(), "budget-destination", destination.address),
                 f"{limits.per_destination_per_hour}/hour")]
     if ip:
         budgets.append(("code-ip", ip, f"{limits.per_ip_per_hour}/hour"))
-    details = {"channel": destination.kind, "purpose": purpose, "source": destination.source}
+    details: dict[str, audit.DetailValue] = {"channel": destination.kind, "purpose": purpose,
+                                             "source": destination.source}
     if not spend(budgets):
         audit.record(db, "code.sent", audit.REFUSED, username=user.login, reason="rate_limited", details=details)
         return Sent.THROTTLED
-    book = codebook()
     code = book.issue(db, owner=user.directory_id, purpose=purpose, channel=destination.kind,
                       destination=destination.address)
     expires_at = clock.utcnow() + book.valid_for
-    context = {"code": code, "minutes": book.settings.valid_minutes, "login": user.login}
+    context: dict[str, Any] = {"code": code, "minutes": book.settings.valid_minutes, "login": user.login}
     try:
-        if destination.kind == EMAIL:
+        if DESTINATIONS[destination.kind].channel is Channel.MAIL:
             queue_mail(db, "code", destination.address, purpose="code", expires_at=expires_at, **context)
         else:
             queue_sms(db, "code", destination.address, purpose="code", expires_at=expires_at, **context)
@@ -77,10 +70,9 @@ def send_code(db: Session, *, user: DirectoryUser, destination: Destination, pur
     return Sent.SENT
 
 
-def check_code(db: Session, *, user: DirectoryUser, destination: Destination, purpose: str,
+def check_code(db: Session, book: CodeBook, *, user: DirectoryUser, destination: Destination, purpose: str,
                typed: str) -> CodeCheck:
-    result = codebook().check(db, owner=user.directory_id, purpose=purpose, destination=destination.address,
-                              typed=typed)
+    result = book.check(db, owner=user.directory_id, purpose=purpose, destination=destination.address, typed=typed)
     valid = result is CodeCheck.VALID
     audit.record(db, "code.verified" if valid else "code.failed", audit.SUCCESS if valid else audit.FAILURE,
                  username=user.login, reason=None if valid else result.value,
@@ -88,13 +80,13 @@ def check_code(db: Session, *, user: DirectoryUser, destination: Destination, pu
     return result
 
 
-def _tries_left(scope: str, user: DirectoryUser) -> bool:
-    return spend([(scope, user.directory_id, f"{_settings().codes.max_attempts} per {TRY_WINDOW}")])
+def _tries_left(scope: str, user: DirectoryUser, limits: CodeSettings) -> bool:
+    return spend([(scope, user.directory_id, f"{limits.max_attempts} per {TRY_WINDOW}")])
 
 
-def check_totp(db: Session, *, user: DirectoryUser, typed: str, purpose: str) -> bool:
+def check_totp(db: Session, limits: CodeSettings, *, user: DirectoryUser, typed: str, purpose: str) -> bool:
     """A current code from the person's authenticator app, each time step accepted once."""
-    reason = _totp_failure(db, user, typed) if _tries_left("totp-try", user) else "rate_limited"
+    reason = _totp_failure(db, user, typed) if _tries_left("totp-try", user, limits) else "rate_limited"
     audit.record(db, "totp.verified" if reason is None else "totp.failed",
                  audit.SUCCESS if reason is None else audit.FAILURE, username=user.login, reason=reason,
                  details={"purpose": purpose})
@@ -103,7 +95,7 @@ def check_totp(db: Session, *, user: DirectoryUser, typed: str, purpose: str) ->
 
 def _totp_failure(db: Session, user: DirectoryUser, typed: str) -> str | None:
     profile = find_profile(db, user.directory_id)
-    method = method_of(profile, TOTP) if profile else None
+    method = method_of(profile, totp.KEY) if profile else None
     if method is None or not method.sealed_secret:
         return "not_registered"
     try:
@@ -116,16 +108,17 @@ def _totp_failure(db: Session, user: DirectoryUser, typed: str) -> str | None:
     return None if totp.use_step(db, method.id, step) else "replayed"
 
 
-def questions_to_ask(info: SecurityInfo, count: int) -> list[questions.Question]:
-    """`count` of the person's answered questions that are still offered, in random order."""
-    offered = {q.key: q for q in questions.catalogue(_settings().registration.questions)}
+def questions_to_ask(info: SecurityInfo, settings: QuestionSettings) -> list[questions.Question]:
+    """`ask_count` of the person's answered questions that are still offered, in random order."""
+    offered = {q.key: q for q in questions.catalogue(settings)}
     answered = [key for key in info.answered if key in offered]
-    return [offered[key] for key in questions.pick(answered, count)]
+    return [offered[key] for key in questions.pick(answered, settings.ask_count)]
 
 
-def check_answers(db: Session, *, user: DirectoryUser, answers: Mapping[str, str], purpose: str) -> bool:
+def check_answers(db: Session, limits: CodeSettings, *, user: DirectoryUser, answers: Mapping[str, str],
+                  purpose: str) -> bool:
     """All answers right; every one is checked (no early exit that timing could reveal)."""
-    reason = _answers_failure(db, user, answers) if _tries_left("questions-try", user) else "rate_limited"
+    reason = _answers_failure(db, user, answers) if _tries_left("questions-try", user, limits) else "rate_limited"
     audit.record(db, "questions.verified" if reason is None else "questions.failed",
                  audit.SUCCESS if reason is None else audit.FAILURE, username=user.login, reason=reason,
                  details={"purpose": purpose, "asked": len(answers)})

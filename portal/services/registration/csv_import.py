@@ -18,11 +18,11 @@ from ...adapters.directory import Directory, DirectoryUnavailable
 from ...settings import Settings
 from ...store import Store
 from ..proofs import security_info
-from ..proofs.methods import InvalidEntry
-from ..proofs.security_info import EMAIL, FROM_IMPORT, PHONE
+from ..proofs.methods import DESTINATIONS, InvalidEntry
+from ..proofs.security_info import FROM_IMPORT
 from ..security import audit
 
-COLUMNS = ("username", "email", "phone")
+COLUMNS = ("username", *DESTINATIONS)  # the methods with a value IT can prepare: addresses, numbers
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ def import_rows(rows: Iterable[list[str]], *, directory: Directory, store: Store
                 settings: Settings) -> Iterator[LineResult]:
     reader = iter(rows)
     header = [name.strip().lower() for name in next(reader, [])]
-    if "username" not in header or not set(header) & {EMAIL, PHONE} or not set(header) <= set(COLUMNS):
+    if "username" not in header or not set(header) & set(DESTINATIONS) or not set(header) <= set(COLUMNS):
         raise ImportStopped(_("The first line must name the columns: username, and email and/or phone."))
     seen: set[str] = set()
     for number, row in enumerate(reader, start=2):
@@ -86,7 +86,7 @@ def _validate(cells: dict[str, str], complete: bool, settings: Settings) -> dict
     if not cells.get("username"):
         raise InvalidEntry(_("The user name is missing."))
     values = {}
-    for kind in (EMAIL, PHONE):
+    for kind in DESTINATIONS:
         if cells.get(kind):
             try:
                 values[kind] = security_info.normalize_destination(kind, cells[kind], settings.registration.phone)

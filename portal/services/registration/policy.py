@@ -1,9 +1,9 @@
 """Which methods a person may register, how many they need, and whether they are up to date.
 
 Administrators (members of `registration.admin_groups`) follow the stricter policy Entra ID
-applies to them: at least two methods and never security questions, which are guessable from
-social media. A method is "available" only when the portal can use it: email needs a mail
-server, phone an SMS gateway.
+applies to them: at least two methods and never one the registry says administrators may not
+use (security questions, guessable from social media). A method is "available" only when the
+portal can use it (its member says: email needs a mail server, phone an SMS gateway).
 """
 from __future__ import annotations
 
@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ...settings import Settings
-from ...settings.registration import METHODS
-from ..proofs.methods.questions import catalogue
-from ..proofs.security_info import EMAIL, PHONE, QUESTIONS, SecurityInfo
+from ..proofs.methods import REGISTRY, questions
+from ..proofs.security_info import SecurityInfo
 
 MISSING = "missing"      # fewer methods than required
 RECONFIRM = "reconfirm"  # enough methods, but not confirmed within reconfirm_days
@@ -32,7 +31,7 @@ class Policy:
         """The person's methods that count under this policy (questions: enough current answers)."""
         kinds = info.kinds
         if len(self.question_keys & set(info.answered)) < self.questions_needed:
-            kinds.discard(QUESTIONS)
+            kinds.discard(questions.KEY)
         return [m for m in self.methods if m in kinds]
 
     def satisfied_by(self, info: SecurityInfo) -> bool:
@@ -56,18 +55,19 @@ def is_admin(settings: Settings, groups: Iterable[str]) -> bool:
 
 
 def available_methods(settings: Settings) -> tuple[str, ...]:
-    usable = {EMAIL: settings.mail.configured, PHONE: settings.sms.provider != "none"}
-    return tuple(m for m in METHODS if m in settings.registration.methods and usable.get(m, True))
+    """The methods settings turn on that the portal can use now, in display order."""
+    return tuple(key for key, method in REGISTRY.items()
+                 if key in settings.registration.methods and method.available(settings))
 
 
 def policy_for(settings: Settings, groups: Iterable[str]) -> Policy:
     registration = settings.registration
     admin = is_admin(settings, groups)
-    methods = tuple(m for m in available_methods(settings) if not (admin and m == QUESTIONS))
+    methods = tuple(m for m in available_methods(settings) if REGISTRY[m].allowed_for_admins or not admin)
     required = registration.admin_methods_required if admin else registration.methods_required
     return Policy(methods=methods, required=required, admin=admin,
                   questions_needed=registration.questions.register_count,
-                  question_keys=frozenset(q.key for q in catalogue(registration.questions)))
+                  question_keys=frozenset(q.key for q in questions.catalogue(registration.questions)))
 
 
 def status(settings: Settings, policy: Policy, info: SecurityInfo, now: datetime) -> Status:

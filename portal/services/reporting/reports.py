@@ -29,7 +29,7 @@ from ...store.audit import AuditEvent
 from ...store.security_info import SecurityProfile
 from ..campaigns.population import Standing, standings
 from ..passwords.change import EVENT as CHANGE_EVENT
-from ..proofs.security_info import EMAIL, PHONE, QUESTIONS, TOTP
+from ..proofs.methods import REGISTRY, Registers
 from ..reset.verification import EVENT_PAUSED
 from ..reset.writer import EVENT_PASSWORD as RESET_EVENT
 from ..security import audit
@@ -82,7 +82,7 @@ class Reports:
         """How many people in scope have each method that counts for them."""
         total = len(self.people)
         counts = Counter(kind for s in self.people for kind in s.policy.counted(s.info))
-        kinds = [k for k in (EMAIL, PHONE, TOTP, QUESTIONS) if k in self.settings.registration.methods]
+        kinds = [k for k in REGISTRY if k in self.settings.registration.methods]
         return Table(("method", "people", "percent"), [(k, counts[k], _percent(counts[k], total)) for k in kinds])
 
     def reconfirm(self) -> Table:
@@ -158,7 +158,7 @@ def _method_since(profile: SecurityProfile | None, kind: str) -> datetime:
     here) has been there as long as the portal can tell."""
     if profile is None:
         return SINCE_ALWAYS
-    if kind == QUESTIONS:
+    if REGISTRY[kind].registers is Registers.ANSWERS:
         return max((clock.as_utc(a.created_at) for a in profile.answers), default=SINCE_ALWAYS)
     own = next((m for m in profile.methods if m.kind == kind), None)
     return clock.as_utc(own.created_at) if own else SINCE_ALWAYS

@@ -27,10 +27,17 @@ from sqlalchemy.orm import Session
 from ...settings import Settings
 from ...store.flows import ResetFlow
 from ..messaging import password_notices
-from ..proofs.codes import CodeCheck
-from ..proofs.methods import questions
-from ..proofs.security_info import EMAIL, PHONE, QUESTIONS, TOTP, Destination, SecurityInfo
-from ..proofs.verification import Sent, check_answers, check_code, check_totp, codebook, questions_to_ask, send_code
+from ..proofs.codes import CodeBook, CodeCheck
+from ..proofs.methods import REGISTRY, Proves, keys_that, questions
+from ..proofs.security_info import Destination, SecurityInfo
+from ..proofs.verification import (
+    Sent,
+    check_answers,
+    check_code,
+    check_totp,
+    questions_to_ask,
+    send_code,
+)
 from ..registration.policy import available_methods
 from ..security import audit
 from ..security.budgets import spend
@@ -40,7 +47,7 @@ from .accounts import Account
 from .decoys import decoy_answers_checked, decoy_questions
 
 PURPOSE = "reset"
-CODE_KINDS = (EMAIL, PHONE)
+CODE_KINDS = keys_that(Proves.SENT_CODE)
 EVENT_METHOD = "reset.method"
 EVENT_VERIFY = "reset.verify"
 EVENT_PAUSED = "reset.paused"
@@ -62,7 +69,13 @@ class Choice:
 
 
 def _settings() -> Settings:
-    return current_app.extensions["settings"]
+    settings: Settings = current_app.extensions["settings"]
+    return settings
+
+
+def _codes() -> CodeBook:
+    book: CodeBook = current_app.extensions["codes"]
+    return book
 
 
 def guard() -> Guard:
@@ -102,9 +115,10 @@ def begin(db: Session, flow: ResetFlow, account: Account | None, kind: str,
         raise flows.FlowError("wrong_step")
     pending: dict[str, object] = {"method": kind}
     sent = None
-    if kind in CODE_KINDS:
+    proves = REGISTRY[kind].proves
+    if proves is Proves.SENT_CODE:
         sent = _send(db, flow, account, kind, ip)
-    elif kind == QUESTIONS:
+    elif proves is Proves.ANSWERS:
         if not guard().admit(db, flow.guard_key):
             audit.record(db, EVENT_METHOD, audit.REFUSED, username=flow.login, reason="paused",
                          details={"method": kind})
@@ -120,7 +134,7 @@ def begin(db: Session, flow: ResetFlow, account: Account | None, kind: str,
 def _send(db: Session, flow: ResetFlow, account: Account | None, kind: str, ip: str | None) -> Sent:
     destination = destination_for(account.info, kind) if account and _usable(account, kind) else None
     if account is not None and destination is not None:
-        return send_code(db, user=account.user, destination=destination, purpose=PURPOSE, ip=ip)
+        return send_code(db, _codes(), user=account.user, destination=destination, purpose=PURPOSE, ip=ip)
     limits = _settings().codes
     budgets = [("code-account", flow.guard_key, f"{limits.per_account_per_hour}/hour")]
     if ip:
@@ -134,8 +148,8 @@ def _questions(flow: ResetFlow, account: Account | None) -> list[str]:
     if drawn:
         return list(drawn)
     settings = _settings().registration.questions
-    if account is not None and _usable(account, QUESTIONS):
-        return [q.key for q in questions_to_ask(account.info, settings.ask_count)]
+    if account is not None and _usable(account, questions.KEY):
+        return [q.key for q in questions_to_ask(account.info, settings)]
     return decoy_questions(flow.guard_key, settings)
 
 
@@ -153,7 +167,7 @@ def check(db: Session, flow: ResetFlow, account: Account | None,
     at most the guard's limit, and exactly one failure pauses.
     """
     kind = flow.pending.get("method")
-    if kind not in (EMAIL, PHONE, TOTP, QUESTIONS):
+    if not isinstance(kind, str) or kind not in REGISTRY:
         raise flows.FlowError("wrong_step")
     shown = bool(flow.pending.get(SHOWN))
     if not guard().admit(db, flow.guard_key, counted=shown):
@@ -187,24 +201,27 @@ def _failure(db: Session, flow: ResetFlow, account: Account | None) -> tuple[Che
 
 
 def _passes(db: Session, flow: ResetFlow, account: Account | None, kind: str, form: Mapping[str, str]) -> bool:
+    """Whether what was typed proves `kind`; an account that cannot use it gets decoy work of the
+    same kind (a code looked up, a TOTP computed, argon2 on each answer) and never passes."""
     real = account is not None and _usable(account, kind)
-    if kind in CODE_KINDS:
+    proves = REGISTRY[kind].proves
+    if proves is Proves.SENT_CODE:
         destination = destination_for(account.info, kind) if account is not None and real else None
         if account is None or destination is None:
-            codebook().check(db, owner=flow.guard_key, purpose=PURPOSE, destination="", typed=form.get("code", ""))
+            _codes().check(db, owner=flow.guard_key, purpose=PURPOSE, destination="", typed=form.get("code", ""))
             return False
-        return check_code(db, user=account.user, destination=destination, purpose=PURPOSE,
+        return check_code(db, _codes(), user=account.user, destination=destination, purpose=PURPOSE,
                           typed=form.get("code", "")) is CodeCheck.VALID
-    if kind == TOTP:
+    if proves is Proves.CURRENT_CODE:
         if account is None or not real:
             _decoy_totp().verify(form.get("code", "") or "000000")
             return False
-        return check_totp(db, user=account.user, typed=form.get("code", ""), purpose=PURPOSE)
+        return check_totp(db, _settings().codes, user=account.user, typed=form.get("code", ""), purpose=PURPOSE)
     answers = {key: form.get(f"answer-{key}", "") for key in flow.pending.get(flows.QUESTIONS_ASKED, [])}
     if account is None or not real:
         decoy_answers_checked(answers)
         return False
-    return check_answers(db, user=account.user, answers=answers, purpose=PURPOSE)
+    return check_answers(db, _settings().codes, user=account.user, answers=answers, purpose=PURPOSE)
 
 
 @functools.cache

@@ -5,8 +5,13 @@ import re
 import unicodedata
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
-from . import InvalidEntry
+from ....adapters.directory.model import DirectoryUser
+from ....settings.registration import PhoneSettings
+from .base import Channel, InvalidEntry, Member, Proves, Registers
+
+KEY = "email"
 
 # One @, no spaces or control characters, a dotted domain: full RFC 5322 syntax is neither needed
 # nor wanted (a quoted local part with spaces is legal and only ever a mistake here).
@@ -33,3 +38,21 @@ def mask_address(address: str) -> str:
     local, _at, domain = address.rpartition("@")
     shown = local[0] + "•••" + (local[-1] if len(local) > 2 else "")
     return f"{shown}@{domain}"
+
+
+
+class AlternateEmail(Member):
+    """An address outside work, proven by a code mailed there; the directory may hold one too."""
+
+    def masked(self, value: str) -> str:
+        return mask_address(value)
+
+    def normalize(self, text: str, phone: PhoneSettings) -> str:
+        return normalize_address(text)
+
+    def directory_value(self, user: DirectoryUser) -> str | None:
+        return user.alternate_emails[0] if user.alternate_emails else None
+
+
+METHOD = AlternateEmail(key=KEY, registers=Registers.DESTINATION, proves=Proves.SENT_CODE, channel=Channel.MAIL,
+                        allowed_for_admins=True, title=_l("Alternate email"), in_sentence=_l("alternate email"))

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import phonenumbers
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
+from ....adapters.directory.model import DirectoryUser
 from ....settings.registration import PhoneSettings
-from . import InvalidEntry
+from .base import Channel, InvalidEntry, Member, Proves, Registers
+
+KEY = "phone"
 
 # FIXED_LINE_OR_MOBILE: countries whose numbering cannot tell the two apart (the US and Canada,
 # among others) are accepted; refusing them would refuse every mobile there. The code sent to the
@@ -51,3 +55,21 @@ def mask_number(e164: str) -> str:
     except phonenumbers.NumberParseException:
         return "•••" + e164[-2:]
     return f"+{country} ••• ••• {e164[-4:]}"
+
+
+
+class MobilePhone(Member):
+    """A mobile number, proven by a code texted there; the directory may hold one too."""
+
+    def masked(self, value: str) -> str:
+        return mask_number(value)
+
+    def normalize(self, text: str, phone: PhoneSettings) -> str:
+        return normalize_number(text, phone)
+
+    def directory_value(self, user: DirectoryUser) -> str | None:
+        return user.mobile
+
+
+METHOD = MobilePhone(key=KEY, registers=Registers.DESTINATION, proves=Proves.SENT_CODE, channel=Channel.SMS,
+                     allowed_for_admins=True, title=_l("Mobile phone"), in_sentence=_l("mobile phone"))

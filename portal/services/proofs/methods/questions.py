@@ -18,8 +18,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ....settings.registration import QuestionSettings
-from . import InvalidEntry
+from .base import InvalidEntry, Member, Proves, Registers
 
+KEY = "questions"
 BUILTIN = (
     ("first-pet", _l("What was the name of your first pet?")),
     ("childhood-friend", _l("What was the first name of your best friend as a child?")),
@@ -87,3 +88,9 @@ def answer_matches(stored_hash: str, typed: str) -> bool:
 def pick(registered: Sequence[str], count: int) -> list[str]:
     """`count` of the registered question keys, chosen at random for each reset."""
     return secrets.SystemRandom().sample(list(registered), min(count, len(registered)))
+
+
+
+# never for administrators: the answers to such questions are often found on social media
+METHOD = Member(key=KEY, registers=Registers.ANSWERS, proves=Proves.ANSWERS, channel=None,
+                allowed_for_admins=False, title=_l("Security questions"), in_sentence=_l("security questions"))

@@ -8,16 +8,20 @@ every older one are refused, even if two requests race (the update is conditiona
 from __future__ import annotations
 
 import hmac
+from typing import Any, cast
 
 import pyotp
 import segno
-from sqlalchemy import or_, update
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import CursorResult, or_, update
 from sqlalchemy.orm import Session
 
 from .... import clock
 from ....store.security_info import AuthMethod
 from ..codes import typed_code
+from .base import Member, Proves, Registers
 
+KEY = "totp"
 STEP_SECONDS = 30
 DIGITS = 6
 DRIFT_STEPS = 1
@@ -58,8 +62,15 @@ def matching_step(secret: str, typed: str) -> int | None:
 
 def use_step(db: Session, method_id: int, step: int) -> bool:
     """Mark `step` used; False when it (or a later one) was used already."""
-    result = db.execute(update(AuthMethod)
-                        .where(AuthMethod.id == method_id,
-                               or_(AuthMethod.last_used_step.is_(None), AuthMethod.last_used_step < step))
-                        .values(last_used_step=step))
+    result = cast("CursorResult[Any]", db.execute(
+        update(AuthMethod)
+        .where(AuthMethod.id == method_id, or_(AuthMethod.last_used_step.is_(None), AuthMethod.last_used_step < step))
+        .values(last_used_step=step)))
     return result.rowcount == 1
+
+
+
+# an app showing a new code every 30 seconds from a secret shared once; not phishing-resistant: a
+# look-alike page can ask for the current code and relay it
+METHOD = Member(key=KEY, registers=Registers.SECRET, proves=Proves.CURRENT_CODE, channel=None,
+                allowed_for_admins=True, title=_l("Authenticator app"), in_sentence=_l("authenticator app"))
