@@ -28,7 +28,7 @@ from devstack.people import BASE_DN
 from devstack.slapd import Slapd
 from portal import clock
 from portal.services.campaigns import campaigns
-from portal.store import get_store
+from portal.services.container import collaborators
 from tests.admin_support import admin_toml, directory_environ, progress_of
 
 PEOPLE = 2000
@@ -78,9 +78,8 @@ def test_a_campaign_killed_halfway_resumes_and_reaches_everyone_exactly_once(
         make_app: Callable[..., Flask], mailbox: MailSink, two_thousand_people: set[str], tmp_path: Path) -> None:
     environ = directory_environ(OU)
     app = make_app(admin_toml(), environ=environ)  # writes tmp_path/portal.toml, which the sender reads too
-    with app.app_context(), get_store().transaction() as db:
-        campaign_id = campaigns.create(db, app.extensions["settings"], template="available_now", audience="everybody",
-                                       group=None, theme="default", by="test").id
+    campaign_id = campaigns.create(collaborators(app), template="available_now", audience="everybody",
+                                   group=None, theme="default", by="test")
 
     with (tmp_path / "sender.log").open("wb") as log:
         sender = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "campaign", "send", str(campaign_id)],

@@ -20,6 +20,7 @@ from devstack.slapd import Slapd
 from portal import clock
 from portal.adapters.directory import directory_for
 from portal.services.campaigns import campaigns
+from portal.services.container import collaborators
 from portal.services.proofs import security_info
 from portal.store import get_store
 from portal.store.campaigns import Campaign
@@ -159,7 +160,7 @@ def override(theme_dir: Path, name: str, text: str) -> None:
 def render_in(app: Flask, template: str = "coming_soon") -> Any:
     with app.app_context():
         campaign = Campaign(template=template, audience="everybody", theme="acme")
-        return campaigns.render(app.extensions["settings"], campaign, to="x@example.test", name="Ada")
+        return campaigns.render(collaborators(app), campaign, to="x@example.test", name="Ada")
 
 
 @pytest.fixture
@@ -210,17 +211,16 @@ def test_a_broken_theme_template_is_reported_on_the_page_not_as_a_crash(acme_app
 
 def test_sending_keeps_to_the_messages_per_minute_across_senders(audience_app: Callable[..., Flask]) -> None:
     app = audience_app(per_minute=2)
+    c = collaborators(app)
     with app.app_context():
-        settings, store = app.extensions["settings"], get_store()
-        with store.transaction() as db:
-            campaign = campaigns.create(db, settings, template="coming_soon", audience="everybody", group=None,
-                                        theme="default", by="test")
-            assert campaigns.start(db, directory_for(), settings, campaign.id, by="test") == 3
-        first, second = campaigns.Sender(store, settings), campaigns.Sender(store, settings)  # two processes
-        assert [first.send_batch(campaign.id), second.send_batch(campaign.id), first.send_batch(campaign.id)] \
+        campaign_id = campaigns.create(c, template="coming_soon", audience="everybody", group=None,
+                                       theme="default", by="test")
+        assert campaigns.start(c, campaign_id, by="test") == 3
+        first, second = campaigns.Sender(c), campaigns.Sender(c)  # two processes
+        assert [first.send_batch(campaign_id), second.send_batch(campaign_id), first.send_batch(campaign_id)] \
             == [1, 1, 0]                                   # the minute's two are used, whoever sent them
         with clock.travel(timedelta(seconds=61)):
-            assert second.send_batch(campaign.id) == 1
-            assert first.send_batch(campaign.id) is None   # nobody left: finished
-        with store.transaction() as db:
-            assert db.get(Campaign, campaign.id).status == campaigns.FINISHED
+            assert second.send_batch(campaign_id) == 1
+            assert first.send_batch(campaign_id) is None   # nobody left: finished
+        with c.store.transaction() as db:
+            assert db.get(Campaign, campaign_id).status == campaigns.FINISHED

@@ -6,28 +6,18 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import logging
 
-from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from ..adapters.directory import DirectoryUnavailable, directory_for
 from ..extensions import limiter
-from ..services.registration.enforcement import evaluate
-from ..services.registration.return_urls import allowed_return_url
-from ..services.security import audit
-from ..settings import Settings
-from ..store.db import db
+from ..services.container import collaborators
+from ..services.registration import enforcement
 from ..web.account import account_groups, signed_in_account
 from ..web.identity import current_user, sign_in_required
-from ..web.registration_gate import pending, require
+from ..web.registration_gate import mark_pending, pending
 
-log = logging.getLogger(__name__)
 bp = Blueprint("enforce", __name__)
-
-
-def _settings() -> Settings:
-    return current_app.extensions["settings"]
 
 
 @bp.get("/security-info/required")
@@ -56,40 +46,25 @@ def finish() -> ResponseReturnValue:
     if url is None:
         return redirect(url_for("landing.index"))
     account = signed_in_account()
-    _policy, status = evaluate(db(), _settings(), account, account_groups(account))
+    status = enforcement.check(collaborators(), account, account_groups(account), returning_to=url)
     if not status.compliant:
-        return redirect(require(account.login, status.reason or "", request.full_path))
-    audit.record(db(), "enforcement.returned", audit.SUCCESS, username=account.login,
-                 details={"origin": url.split("/", 3)[2][:100]})
-    db().commit()
+        return redirect(mark_pending(status.reason or "", request.full_path))
     return redirect(url)
 
 
 def _return_url() -> str | None:
-    """The request's `return_to` if its origin is allowed; else None, logged and audited."""
-    value = request.args.get("return_to", "")
-    url = allowed_return_url(value, _settings().registration.return_to_origins)
-    if url is None:
-        _refuse_return(value)
-    return url
-
-
-def _refuse_return(value: str) -> None:
-    """Log what was refused (escaped and cut short: it is attacker-controlled text)."""
-    shown = value[:200].encode("unicode_escape").decode("ascii")
-    log.warning("return_to refused", extra={"return_to": shown})
+    """The request's `return_to` if its origin is allowed; else None (logged and audited)."""
     user = current_user()
-    audit.record(db(), "enforcement.return_refused", audit.REFUSED, username=user.username if user else None,
-                 reason="origin_not_allowed", details={"return_to": shown})
-    db().commit()
+    return enforcement.return_url(collaborators(), request.args.get("return_to", ""),
+                                  username=user.username if user else None)
 
 
 @bp.get("/api/v1/registration-status")
 @limiter.limit("120 per minute")
 def status_api() -> ResponseReturnValue:
     """For integrators: is this person registered and compliant? Bearer API key from settings."""
-    settings = _settings()
-    key = settings.registration.api_key
+    c = collaborators()
+    key = c.settings.registration.api_key
     if not key:
         return jsonify(error="not_found"), 404
     offered = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
@@ -99,13 +74,13 @@ def status_api() -> ResponseReturnValue:
     if not 0 < len(login) <= 256:
         return jsonify(error="missing_user", message="Pass ?user=<login name or email>."), 400
     try:
-        account = directory_for().find_user(login)
-    except DirectoryUnavailable:
+        found = enforcement.registration_status(c, login)
+    except enforcement.DirectoryUnavailable:
         return jsonify(error="directory_unavailable"), 503
-    if account is None:
+    if found is None:
         return jsonify(error="unknown_user"), 404
-    policy, status = evaluate(db(), settings, account, account.groups)
-    return jsonify(user=account.login, registered=status.methods >= status.required, methods=status.methods,
-                   methods_required=status.required, administrator=policy.admin,
+    status = found.status
+    return jsonify(user=found.login, registered=status.methods >= status.required, methods=status.methods,
+                   methods_required=status.required, administrator=found.policy.admin,
                    last_confirmation=status.confirmed_at.isoformat() if status.confirmed_at else None,
                    compliant=status.compliant, reason=status.reason)

@@ -6,11 +6,10 @@ import sys
 import click
 from flask.cli import AppGroup
 
-from ..services.reporting.audit_log import EXPORT_HEADER, AuditFilter, export_rows
-from ..services.reporting.csv_export import rows_as_csv
+from ..services.container import collaborators
+from ..services.reporting.audit_log import AuditFilter, export_csv
 from ..services.reporting.date_range import BadRange, DateRange
 from ..services.security.audit import OUTCOMES
-from ..store import get_store
 
 audit_cli = AppGroup("audit", help="The audit log (read-only).")
 
@@ -29,6 +28,5 @@ def export_command(first: str | None, last: str | None, user: str | None, event:
     except BadRange as error:
         raise click.UsageError(str(error)) from None
     where = AuditFilter(period=period, username=user, event=event, outcome=outcome)
-    with get_store().transaction() as db:
-        for line in rows_as_csv(EXPORT_HEADER, export_rows(db, where)):
-            sys.stdout.write(line)
+    for line in export_csv(collaborators(), where):
+        sys.stdout.write(line)

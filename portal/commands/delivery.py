@@ -10,7 +10,8 @@ import time
 from collections.abc import Callable
 
 import click
-from flask import current_app
+
+from ..services.container import collaborators
 
 POLL_SECONDS = 0.2
 REPORT_EVERY_SECONDS = 5.0
@@ -18,9 +19,9 @@ REPORT_EVERY_SECONDS = 5.0
 
 def wait_for_delivery(waiting: Callable[[], int]) -> None:
     """Return once `waiting()` (messages of ours not yet settled) is 0."""
-    settings = current_app.extensions["settings"]
-    if settings.outbox.in_process_worker:
-        current_app.extensions["outbox"].wake()  # also delivers what a crashed run had queued
+    c = collaborators()
+    if c.settings.outbox.in_process_worker:
+        c.outbox.wake()  # also delivers what a crashed run had queued
     else:
         click.echo("delivery is left to `flask --app wsgi outbox run` ([outbox] in_process_worker = false)")
     reported = time.monotonic()

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 
 from ..adapters.directory import create_directory
 from ..adapters.directory.diagnostics import FAILED, run
+from ..services.container import collaborators
 
 directory_cli = AppGroup("directory", help="The directory passwords are written to.")
 
@@ -17,7 +17,7 @@ directory_cli = AppGroup("directory", help="The directory passwords are written 
                    "the service account's rights. Never name a real person's account.")
 def check_command(test_account: str | None) -> None:
     """Reachability, TLS, bind, search bases, password policy (and rights on a test account)."""
-    settings = current_app.extensions["settings"].directory
+    settings = collaborators().settings.directory
     click.echo(f"Directory: {settings.kind} at {settings.url}")
     failed = False
     directory = create_directory(settings)  # its own connections: the check proves a fresh start works

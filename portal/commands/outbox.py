@@ -6,16 +6,16 @@ import threading
 from datetime import timedelta
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 
+from ..services.container import collaborators
 from ..services.messaging.outbox import Outbox
 
 outbox_cli = AppGroup("outbox", help="Mail and SMS waiting to be delivered.")
 
 
 def _outbox() -> Outbox:
-    return current_app.extensions["outbox"]
+    return collaborators().outbox
 
 
 @outbox_cli.command("deliver")
@@ -39,5 +39,5 @@ def run_command() -> None:
 @outbox_cli.command("purge")
 def purge_command() -> None:
     """Delete delivered and abandoned messages older than [outbox] keep_days."""
-    days = current_app.extensions["settings"].outbox.keep_days
+    days = collaborators().settings.outbox.keep_days
     click.echo(f"removed {_outbox().purge(timedelta(days=days))} messages")

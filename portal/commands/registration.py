@@ -4,12 +4,10 @@ from __future__ import annotations
 import sys
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 
-from ..adapters.directory import directory_for
+from ..services.container import collaborators
 from ..services.registration.csv_import import ImportStopped, import_rows, read_csv
-from ..store import get_store
 
 registration_cli = AppGroup("registration", help="Security info people register.")
 
@@ -23,9 +21,9 @@ def import_command(csv_file: click.utils.LazyFile) -> None:
     line was skipped, so scripts notice.
     """
     imported = skipped = 0
+    c = collaborators()
     try:
-        for result in import_rows(read_csv(csv_file), directory=directory_for(), store=get_store(),
-                                  settings=current_app.extensions["settings"]):
+        for result in import_rows(read_csv(csv_file), directory=c.directory, store=c.store, settings=c.settings):
             if result.ok:
                 imported += 1
                 click.echo(f"line {result.line}: {result.username}: imported {', '.join(result.imported)}")
@@ -43,6 +41,7 @@ def import_command(csv_file: click.utils.LazyFile) -> None:
 @registration_cli.command("purge-codes")
 def purge_codes_command() -> None:
     """Delete one-time codes that expired more than a day ago (run daily from cron)."""
-    with get_store().transaction() as db:
-        removed = current_app.extensions["codes"].purge(db)
+    c = collaborators()
+    with c.store.transaction() as db:
+        removed = c.codes.purge(db)
     click.echo(f"removed {removed} expired codes")

@@ -2,15 +2,10 @@
 from __future__ import annotations
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy import func, select
 
-from ..adapters.directory import directory_for
-from ..services.campaigns.expiry_reminders import PURPOSE, send_reminders
-from ..services.messaging.outbox import PENDING
-from ..store import get_store
-from ..store.outbox import OutboxMessage
+from ..services.campaigns.expiry_reminders import send_reminders, undelivered
+from ..services.container import collaborators
 from .delivery import wait_for_delivery
 from .failures import directory_needed
 
@@ -23,16 +18,10 @@ def expiry_command() -> None:
     """Remind people whose directory password expires within [expiry_reminders] within_days.
 
     Safe to run more than once a day: each person gets at most one reminder per day."""
-    settings = current_app.extensions["settings"]
-    with get_store().transaction() as db:
-        run = send_reminders(db, directory_for(), settings)
-    click.echo(f"{run.expiring} passwords expire within {settings.expiry_reminders.within_days} days: "
+    c = collaborators()
+    run = send_reminders(c)
+    click.echo(f"{run.expiring} passwords expire within {c.settings.expiry_reminders.within_days} days: "
                f"{run.queued} reminders queued, {run.already} already reminded today, "
                f"{run.no_address} without a mail address")
-
-    def waiting() -> int:
-        with get_store().transaction() as db:
-            return db.scalar(select(func.count()).select_from(OutboxMessage).where(
-                OutboxMessage.purpose == PURPOSE, OutboxMessage.status == PENDING)) or 0
     if run.queued:
-        wait_for_delivery(waiting)
+        wait_for_delivery(lambda: undelivered(c))

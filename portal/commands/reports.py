@@ -4,14 +4,12 @@ from __future__ import annotations
 import sys
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 
-from ..adapters.directory import directory_for
+from ..services.container import collaborators
 from ..services.reporting.csv_export import rows_as_csv
 from ..services.reporting.date_range import BadRange, DateRange
-from ..services.reporting.reports import NAMES, Reports
-from ..store import get_store
+from ..services.reporting.reports import NAMES, tables
 from .failures import directory_needed
 
 reports_cli = AppGroup("reports", help="Registration and usage reports.")
@@ -29,7 +27,6 @@ def show_command(name: str, first: str | None, last: str | None, group: str | No
         period = DateRange.parse(first, last)
     except BadRange as error:
         raise click.UsageError(str(error)) from None
-    with get_store().transaction() as db:
-        table = Reports(db, directory_for(), current_app.extensions["settings"], period, group).table(name)
-        for line in rows_as_csv(table.header, table.rows):
-            sys.stdout.write(line)
+    [table] = tables(collaborators(), period, group, [name]).values()
+    for line in rows_as_csv(table.header, table.rows):
+        sys.stdout.write(line)

@@ -5,7 +5,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from ..store import get_store
+from ..services.container import collaborators
 from ..store.migrate import current_revision, upgrade
 
 store_cli = AppGroup("store", help="The portal's own database.")
@@ -14,7 +14,7 @@ store_cli = AppGroup("store", help="The portal's own database.")
 @store_cli.command("upgrade")
 def upgrade_command() -> None:
     """Apply every pending migration (safe to run on each start)."""
-    store = get_store()
+    store = collaborators().store
     upgrade(store)
     click.echo(f"database at revision {current_revision(store)}")
 

@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from ..services.passwords.writes import AttemptNotRecorded
 from ..services.security import audit
-from ..store import get_store
+from ..services.container import collaborators
 from .identity import current_user
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ def _record_unexpected(error: Exception) -> None:
     """The error on the audit trail, in its own transaction; a failure here is logged, never raised."""
     try:
         user = current_user()
-        with get_store().transaction() as tx:
+        with collaborators().store.transaction() as tx:
             audit.record(tx, EVENT_UNEXPECTED, audit.FAILURE, username=user.username if user else None,
                          reason=type(error).__name__, details={"endpoint": request.endpoint or ""})
     except Exception:  # noqa: BLE001 - the person must still get the error page

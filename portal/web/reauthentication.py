@@ -6,11 +6,12 @@ older than the request (see OidcSignIn.complete). Afterwards the callback contin
 """
 from __future__ import annotations
 
-from flask import current_app, session
+from flask import session
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from ..services.identity.oidc import OidcSignIn, SignInError
+from ..services.container import collaborators
+from ..services.identity.oidc import SignInError
 from ..services.messaging.links import external_url
 from .errors import render_error
 from .identity import NEXT_KEY
@@ -18,9 +19,8 @@ from .identity import NEXT_KEY
 
 def reauthenticate(next_path: str) -> ResponseReturnValue:
     session[NEXT_KEY] = next_path
-    oidc: OidcSignIn = current_app.extensions["oidc"]
     try:
-        return oidc.redirect(external_url("auth.callback"), max_age=0)
+        return collaborators().oidc.redirect(external_url("auth.callback"), max_age=0)
     except SignInError:
         return render_error(503, _("Sign-in is not available right now"),
                             _("The sign-in service could not be reached. Please try again in a few minutes."))

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, current_app, redirect, request, session, url_for
+from flask import Flask, redirect, request, session, url_for
+from flask.typing import ResponseReturnValue
 
 from ..adapters.directory import DirectoryUnavailable
+from ..services.container import collaborators
 from ..services.identity.oidc import Identity
 from ..services.identity.redirects import safe_next_path
-from ..services.registration.enforcement import evaluate, in_scope
-from ..services.security import audit
-from ..settings import Settings
-from ..store.db import db
+from ..services.registration import enforcement
 from .account import signed_in_user
 from .identity import current_user
 
@@ -29,41 +28,37 @@ OPEN_BLUEPRINTS = {"register", "assets", "health"}
 OPEN_ENDPOINTS = {"enforce.required", "enforce.start", "auth.signin", "auth.callback", "auth.signout"}
 
 
-def _settings() -> Settings:
-    return current_app.extensions["settings"]
-
-
 def after_sign_in(identity: Identity, next_path: str) -> str:
-    """Where a fresh sign-in continues: `next_path`, or the notice page when registration is due."""
-    settings = _settings()
-    if not settings.registration.require_registration:
-        return next_path
+    """Where a fresh sign-in continues: `next_path`, or the notice page when registration is due.
+
+    First the new session is linked to its directory entry (web/account.py does it), so that a
+    new password ends this session too. An unreachable directory does not stop the sign-in: the
+    first page that loads the account links the session then, and registration, which needs the
+    directory too, is not interrupted for now."""
     try:
         account = signed_in_user()  # remembered just before: the entry that carries their name
     except DirectoryUnavailable as error:
-        # registration needs the directory too: interrupting now would lead nowhere
-        log.warning("registration check skipped at sign-in, directory unavailable: %s", error.detail)
+        log.warning("session not linked to its directory entry yet, directory unavailable: %s", error.detail)
         return next_path
+    c = collaborators()
     if account is None or account.protected:
         return next_path
     groups = set(account.groups) | set(identity.groups)
-    if not in_scope(settings, groups):
+    if not enforcement.in_scope(c.settings, groups):
         return next_path
-    _policy, status = evaluate(db(), settings, account, groups)
+    status = enforcement.check(c, account, groups)
     if status.compliant:
         return next_path
     if next_path.startswith(url_for("register.index")):
         # on the way to registration already (e.g. back from signing in again to change a method)
-        require(account.login, status.reason or "", "/")
+        mark_pending(status.reason or "", "/")
         return next_path
-    return require(account.login, status.reason or "", next_path)
+    return mark_pending(status.reason or "", next_path)
 
 
-def require(login: str, reason: str, next_path: str) -> str:
-    """Mark the session pending; the URL of the notice page."""
+def mark_pending(reason: str, next_path: str) -> str:
+    """Mark the session pending (the reason is on record already); the URL of the notice page."""
     session[PENDING_KEY] = {"next": next_path, "reason": reason}
-    audit.record(db(), "enforcement.required", audit.SUCCESS, username=login, reason=reason)
-    db().commit()
     return url_for("enforce.required")
 
 
@@ -80,7 +75,7 @@ def release() -> str:
 
 def install(app: Flask) -> None:
     @app.before_request
-    def _registration_gate() -> Response | None:
+    def _registration_gate() -> ResponseReturnValue | None:
         if pending() is None or current_user() is None:
             return None
         if request.blueprint in OPEN_BLUEPRINTS or request.endpoint in OPEN_ENDPOINTS:

@@ -14,31 +14,16 @@ import functools
 import smtplib
 import socket
 import ssl
-from collections.abc import Callable
-from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
 
 from ...settings.mail import MailSettings
-
-
-@dataclass(frozen=True)
-class Mail:
-    to: str
-    subject: str
-    text: str
-    html: str | None = None
-
-
-class MailError(Exception):
-    """Could not send now; worth another try later. The text is for the log (no message content)."""
-
-
-class PermanentMailError(MailError):
-    """The server refused the message for good (5xx); retrying would not help."""
+from .message import Mail, MailError, PermanentMailError, PointOfNoReturn
 
 
 class SmtpSender:
+    """A `MailSender` for the organization's SMTP server."""
+
     def __init__(self, settings: MailSettings) -> None:
         self.settings = settings
 
@@ -71,7 +56,7 @@ class SmtpSender:
             raise MailError(f"{type(error).__name__}: {error}"[:200]) from error
 
     def check(self) -> None:
-        """Connect, greet and log in without sending (readiness and `mail check`)."""
+        """Connect, greet and log in without sending (the readiness check)."""
         with self._connect() as smtp:
             smtp.noop()
 
@@ -95,9 +80,6 @@ class SmtpSender:
             smtp.close()
             raise
         return smtp
-
-
-PointOfNoReturn = Callable[[], None]
 
 
 class _SMTP(smtplib.SMTP):

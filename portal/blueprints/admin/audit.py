@@ -1,14 +1,13 @@
 """/admin/audit: the audit log with filters, and the same selection as CSV. Read-only."""
 from __future__ import annotations
 
-from flask import Response, render_template, request, stream_with_context
+from flask import Response, render_template, request
 from flask.typing import ResponseReturnValue
 
-from ...services.reporting.audit_log import EXPORT_HEADER, AuditFilter, event_names, export_rows, page
-from ...services.reporting.csv_export import rows_as_csv
+from ...services.container import collaborators
+from ...services.reporting.audit_log import AuditFilter, export_csv, known_events, page_of
 from ...services.reporting.date_range import BadRange, DateRange
 from ...services.security import audit
-from ...store.db import db
 from ...web import fields
 from .blueprint import bp
 from .downloads import csv_download
@@ -31,10 +30,10 @@ def audit_log() -> ResponseReturnValue:
         before = fields.bounded_int(request.args.get("before"), "before")
     except (BadRange, fields.InvalidField) as error:
         return render_template("admin/audit.html", error=str(error), events=[], next_id=None,
-                               events_known=event_names(db()), outcomes=audit.OUTCOMES), 400
-    events, next_id = page(db(), where, before)
-    return render_template("admin/audit.html", error=None, events=events, next_id=next_id, where=where,
-                           events_known=event_names(db()), outcomes=audit.OUTCOMES)
+                               events_known=known_events(collaborators()), outcomes=audit.OUTCOMES), 400
+    found = page_of(collaborators(), where, before)
+    return render_template("admin/audit.html", error=None, events=found.events, next_id=found.next_id, where=where,
+                           events_known=found.events_known, outcomes=audit.OUTCOMES)
 
 
 @bp.get("/audit.csv")
@@ -43,5 +42,4 @@ def audit_csv() -> ResponseReturnValue:
         where = _filter()
     except BadRange as error:
         return Response(f"{error}\n", status=400, mimetype="text/plain")
-    rows = stream_with_context(rows_as_csv(EXPORT_HEADER, export_rows(db(), where)))
-    return csv_download(rows, f"audit-{where.period.first}-{where.period.last}.csv")
+    return csv_download(export_csv(collaborators(), where), f"audit-{where.period.first}-{where.period.last}.csv")

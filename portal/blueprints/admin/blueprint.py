@@ -13,15 +13,15 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, abort, current_app, redirect, request, url_for
+from flask import Blueprint, Response, abort, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
 from ... import clock
-from ...services.identity.admin_access import is_administrator, signed_in_recently
+from ...services.container import collaborators
+from ...services.identity.admin_access import is_administrator, record_access, signed_in_recently
 from ...services.identity.redirects import safe_next_path
-from ...services.security.audit import REFUSED, SUCCESS, record
+from ...services.security.audit import REFUSED, SUCCESS
 from ...settings import Settings
-from ...store import get_store
 from ...web.identity import current_user
 from ...web.reauthentication import reauthenticate
 
@@ -35,7 +35,7 @@ MAX_QUERY_CHARS = 500
 
 
 def settings() -> Settings:
-    return current_app.extensions["settings"]
+    return collaborators().settings
 
 
 def administrator() -> str:
@@ -71,11 +71,8 @@ def _record_what_was_served(response: Response) -> Response:
 
 
 def _record(event: str, outcome: str, username: str) -> None:
-    """In its own transaction: a refusal's rollback or a streamed download cannot lose it."""
-    query = urlencode(sorted(request.args.items(multi=True)))[:MAX_QUERY_CHARS]
-    with get_store().transaction() as tx:
-        record(tx, event, outcome, username=username,
-               details={"page": request.endpoint or "", "path": request.path, "query": query})
+    record_access(collaborators(), event, outcome, username=username, page=request.endpoint or "",
+                  path=request.path, query=urlencode(sorted(request.args.items(multi=True)))[:MAX_QUERY_CHARS])
 
 
 @bp.context_processor

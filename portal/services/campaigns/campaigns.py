@@ -13,6 +13,9 @@ without queueing anyone twice; delivery is the outbox's job (it claims each mess
 
 Throttle: at most `campaigns.messages_per_minute` rows are queued per sliding minute across
 all campaigns and processes (counted in the database), in small evenly spaced batches.
+
+The steps (`overview` to `recipients_csv`) take the app's Collaborators and open their own
+transaction: the admin pages and the CLI call them alike, and so can a test, without a request.
 """
 from __future__ import annotations
 
@@ -21,23 +24,27 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, NamedTuple, cast
 
-from flask import Flask, current_app
-from sqlalchemy import String, func, literal, select, update
+from flask import Flask
+from jinja2 import TemplateError
+from sqlalchemy import CursorResult, Result, String, func, literal, select, update
 from sqlalchemy.orm import Session
 
 from ... import clock
 from ...adapters.directory import Directory
+from ...adapters.directory import DirectoryUnavailable as DirectoryUnavailable  # raised by page and start
 from ...adapters.mail import Mail
 from ...branding import use_theme
 from ...settings import Settings
-from ...store import Store
 from ...store.campaigns import Campaign, CampaignRecipient
 from ...store.outbox import OutboxMessage
+from ..container import Collaborators
 from ..messaging import messages
 from ..messaging.links import mail_links
-from ..messaging.outbox import EXPIRED, FAILED, SENT
+from ..messaging.outbox import EXPIRED, FAILED, SENT, ChannelUnavailable
 from ..messaging.outbox import PENDING as OUTBOX_PENDING
+from ..reporting.csv_export import Cell, rows_as_csv
 from ..security import audit
 from .population import Standing, standings
 
@@ -51,10 +58,19 @@ PENDING, QUEUED = "pending", "queued"
 PURPOSE, TEST_PURPOSE = "campaign", "campaign-test"
 MAX_BATCH = 50
 STALLED_AFTER = timedelta(minutes=2)
+RECIPIENTS_HEADER = ("username", "name", "email", "template", "queued_at", "delivery", "delivered_at")
 
 
 class CampaignError(Exception):
     """A request the campaign's state does not allow; the message is for the administrator."""
+
+
+class NoSuchCampaign(LookupError):
+    """No campaign has that number."""
+
+
+class AlreadyStarted(CampaignError):
+    """Someone started the campaign before (a second "send", or two at once)."""
 
 
 @dataclass(frozen=True)
@@ -71,25 +87,161 @@ class Progress:
         return self.pending == 0 and self.waiting == 0
 
 
+class CampaignRow(NamedTuple):
+    campaign: Campaign
+    progress: Progress
+
+
+@dataclass(frozen=True)
+class CampaignPage:
+    """What a campaign's admin page shows; the preview is as the viewing administrator gets it."""
+
+    campaign: Campaign
+    audience_size: int | None       # drafts only: how many people it would reach now
+    progress: Progress
+    stalled: bool
+    preview: Mail | None
+    template_problem: str | None    # why the preview could not be rendered (IT's own template)
+
+
 def dedupe_key(campaign_id: int, directory_id: str) -> str:
     return f"campaign:{campaign_id}:{directory_id}"
 
 
-# ---- drafts, audiences and previews ----
+def _rowcount(result: Result[Any]) -> int:
+    """Rows a conditional UPDATE changed: 1 when this caller won it."""
+    return cast(CursorResult[Any], result).rowcount
 
-def create(db: Session, settings: Settings, *, template: str, audience: str, group: str | None,
-           theme: str, by: str) -> Campaign:
+
+# ---- steps: each opens its own transaction ----
+
+def overview(c: Collaborators) -> list[CampaignRow]:
+    """Every campaign, newest first, with its progress."""
+    with c.store.transaction() as db:
+        return [CampaignRow(campaign, progress(db, campaign.id))
+                for campaign in db.scalars(select(Campaign).order_by(Campaign.id.desc()))]
+
+
+def create(c: Collaborators, *, template: str, audience: str, group: str | None, theme: str, by: str) -> int:
+    """A new draft; its number."""
     if template not in TEMPLATES:
         raise CampaignError(f"template must be one of {', '.join(TEMPLATES)}")
     if audience not in AUDIENCES:
         raise CampaignError(f"audience must be one of {', '.join(AUDIENCES)}")
-    campaign = Campaign(template=template, audience=audience, group=(group or "").strip()[:255] or None,
-                        theme=theme, status=DRAFT, created_by=by, created_at=clock.utcnow())
-    db.add(campaign)
-    db.flush()
-    audit.record(db, "campaign.created", audit.SUCCESS, username=by,
-                 details={"campaign": campaign.id, "template": template, "audience": audience,
-                          "group": campaign.group})
+    with c.store.transaction() as db:
+        campaign = Campaign(template=template, audience=audience, group=(group or "").strip()[:255] or None,
+                            theme=theme, status=DRAFT, created_by=by, created_at=clock.utcnow())
+        db.add(campaign)
+        db.flush()
+        audit.record(db, "campaign.created", audit.SUCCESS, username=by,
+                     details={"campaign": campaign.id, "template": template, "audience": audience,
+                              "group": campaign.group})
+        return campaign.id
+
+
+def page(c: Collaborators, campaign_id: int, *, viewer_email: str | None, viewer_name: str) -> CampaignPage:
+    """Raises NoSuchCampaign, and DirectoryUnavailable for a draft (its audience is counted)."""
+    with c.store.transaction() as db:
+        campaign = _campaign(db, campaign_id)
+        size = len(audience(db, c.directory, c.settings, campaign)) if campaign.status == DRAFT else None
+        found = progress(db, campaign_id)
+    try:
+        preview, problem = render(c, campaign, to=viewer_email or "", name=viewer_name), None
+    except TemplateError as error:  # IT's own template: tell them what is wrong with it
+        preview, problem = None, f"{type(error).__name__}: {error}"
+    return CampaignPage(campaign, size, found, stalled(campaign), preview, problem)
+
+
+def preview(c: Collaborators, campaign_id: int, *, to: str, name: str) -> Mail:
+    """The mail as `to` would get it. Raises NoSuchCampaign, or TemplateError from IT's template."""
+    with c.store.transaction() as db:
+        campaign = _campaign(db, campaign_id)
+    return render(c, campaign, to=to, name=name)
+
+
+def send_test(c: Collaborators, campaign_id: int, *, to: str | None, name: str, by: str) -> bool:
+    """The author sees exactly what recipients will get, in their own mailbox; False when they have
+    no address to send it to. Raises NoSuchCampaign, ChannelUnavailable (no mail server)."""
+    with c.store.transaction() as db:
+        campaign = _campaign(db, campaign_id)
+        if not to:
+            return False
+        c.outbox.enqueue_mail(db, render(c, campaign, to=to, name=name), purpose=TEST_PURPOSE)
+        audit.record(db, "campaign.test_sent", audit.SUCCESS, username=by, details={"campaign": campaign.id})
+    return True
+
+
+def start(c: Collaborators, campaign_id: int, *, by: str) -> int:
+    """Fix the audience and mark the campaign as sending; the number of recipients. Raises
+    NoSuchCampaign, AlreadyStarted, DirectoryUnavailable.
+
+    The conditional UPDATE makes two administrators pressing "send" at once start it once.
+    """
+    with c.store.transaction() as db:
+        campaign = _campaign(db, campaign_id)
+        if campaign.status != DRAFT:
+            raise AlreadyStarted("this campaign has already been started")
+        people = audience(db, c.directory, c.settings, campaign)
+        won = db.execute(update(Campaign).where(Campaign.id == campaign_id, Campaign.status == DRAFT)
+                         .values(status=SENDING, started_at=clock.utcnow(), started_by=by))
+        if _rowcount(won) != 1:
+            raise AlreadyStarted("this campaign has already been started")
+        db.add_all(CampaignRecipient(campaign_id=campaign_id, directory_id=s.user.directory_id,
+                                     username=s.user.login, display_name=s.user.display_name[:255],
+                                     email=s.user.email, status=PENDING)
+                   for s in people)
+        audit.record(db, "campaign.started", audit.SUCCESS, username=by,
+                     details={"campaign": campaign_id, "recipients": len(people)})
+    return len(people)
+
+
+def start_in_background(c: Collaborators, app: Flask, campaign_id: int, *, by: str) -> int:
+    """`start`, then send from a thread of this web process (the admin page). Raises what `start`
+    raises, and ChannelUnavailable before anything when no mail server is configured."""
+    with c.store.transaction() as db:
+        _campaign(db, campaign_id)
+    if not c.settings.mail.configured:
+        raise ChannelUnavailable("email")
+    count = start(c, campaign_id, by=by)
+    send_in_background(app, c, campaign_id)
+    return count
+
+
+def resume_in_background(c: Collaborators, app: Flask, campaign_id: int) -> bool:
+    """Carry on sending a stalled campaign; False when it is not stalled. Raises NoSuchCampaign."""
+    with c.store.transaction() as db:
+        campaign = _campaign(db, campaign_id)
+    if not stalled(campaign):
+        return False
+    send_in_background(app, c, campaign_id)
+    return True
+
+
+def current_progress(c: Collaborators, campaign_id: int) -> Progress:
+    """Raises NoSuchCampaign."""
+    with c.store.transaction() as db:
+        _campaign(db, campaign_id)
+        return progress(db, campaign_id)
+
+
+def recipients_csv(c: Collaborators, campaign_id: int) -> Iterator[str]:
+    """Who was sent what and when, as CSV lines read while they are sent. Raises NoSuchCampaign
+    now, before the first line."""
+    with c.store.transaction() as db:
+        campaign = _campaign(db, campaign_id)
+
+    def lines() -> Iterator[str]:
+        with c.store.transaction() as db:
+            yield from rows_as_csv(RECIPIENTS_HEADER, recipient_rows(db, campaign))
+    return lines()
+
+
+# ---- audiences and rendering ----
+
+def _campaign(db: Session, campaign_id: int) -> Campaign:
+    campaign = db.get(Campaign, campaign_id)
+    if campaign is None:
+        raise NoSuchCampaign("no such campaign")
     return campaign
 
 
@@ -104,51 +256,26 @@ def audience(db: Session, directory: Directory, settings: Settings, campaign: Ca
     return [s for s in standings(db, directory, settings, campaign.group) if s.user.email and keep(s)]
 
 
-def render(settings: Settings, campaign: Campaign, *, to: str, name: str) -> Mail:
+def render(c: Collaborators, campaign: Campaign, *, to: str, name: str) -> Mail:
     """The campaign's mail for one person, in the campaign's theme, links from base_url."""
-    with use_theme(current_app.extensions["themes"].themes[campaign.theme]):
-        return messages.render_mail(f"campaign_{campaign.template}", to, recipient_name=name,
-                                    audience=campaign.audience, **mail_links(settings))
+    with use_theme(c.themes.themes[campaign.theme]):
+        return _mail(campaign, to, name, mail_links(c.settings))
 
 
-def send_test(db: Session, settings: Settings, campaign: Campaign, *, to: str, name: str, by: str) -> None:
-    """The author sees exactly what recipients will get, in their own mailbox."""
-    mail = render(settings, campaign, to=to, name=name)
-    messages.outbox().enqueue_mail(db, mail, purpose=TEST_PURPOSE)
-    audit.record(db, "campaign.test_sent", audit.SUCCESS, username=by, details={"campaign": campaign.id})
+def _mail(campaign: Campaign, to: str, name: str, links: dict[str, str]) -> Mail:
+    """In the theme selected around the call."""
+    return messages.render_mail(f"campaign_{campaign.template}", to, recipient_name=name,
+                                audience=campaign.audience, **links)
 
 
-# ---- starting and sending ----
-
-def start(db: Session, directory: Directory, settings: Settings, campaign_id: int, *, by: str) -> int:
-    """Fix the audience and mark the campaign as sending; the number of recipients.
-
-    The conditional UPDATE makes two administrators pressing "send" at once start it once.
-    """
-    campaign = db.get(Campaign, campaign_id)
-    if campaign is None:
-        raise CampaignError("no such campaign")
-    people = audience(db, directory, settings, campaign)
-    now = clock.utcnow()
-    won = db.execute(update(Campaign).where(Campaign.id == campaign_id, Campaign.status == DRAFT)
-                     .values(status=SENDING, started_at=now, started_by=by))
-    if won.rowcount != 1:
-        raise CampaignError("this campaign has already been started")
-    db.add_all(CampaignRecipient(campaign_id=campaign_id, directory_id=s.user.directory_id, username=s.user.login,
-                                 display_name=s.user.display_name[:255], email=s.user.email, status=PENDING)
-               for s in people)
-    audit.record(db, "campaign.started", audit.SUCCESS, username=by,
-                 details={"campaign": campaign_id, "recipients": len(people)})
-    return len(people)
-
+# ---- sending ----
 
 class Sender:
     """Queues a sending campaign's pending recipients at the configured rate until none is left."""
 
-    def __init__(self, store: Store, settings: Settings) -> None:
-        self.store = store
-        self.settings = settings
-        per_minute = settings.campaigns.messages_per_minute
+    def __init__(self, c: Collaborators) -> None:
+        self.c = c
+        per_minute = c.settings.campaigns.messages_per_minute
         self.batch = max(1, min(MAX_BATCH, per_minute // 60))
         self.pause = self.batch * 60 / per_minute
 
@@ -169,7 +296,7 @@ class Sender:
         """Queue one batch within the throttle: how many were queued (0: the minute's allowance is
         used up), or None once nothing is left to send (the campaign is then finished)."""
         now = clock.utcnow()
-        with self.store.transaction() as db:
+        with self.c.store.transaction() as db:
             campaign = db.get(Campaign, campaign_id)
             if campaign is None or campaign.status != SENDING:
                 return None
@@ -186,38 +313,37 @@ class Sender:
                 return None
             if allowed <= 0:
                 return 0
-            with use_theme(current_app.extensions["themes"].themes[campaign.theme]):
-                links = mail_links(self.settings)
+            with use_theme(self.c.themes.themes[campaign.theme]):
+                links = mail_links(self.c.settings)
                 return sum(self._queue(db, campaign, recipient_id, now, links) for recipient_id in ids)
 
     def _allowance(self, db: Session, now: datetime) -> int:
         """Messages still allowed in the current sliding minute, counted across every process."""
         used = db.scalar(select(func.count()).select_from(CampaignRecipient)
                          .where(CampaignRecipient.queued_at > now - timedelta(minutes=1))) or 0
-        return self.settings.campaigns.messages_per_minute - used
+        return self.c.settings.campaigns.messages_per_minute - used
 
-    @staticmethod
-    def _queue(db: Session, campaign: Campaign, recipient_id: int, now: datetime, links: dict[str, str]) -> int:
+    def _queue(self, db: Session, campaign: Campaign, recipient_id: int, now: datetime,
+               links: dict[str, str]) -> int:
         claimed = db.execute(update(CampaignRecipient)
                              .where(CampaignRecipient.id == recipient_id, CampaignRecipient.status == PENDING)
                              .values(status=QUEUED, queued_at=now))
-        if claimed.rowcount != 1:
+        if _rowcount(claimed) != 1:
             return 0  # another sender took it
         recipient = db.get(CampaignRecipient, recipient_id)
         assert recipient is not None
-        messages.queue_mail(db, f"campaign_{campaign.template}", recipient.email, purpose=PURPOSE,
-                            dedupe_key=dedupe_key(campaign.id, recipient.directory_id),
-                            recipient_name=recipient.display_name, audience=campaign.audience, **links)
+        self.c.outbox.enqueue_mail(db, _mail(campaign, recipient.email, recipient.display_name, links),
+                                   purpose=PURPOSE, dedupe_key=dedupe_key(campaign.id, recipient.directory_id))
         return 1
 
 
-def send_in_background(app: Flask, campaign_id: int) -> threading.Thread:
-    """Send from a thread of this web process (the admin page); a restart leaves the campaign
-    "stalled" with its remaining recipients pending, and "resume" (or the CLI) carries on."""
+def send_in_background(app: Flask, c: Collaborators, campaign_id: int) -> threading.Thread:
+    """Send from a thread of this web process; a restart leaves the campaign "stalled" with its
+    remaining recipients pending, and "resume" (or the CLI) carries on."""
     def work() -> None:
         with app.app_context():
             try:
-                Sender(app.extensions["store"], app.extensions["settings"]).run(campaign_id)
+                Sender(c).run(campaign_id)
             except Exception:  # the page shows the campaign as stalled; the log says why
                 log.exception("campaign %s: sending stopped", campaign_id)
 
@@ -249,10 +375,7 @@ def stalled(campaign: Campaign) -> bool:
     return campaign.status == SENDING and (seen is None or clock.utcnow() - clock.as_utc(seen) > STALLED_AFTER)
 
 
-RECIPIENTS_HEADER = ("username", "name", "email", "template", "queued_at", "delivery", "delivered_at")
-
-
-def recipient_rows(db: Session, campaign: Campaign) -> Iterator[tuple[object, ...]]:
+def recipient_rows(db: Session, campaign: Campaign) -> Iterator[tuple[Cell, ...]]:
     """Who was sent what and when, for the CSV export."""
     key = literal(f"campaign:{campaign.id}:", String) + CampaignRecipient.directory_id
     query = (select(CampaignRecipient, OutboxMessage.status, OutboxMessage.sent_at)

@@ -11,13 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
 
 from ... import clock
 from ...adapters.directory import Directory, DirectoryUser
 from ...settings import Settings
+from ...store.outbox import OutboxMessage
+from ..container import Collaborators
 from ..messaging import messages
 from ..messaging.links import mail_links
+from ..messaging.outbox import PENDING
 from ..security import audit
 from .population import manageable
 
@@ -41,28 +44,37 @@ def expiring_within(directory: Directory, settings: Settings, now: datetime) -> 
             and (expires := user.state.password_expires_at) is not None and now < expires <= horizon]
 
 
-def send_reminders(db: Session, directory: Directory, settings: Settings) -> ReminderRun:
-    """Queue today's reminders in `db` (the caller commits)."""
+def send_reminders(c: Collaborators) -> ReminderRun:
+    """Queue today's reminders, all in one transaction. Raises DirectoryUnavailable."""
     now = clock.utcnow()
-    expiring = expiring_within(directory, settings, now)
-    links = mail_links(settings)
+    expiring = expiring_within(c.directory, c.settings, now)
+    links = mail_links(c.settings)
     queued = already = no_address = 0
-    for user in expiring:
-        if not user.email:
-            no_address += 1
-            continue
-        expires = user.state.password_expires_at
-        assert expires is not None
-        days_left = -(-(expires - now) // timedelta(days=1))  # rounded up: "in 10 days", not 9.99
-        if messages.queue_mail(db, TEMPLATE, user.email, purpose=PURPOSE, dedupe_key=dedupe_key(user, now.date()),
-                               recipient_name=user.display_name, expires_at_text=expires.strftime("%Y-%m-%d %H:%M UTC"),
-                               days_left=days_left, **links):
-            queued += 1
-            audit.record(db, "expiry_reminder.sent", audit.SUCCESS, username=user.login,
-                         details={"days_left": days_left})
-        else:
-            already += 1
+    with c.store.transaction() as db:
+        for user in expiring:
+            if not user.email:
+                no_address += 1
+                continue
+            expires = user.state.password_expires_at
+            assert expires is not None
+            days_left = -(-(expires - now) // timedelta(days=1))  # rounded up: "in 10 days", not 9.99
+            mail = messages.render_mail(TEMPLATE, user.email, recipient_name=user.display_name,
+                                        expires_at_text=expires.strftime("%Y-%m-%d %H:%M UTC"),
+                                        days_left=days_left, **links)
+            if c.outbox.enqueue_mail(db, mail, purpose=PURPOSE, dedupe_key=dedupe_key(user, now.date())):
+                queued += 1
+                audit.record(db, "expiry_reminder.sent", audit.SUCCESS, username=user.login,
+                             details={"days_left": days_left})
+            else:
+                already += 1
     return ReminderRun(expiring=len(expiring), queued=queued, already=already, no_address=no_address)
+
+
+def undelivered(c: Collaborators) -> int:
+    """Reminders (of any run) the outbox has not settled yet."""
+    with c.store.transaction() as db:
+        return db.scalar(select(func.count()).select_from(OutboxMessage).where(
+            OutboxMessage.purpose == PURPOSE, OutboxMessage.status == PENDING)) or 0
 
 
 def dedupe_key(user: DirectoryUser, day: date) -> str:

@@ -37,7 +37,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ... import clock
-from ...adapters.mail import Mail, MailError, PermanentMailError, PointOfNoReturn, SmtpSender
+from ...adapters.mail import Mail, MailError, MailSender, PermanentMailError, PointOfNoReturn, make_sender
 from ...adapters.sms import PermanentSmsError, SmsError, SmsGateway, make_gateway
 from ...settings import Settings
 from ...settings.mail import OutboxSettings
@@ -87,7 +87,7 @@ class _Claimed:
 
 class Outbox:
     def __init__(self, store: Store, settings: OutboxSettings, secret_key: str,
-                 mail: SmtpSender | None, sms: SmsGateway | None) -> None:
+                 mail: MailSender | None, sms: SmsGateway | None) -> None:
         self.store = store
         self.settings = settings
         self.mail = mail
@@ -305,7 +305,7 @@ def _work(ref: weakref.ref[Outbox]) -> None:
 
 def init_app(app: Flask, settings: Settings, store: Store) -> Outbox:
     """The app's outbox, with whichever channels settings configure."""
-    outbox = Outbox(store, settings.outbox, app.config["SECRET_KEY"],
-                    SmtpSender(settings.mail) if settings.mail.configured else None, make_gateway(settings.sms))
+    outbox = Outbox(store, settings.outbox, app.config["SECRET_KEY"], make_sender(settings.mail),
+                    make_gateway(settings.sms))
     app.extensions["outbox"] = outbox
     return outbox

@@ -1,20 +1,41 @@
 """Whether a person must (re)register their security info before using the portal or another app.
 
 One evaluation serves the sign-in interruption, /enforce for other applications and the status
-API, so all three always agree.
+API, so all three always agree. The steps (`check`, `return_url`, `registration_status`) take the
+app's Collaborators and write what they put on record in a transaction of their own.
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
 from ... import clock
+from ...adapters.directory import DirectoryUnavailable as DirectoryUnavailable  # from registration_status
 from ...adapters.directory import DirectoryUser
 from ...settings import Settings
+from ..container import Collaborators
 from ..proofs import security_info
+from ..security import audit
 from .policy import Policy, Status, policy_for, status
+from .return_urls import allowed_return_url
 from .rollout import reset_enabled_for
+
+log = logging.getLogger(__name__)
+EVENT_REQUIRED = "enforcement.required"
+EVENT_RETURNED = "enforcement.returned"
+EVENT_RETURN_REFUSED = "enforcement.return_refused"
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    """What the status API tells an integrator about one person."""
+
+    login: str
+    policy: Policy
+    status: Status
 
 
 def in_scope(settings: Settings, groups: Iterable[str]) -> bool:
@@ -26,3 +47,40 @@ def evaluate(db: Session, settings: Settings, user: DirectoryUser, groups: Itera
     policy = policy_for(settings, groups)
     info = security_info.load(db, user, settings.registration.directory_methods, settings.registration.phone)
     return policy, status(settings, policy, info, clock.utcnow())
+
+
+def check(c: Collaborators, user: DirectoryUser, groups: Iterable[str], *, returning_to: str | None = None) -> Status:
+    """Where `user` stands; registration that is due goes on record, and so does a compliant person
+    sent back to another application at `returning_to` (its URL)."""
+    with c.store.transaction() as db:
+        _policy, found = evaluate(db, c.settings, user, groups)
+        if not found.compliant:
+            audit.record(db, EVENT_REQUIRED, audit.SUCCESS, username=user.login, reason=found.reason or "")
+        elif returning_to is not None:
+            audit.record(db, EVENT_RETURNED, audit.SUCCESS, username=user.login,
+                         details={"origin": returning_to.split("/", 3)[2][:100]})
+    return found
+
+
+def return_url(c: Collaborators, value: str, *, username: str | None) -> str | None:
+    """`value` if its origin is allowed; else None, logged and on record (by `username`, when
+    someone is signed in)."""
+    url = allowed_return_url(value, c.settings.registration.return_to_origins)
+    if url is None:
+        # escaped and cut short: it is attacker-controlled text
+        shown = value[:200].encode("unicode_escape").decode("ascii")
+        log.warning("return_to refused", extra={"return_to": shown})
+        with c.store.transaction() as db:
+            audit.record(db, EVENT_RETURN_REFUSED, audit.REFUSED, username=username, reason="origin_not_allowed",
+                         details={"return_to": shown})
+    return url
+
+
+def registration_status(c: Collaborators, login: str) -> StatusReport | None:
+    """For the status API: None when the directory knows no such person. Raises DirectoryUnavailable."""
+    account = c.directory.find_user(login)
+    if account is None:
+        return None
+    with c.store.transaction() as db:
+        policy, found = evaluate(db, c.settings, account, account.groups)
+    return StatusReport(account.login, policy, found)

@@ -2,6 +2,9 @@
 
 Read-only on purpose: nothing here (or anywhere in the portal) updates or deletes an audit
 event, so what the log says happened cannot be edited away through the portal.
+
+The steps (`known_events`, `page_of`, `export_csv`) take the app's Collaborators and read in a
+transaction of their own; the admin page and `audit export` call them alike.
 """
 from __future__ import annotations
 
@@ -12,10 +15,19 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from ...store.audit import AuditEvent
+from ..container import Collaborators
+from .csv_export import Cell, rows_as_csv
 from .date_range import DateRange
 
 PAGE_SIZE = 50
 EXPORT_HEADER = ("time", "event", "user", "outcome", "reason", "ip", "request_id", "details")
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    events: list[AuditEvent]   # newest first
+    next_id: int | None        # where the next page starts; None on the last page
+    events_known: list[str]    # every event name on record, for the filter
 
 
 @dataclass(frozen=True)
@@ -25,7 +37,7 @@ class AuditFilter:
     event: str | None = None
     outcome: str | None = None
 
-    def query(self) -> Select[tuple[AuditEvent]]:
+    def query(self) -> Select[AuditEvent]:
         query = select(AuditEvent).where(AuditEvent.at >= self.period.start, AuditEvent.at < self.period.end)
         if self.username:
             query = query.where(func.lower(AuditEvent.username) == self.username.lower())
@@ -34,6 +46,22 @@ class AuditFilter:
         if self.outcome:
             query = query.where(AuditEvent.outcome == self.outcome)
         return query
+
+
+def known_events(c: Collaborators) -> list[str]:
+    with c.store.transaction() as db:
+        return event_names(db)
+
+
+def page_of(c: Collaborators, where: AuditFilter, before_id: int | None = None) -> AuditPage:
+    with c.store.transaction() as db:
+        return AuditPage(*page(db, where, before_id), event_names(db))
+
+
+def export_csv(c: Collaborators, where: AuditFilter) -> Iterator[str]:
+    """Every matching event as CSV lines, oldest first, read while they are sent."""
+    with c.store.transaction() as db:
+        yield from rows_as_csv(EXPORT_HEADER, export_rows(db, where))
 
 
 def page(db: Session, where: AuditFilter, before_id: int | None = None) -> tuple[list[AuditEvent], int | None]:
@@ -47,7 +75,7 @@ def page(db: Session, where: AuditFilter, before_id: int | None = None) -> tuple
     return events, events[-1].id if more else None
 
 
-def export_rows(db: Session, where: AuditFilter) -> Iterator[tuple[object, ...]]:
+def export_rows(db: Session, where: AuditFilter) -> Iterator[tuple[Cell, ...]]:
     """Every matching event, oldest first, fetched in chunks so a year of events streams."""
     query = where.query().order_by(AuditEvent.id).execution_options(yield_per=500)
     for event in db.scalars(query):

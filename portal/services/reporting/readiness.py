@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask
 
-from ...settings import Settings
+from ..container import Collaborators
 from ..identity.oidc import OidcSignIn, SignInError
 
 log = logging.getLogger(__name__)
@@ -46,15 +46,14 @@ def run_checks(checks: Mapping[str, Check]) -> dict[str, str | None]:
     return results
 
 
-def service_checks(app: Flask, settings: Settings) -> dict[str, Check]:
-    oidc: OidcSignIn = app.extensions["oidc"]
-    checks: dict[str, Check] = {"identity provider": lambda: _discover(oidc)}
-    sender = app.extensions["outbox"].mail
-    if sender is not None:
-        checks["mail"] = sender.check
-    url = {"webhook": settings.sms.webhook.url, "twilio": settings.sms.twilio.api_url}.get(settings.sms.provider)
+def service_checks(c: Collaborators) -> dict[str, Check]:
+    checks: dict[str, Check] = {"identity provider": lambda: _discover(c.oidc)}
+    if c.outbox.mail is not None:
+        checks["mail"] = c.outbox.mail.check
+    sms = c.settings.sms
+    url = {"webhook": sms.webhook.url, "twilio": sms.twilio.api_url}.get(sms.provider)
     if url:
-        checks["sms"] = _reachable(url, settings.sms.webhook.timeout_seconds)
+        checks["sms"] = _reachable(url, sms.webhook.timeout_seconds)
     return checks
 
 

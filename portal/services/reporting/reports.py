@@ -11,10 +11,13 @@ show the same numbers. Two sources:
 Coverage over time is derived from when each person's counted methods were registered (a
 method keeps its first registration date when changed), measured against today's population:
 the curve shows how today's staff got to where they are, without a nightly snapshot job.
+
+`tables` is the step the admin pages and the CLI call: it reads in a transaction of its own.
 """
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
@@ -24,10 +27,12 @@ from sqlalchemy.orm import Session
 
 from ... import clock
 from ...adapters.directory import Directory
+from ...adapters.directory import DirectoryUnavailable as DirectoryUnavailable  # raised by `tables`
 from ...settings import Settings
 from ...store.audit import AuditEvent
 from ...store.security_info import SecurityProfile
 from ..campaigns.population import Standing, standings
+from ..container import Collaborators
 from ..passwords.change import EVENT as CHANGE_EVENT
 from ..proofs.methods import REGISTRY, Registers
 from ..reset.verification import EVENT_PAUSED
@@ -46,6 +51,15 @@ SINCE_ALWAYS = datetime.min.replace(tzinfo=UTC)
 class Table:
     header: tuple[str, ...]
     rows: list[tuple[Cell, ...]]
+
+
+def tables(c: Collaborators, period: DateRange, group: str | None = None,
+           names: Iterable[str] = NAMES) -> dict[str, Table]:
+    """The reports `names` (KeyError for a name that is none) for `period` and, optionally, the
+    members of `group`. Raises DirectoryUnavailable: the reports count the people it holds."""
+    with c.store.transaction() as db:
+        found = Reports(db, c.directory, c.settings, period, group)
+        return {name: found.table(name) for name in names}
 
 
 class Reports:
