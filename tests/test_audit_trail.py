@@ -18,7 +18,6 @@ from sqlalchemy import select, text
 from portal.services.security import audit
 from portal.store import get_store
 from portal.store.audit import AuditEvent
-from portal.store.db import db
 from tests.admin_support import ADMIN, NOT_ADMIN, admin_app, location, post  # noqa: F401 - fixture
 from tests.conftest import PortalClient, provider_callback
 from tests.registration_support import sign_in
@@ -108,9 +107,10 @@ def failing_app(make_app: Callable[..., Flask]) -> Flask:
 
     @app.get("/boom")
     def boom() -> str:
-        audit.record(db(), "half.done", audit.SUCCESS)   # a write the error leaves half done
-        db().flush()
-        raise RuntimeError("internal detail")
+        with get_store().transaction() as db:
+            audit.record(db, "half.done", audit.SUCCESS)   # a write the error leaves half done
+            db.flush()
+            raise RuntimeError("internal detail")
 
     return app
 

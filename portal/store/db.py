@@ -1,4 +1,4 @@
-"""One SQLAlchemy engine per app, and a unit-of-work session per request.
+"""One SQLAlchemy engine per app; services open a transaction per step (`Store.transaction`).
 
 SQLite (a file under instance/) is the embedded default; PostgreSQL is chosen by URL for
 deployments with several portal processes. The schema is owned by Alembic migrations, never
@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app
 from sqlalchemy import CursorResult, Delete, Engine, Update, create_engine, event, text
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import Session, sessionmaker
@@ -36,7 +36,6 @@ class Store:
 
     def init_app(self, app: Flask) -> None:
         app.extensions["store"] = self
-        app.teardown_appcontext(_close_request_session)
 
 
 def _absolute_sqlite(url: str, root: Path) -> str:
@@ -73,23 +72,9 @@ def get_store() -> Store:
     return store
 
 
-def db() -> Session:
-    """The request's session; committed explicitly by the code that changes data."""
-    if "db_session" not in g:
-        g.db_session = get_store().sessions()
-    session: Session = g.db_session
-    return session
-
-
 def rows_changed(db: Session, statement: Update | Delete) -> int:
     """Run an UPDATE or DELETE and say how many rows it changed (a claim won is exactly one).
 
     Session.execute is typed as returning a plain Result whatever the statement; for these it
     is a CursorResult, the one that has `rowcount`."""
     return cast("CursorResult[Any]", db.execute(statement)).rowcount
-
-
-def _close_request_session(_error: BaseException | None) -> None:
-    session = g.pop("db_session", None)
-    if session is not None:
-        session.close()

@@ -13,9 +13,9 @@ from flask_wtf.csrf import CSRFError
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from ..services.container import collaborators
 from ..services.passwords.writes import AttemptNotRecorded
 from ..services.security import audit
-from ..services.container import collaborators
 from .identity import current_user
 
 log = logging.getLogger(__name__)
@@ -88,7 +88,5 @@ def install(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> tuple[str, int]:
         log.exception("unhandled error", exc_info=error)
-        if "db_session" in g:  # end a half-done write now: SQLite would block saving the session
-            g.db_session.rollback()
         _record_unexpected(error)
         return render_error(InternalServerError.code, request_id=g.get("request_id"))
