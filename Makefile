@@ -2,7 +2,8 @@
 #               PostgreSQL and Redis, which only the tests use.
 # make demo:    the dev stack and the portal at http://127.0.0.1:5000 until Ctrl-C, on OpenLDAP;
 #               make demo DIRECTORY=ad on a Samba Active Directory domain controller instead.
-# make test:    the whole test suite against real servers; PYTEST_ARGS="tests/test_x.py -k y" narrows it.
+# make test:    mypy --strict, then the whole test suite against real servers;
+#               PYTEST_ARGS="tests/test_x.py -k y" narrows the suite.
 # make types:   mypy --strict over portal/ (settings and the stubs it needs: devstack/mypy.ini).
 PYTEST_ARGS ?=
 DIRECTORY ?= openldap
@@ -18,7 +19,7 @@ install-test:
 demo: install
 	.venv/bin/python -m devstack demo --directory $(DIRECTORY)
 
-test: install-test
+test: install-test types
 	.venv/bin/pytest -p no:cacheprovider $(PYTEST_ARGS)
 
 types: install

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+from typing import TextIO
 
 import click
 from flask.cli import AppGroup
@@ -14,7 +15,7 @@ registration_cli = AppGroup("registration", help="Security info people register.
 
 @registration_cli.command("import")
 @click.argument("csv_file", type=click.File("r", encoding="utf-8-sig"))
-def import_command(csv_file: click.utils.LazyFile) -> None:
+def import_command(csv_file: TextIO) -> None:
     """Import alternate emails and mobile numbers from CSV_FILE (columns: username, email, phone).
 
     Each line is reported; a bad line is skipped and the others are imported. Exits with 1 when a

@@ -9,6 +9,7 @@ import logging
 
 from flask import Flask, g, render_template, request
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -45,10 +46,10 @@ REFERENCE = _l("If you contact the help desk, give them this reference:")
 EVENT_UNEXPECTED = "error.unexpected"
 
 
-def render_error(code: int, title: str | None = None, message: str | None = None,
+def render_error(code: int, title: str | LazyString | None = None, message: str | LazyString | None = None,
                  request_id: str | None = None) -> tuple[str, int]:
     default_title, default_message = MESSAGES.get(code, MESSAGES[500])
-    title, message = title or default_title, message or default_message
+    title, message = str(title or default_title), str(message or default_message)
     try:
         return render_template("error.html", code=code, title=title, message=message, reference=REFERENCE,
                                request_id=request_id), code

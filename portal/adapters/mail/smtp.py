@@ -16,9 +16,13 @@ import socket
 import ssl
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
+from typing import TYPE_CHECKING
 
 from ...settings.mail import MailSettings
 from .message import Mail, MailError, PermanentMailError, PointOfNoReturn
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
 
 
 class SmtpSender:
@@ -87,7 +91,7 @@ class _SMTP(smtplib.SMTP):
 
     point_of_no_return: PointOfNoReturn | None = None
 
-    def data(self, msg: bytes | str) -> tuple[int, bytes]:
+    def data(self, msg: ReadableBuffer | str) -> tuple[int, bytes]:
         hook = self.point_of_no_return
         if hook is None:
             return super().data(msg)
@@ -95,9 +99,10 @@ class _SMTP(smtplib.SMTP):
         code, reply = self.getreply()
         if code != 354:
             raise smtplib.SMTPDataError(code, reply)
-        content = msg if isinstance(msg, bytes) else smtplib._fix_eols(msg).encode("ascii")  # type: ignore[attr-defined]
+        content = bytes(msg) if not isinstance(msg, str) else smtplib._fix_eols(msg).encode("ascii")  # type: ignore[attr-defined]
         content = smtplib._quote_periods(content)  # type: ignore[attr-defined]
         # two writes in a row: without TCP_NODELAY the second waits for the server's delayed ACK
+        assert self.sock is not None  # DATA comes after the greeting: the connection is open
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.send(content if content.endswith(b"\r\n") else content + b"\r\n")
         try:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from authlib.integrations.flask_client import OAuth
 from flask import Flask, Response, request, session
@@ -47,7 +47,8 @@ def verify_id_token(raw: str, *, keys: dict[str, Any], issuer: str, client_id: s
                     algorithms: list[str], leeway: int) -> dict[str, Any]:
     """Signature with a pinned algorithm, then iss, aud (and azp), exp, iat and nonce."""
     try:
-        token = jwt.decode(raw, KeySet.import_key_set(keys), registry=JWSRegistry(algorithms=algorithms))
+        key_set = KeySet.import_key_set(keys)  # type: ignore[arg-type]  # a JWKS document as fetched: checked by joserfc
+        token = jwt.decode(raw, key_set, registry=JWSRegistry(algorithms=algorithms))
         claims = token.claims
         JWTClaimsRegistry(
             now=clock.timestamp, leeway=leeway,
@@ -70,7 +71,7 @@ class OidcSignIn:
     def __init__(self, app: Flask, settings: OidcSettings) -> None:
         self.settings = settings
         oauth = OAuth(app)
-        self.client = oauth.register(
+        self.client = oauth.register(  # type: ignore[no-untyped-call]  # authlib's registry is untyped
             CLIENT,
             client_id=settings.client_id,
             client_secret=settings.client_secret,
@@ -82,7 +83,7 @@ class OidcSignIn:
     def metadata(self) -> dict[str, Any]:
         """The provider's discovery document, refused if it names another issuer than settings."""
         try:
-            metadata = self.client.load_server_metadata()
+            metadata: dict[str, Any] = self.client.load_server_metadata()
         except Exception as error:  # noqa: BLE001 - network, JSON or HTTP status: all "unreachable"
             raise SignInError(f"discovery failed: {type(error).__name__}") from error
         if metadata.get("issuer") != self.settings.issuer:
@@ -98,11 +99,13 @@ class OidcSignIn:
         """
         self.metadata()
         if max_age is None:
-            return self.client.authorize_redirect(redirect_uri)
+            redirected: Response = self.client.authorize_redirect(redirect_uri)
+            return redirected
         started = self.client.create_authorization_url(redirect_uri, max_age=max_age)
         self.client.save_authorize_data(redirect_uri=redirect_uri, max_age=max_age,
                                         requested_at=clock.timestamp(), **started)
-        return flask_redirect(started["url"])
+        # in an app, redirect() builds the app's Response class; its annotation names werkzeug's base
+        return cast(Response, flask_redirect(started["url"]))
 
     def complete(self) -> Identity:
         """Finish the code flow for the callback request; each state works once."""
@@ -137,15 +140,17 @@ class OidcSignIn:
             raise SignInError("re-authentication was requested but the provider reused an older sign-in")
 
     def _verify(self, raw: str, nonce: str, metadata: dict[str, Any]) -> dict[str, Any]:
-        options = dict(issuer=self.settings.issuer, client_id=self.settings.client_id, nonce=nonce,
-                       algorithms=self.settings.id_token_algorithms, leeway=self.settings.clock_skew_seconds)
+        def verify(keys: dict[str, Any]) -> dict[str, Any]:
+            return verify_id_token(raw, keys=keys, issuer=self.settings.issuer, client_id=self.settings.client_id,
+                                   nonce=nonce, algorithms=self.settings.id_token_algorithms,
+                                   leeway=self.settings.clock_skew_seconds)
         try:
-            return verify_id_token(raw, keys=self.client.fetch_jwk_set(), **options)
+            return verify(self.client.fetch_jwk_set())
         except SignInError as error:
             if not isinstance(error.__cause__, InvalidKeyIdError):
                 raise
         # the provider rotated its keys since we cached them: fetch once more, then decide
-        return verify_id_token(raw, keys=self.client.fetch_jwk_set(force=True), **options)
+        return verify(self.client.fetch_jwk_set(force=True))
 
     def _identity(self, claims: dict[str, Any]) -> Identity:
         mapping = self.settings.claims
@@ -168,8 +173,9 @@ class OidcSignIn:
             return None
         if not metadata.get("end_session_endpoint"):
             return None
-        return self.client.create_logout_url(post_logout_redirect_uri=post_logout_redirect_uri,
-                                             client_id=self.settings.client_id)["url"]
+        url: str = self.client.create_logout_url(post_logout_redirect_uri=post_logout_redirect_uri,
+                                                 client_id=self.settings.client_id)["url"]
+        return url
 
 
 def _text(value: Any) -> str | None:

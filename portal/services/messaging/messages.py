@@ -20,7 +20,8 @@ from .outbox import Outbox
 
 
 def outbox() -> Outbox:
-    return current_app.extensions["outbox"]
+    found: Outbox = current_app.extensions["outbox"]
+    return found
 
 
 def render_mail(template: str, to: str, **context: Any) -> Mail:

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import Flask
-from sqlalchemy import delete, event, func, or_, select, update
+from sqlalchemy import ColumnElement, delete, event, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -41,7 +41,7 @@ from ...adapters.mail import Mail, MailError, MailSender, PermanentMailError, Po
 from ...adapters.sms import PermanentSmsError, SmsError, SmsGateway, make_gateway
 from ...settings import Settings
 from ...settings.mail import OutboxSettings
-from ...store import Store
+from ...store import Store, rows_changed
 from ...store.outbox import OutboxMessage
 from ..security.crypto import InvalidToken, Sealer
 
@@ -154,10 +154,10 @@ class Outbox:
         now = clock.utcnow()
         token = secrets.token_hex(16)
         with self.store.transaction() as db:
-            won = db.execute(update(OutboxMessage).where(OutboxMessage.id == message_id, *_due(now))
-                             .values(claim_token=token,
-                                     claimed_until=now + timedelta(seconds=self.settings.lease_seconds)))
-            if won.rowcount != 1:
+            won = rows_changed(db, update(OutboxMessage).where(OutboxMessage.id == message_id, *_due(now))
+                               .values(claim_token=token,
+                                       claimed_until=now + timedelta(seconds=self.settings.lease_seconds)))
+            if won != 1:
                 return None
             row = db.get(OutboxMessage, message_id)
             assert row is not None
@@ -205,11 +205,11 @@ class Outbox:
     def _mark_sent(self, claimed: _Claimed) -> None:
         """Record the mail as sent while this worker still holds it; ClaimLost if it does not."""
         with self.store.transaction() as db:
-            held = db.execute(update(OutboxMessage)
-                              .where(OutboxMessage.id == claimed.id, OutboxMessage.claim_token == claimed.token,
-                                     OutboxMessage.status == PENDING)
-                              .values(status=SENT, sent_at=clock.utcnow(), payload=None))
-        if held.rowcount != 1:
+            held = rows_changed(db, update(OutboxMessage)
+                                .where(OutboxMessage.id == claimed.id, OutboxMessage.claim_token == claimed.token,
+                                       OutboxMessage.status == PENDING)
+                                .values(status=SENT, sent_at=clock.utcnow(), payload=None))
+        if held != 1:
             raise ClaimLost(claimed.id)
 
     def _settle(self, claimed: _Claimed, status: str, error: str | None) -> str:
@@ -247,9 +247,8 @@ class Outbox:
     def purge(self, older_than: timedelta) -> int:
         """Forget settled messages (their content is gone already; this trims the table)."""
         with self.store.transaction() as db:
-            result = db.execute(delete(OutboxMessage).where(OutboxMessage.status != PENDING,
-                                                            OutboxMessage.created_at < clock.utcnow() - older_than))
-            return result.rowcount or 0
+            return rows_changed(db, delete(OutboxMessage).where(
+                OutboxMessage.status != PENDING, OutboxMessage.created_at < clock.utcnow() - older_than))
 
     # ---- the in-process worker ----
 
@@ -280,7 +279,7 @@ class Outbox:
         return min(wait if wait is not None else float(self.settings.poll_seconds), self.settings.poll_seconds)
 
 
-def _due(now: datetime) -> tuple[object, ...]:
+def _due(now: datetime) -> tuple[ColumnElement[bool], ...]:
     return (OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= now,
             or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now))
 

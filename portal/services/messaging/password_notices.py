@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Any
 
 from flask import current_app
 from sqlalchemy.orm import Session
@@ -28,10 +29,11 @@ TEMPLATE = "password-notice"  # mail/password-notice.*: a theme overrides every 
 
 
 def _settings() -> Settings:
-    return current_app.extensions["settings"]
+    settings: Settings = current_app.extensions["settings"]
+    return settings
 
 
-def _send(db: Session, event: str, addresses: list[str], user: DirectoryUser, **context: object) -> int:
+def _send(db: Session, event: str, addresses: list[str], user: DirectoryUser, **context: Any) -> int:
     """Queue one notice per address (one template, `event` picks its sentences); how many queued."""
     try:
         for address in addresses:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from ... import clock
 from ...settings.registration import CodeSettings
+from ...store import rows_changed
 from ...store.security_info import OneTimeCode
 from ..security.crypto import keyed_hash
 
@@ -93,11 +94,11 @@ class CodeBook:
         if attempt is None:
             return CodeCheck.MISSING  # used, voided or out of tries since it was read: nothing compared
         if hmac.compare_digest(self._hash(owner, purpose, destination, candidate), row.code_hash):
-            used = db.execute(update(OneTimeCode)
-                              .where(OneTimeCode.id == row.id, OneTimeCode.used_at.is_(None),
-                                     OneTimeCode.voided_at.is_(None))
-                              .values(used_at=now))
-            return CodeCheck.VALID if used.rowcount == 1 else CodeCheck.MISSING
+            used = rows_changed(db, update(OneTimeCode)
+                                .where(OneTimeCode.id == row.id, OneTimeCode.used_at.is_(None),
+                                       OneTimeCode.voided_at.is_(None))
+                                .values(used_at=now))
+            return CodeCheck.VALID if used == 1 else CodeCheck.MISSING
         if attempt >= self.settings.max_attempts:
             self._void(db, row.id, now)
             return CodeCheck.SPENT
@@ -123,8 +124,7 @@ class CodeBook:
 
     def purge(self, db: Session, older_than: timedelta = timedelta(days=1)) -> int:
         """Delete codes that expired long ago (they are useless, and hashes are still data)."""
-        result = db.execute(delete(OneTimeCode).where(OneTimeCode.expires_at < clock.utcnow() - older_than))
-        return result.rowcount or 0
+        return rows_changed(db, delete(OneTimeCode).where(OneTimeCode.expires_at < clock.utcnow() - older_than))
 
 
 def init_app(app: Flask, settings: CodeSettings) -> CodeBook:

@@ -73,7 +73,8 @@ class Reports:
     def table(self, name: str) -> Table:
         if name not in NAMES:
             raise KeyError(name)
-        return getattr(self, name)()
+        table: Table = getattr(self, name)()
+        return table
 
     # ---- from the directory and the store ----
 

@@ -20,8 +20,9 @@ from sqlalchemy.orm import Session
 from ...store.flows import ResetFlow
 from ..container import Collaborators
 from ..passwords.rules import PasswordRules
+from ..proofs.methods.questions import KEY as QUESTIONS
 from ..proofs.methods.questions import Question
-from ..proofs.security_info import QUESTIONS, TOTP
+from ..proofs.methods.totp import KEY as TOTP
 from ..proofs.verification import Sent
 from ..security import audit
 from ..security.budgets import spend

@@ -45,4 +45,5 @@ class Sealer:
 
 
 def app_secret() -> str:
-    return current_app.config["SECRET_KEY"]
+    secret: str = current_app.config["SECRET_KEY"]
+    return secret

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ... import clock
+from ...store import rows_changed
 from ...store.flows import AccountGuard
 from .crypto import keyed_hash
 
@@ -67,9 +68,9 @@ class Guard:
                    .values(failures=0, window_started_at=now))
         admitted = update(AccountGuard).where(AccountGuard.key == row_key, self._not_paused(now))
         if counted:
-            return db.execute(admitted.values(failures=AccountGuard.failures)).rowcount == 1
-        return db.execute(admitted.where(AccountGuard.failures < self.limit)
-                          .values(failures=AccountGuard.failures + 1)).rowcount == 1
+            return rows_changed(db, admitted.values(failures=AccountGuard.failures)) == 1
+        return rows_changed(db, admitted.where(AccountGuard.failures < self.limit)
+                            .values(failures=AccountGuard.failures + 1)) == 1
 
     def failed(self, db: Session, key: str) -> datetime | None:
         """An admitted attempt failed, or one was refused: the end of the pause when this one started it.
@@ -79,11 +80,11 @@ class Guard:
         """
         now = clock.utcnow()
         until = now + self.pause
-        paused = db.execute(update(AccountGuard)
-                            .where(AccountGuard.key == self._key(key), AccountGuard.failures >= self.limit,
-                                   self._not_paused(now))
-                            .values(failures=0, window_started_at=now, paused_until=until))
-        return until if paused.rowcount == 1 else None
+        paused = rows_changed(db, update(AccountGuard)
+                              .where(AccountGuard.key == self._key(key), AccountGuard.failures >= self.limit,
+                                     self._not_paused(now))
+                              .values(failures=0, window_started_at=now, paused_until=until))
+        return until if paused == 1 else None
 
     def passed(self, db: Session, key: str) -> None:
         """An admitted attempt that did not fail is no failure: it comes off the count."""
