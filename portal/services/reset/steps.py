@@ -146,7 +146,7 @@ def identify(c: Collaborators, typed: str | None, *, previous: flows.Binding | N
 
 def _identify_refusal(c: Collaborators, db: Session, key: str) -> str | None:
     """Why this account may not start a reset now ("paused", "rate_limited"), the same for any name."""
-    if guard().paused_until(db, key) is not None:
+    if guard(c).paused_until(db, key) is not None:
         return "paused"
     per_hour = c.settings.reset.identify_per_account_per_hour
     return None if spend([("reset-identify", key, f"{per_hour}/hour")]) else "rate_limited"
@@ -161,7 +161,7 @@ def verify_page(c: Collaborators, binding: flows.Binding | None, signed_in: Sign
         if flow.state == flows.VERIFIED:
             return Step.PASSWORD
         account = _proven_account(c, db, flow, signed_in) if flow.methods_done else None
-        return VerifyPage(choices(flow, account), first=not flow.methods_done)
+        return VerifyPage(choices(c, flow, account), first=not flow.methods_done)
 
 
 def choose(c: Collaborators, binding: flows.Binding | None, kind: str, *, ip: str | None,
@@ -169,7 +169,7 @@ def choose(c: Collaborators, binding: flows.Binding | None, kind: str, *, ip: st
     """Start verifying with `kind`: a code sent ("if this account has one registered"), or questions."""
     with c.store.transaction() as db:
         flow = flows.load(db, binding, states=(flows.IDENTIFIED,))
-        sent = begin(db, flow, _proven_account(c, db, flow, signed_in), kind, ip)
+        sent = begin(c, db, flow, _proven_account(c, db, flow, signed_in), kind, ip)
         first = not flow.methods_done
     if sent is Check.PAUSED:
         return Chosen(None, Refused.PAUSED, first)
@@ -194,13 +194,13 @@ def _code_page(c: Collaborators, db: Session, flow: ResetFlow, signed_in: Signed
 
 def questions_page(c: Collaborators, binding: flows.Binding | None) -> QuestionsPage:
     with c.store.transaction() as db:
-        return _questions_page(flows.load(db, binding, states=(flows.IDENTIFIED,)))
+        return _questions_page(c, flows.load(db, binding, states=(flows.IDENTIFIED,)))
 
 
-def _questions_page(flow: ResetFlow) -> QuestionsPage:
+def _questions_page(c: Collaborators, flow: ResetFlow) -> QuestionsPage:
     if flow.pending.get("method") != QUESTIONS:
         raise flows.FlowError("wrong_step")
-    return QuestionsPage(asked_questions(flow))
+    return QuestionsPage(asked_questions(c, flow))
 
 
 def check_code(c: Collaborators, binding: flows.Binding | None, form: Mapping[str, str],
@@ -213,7 +213,7 @@ def check_code(c: Collaborators, binding: flows.Binding | None, form: Mapping[st
 def check_answers(c: Collaborators, binding: flows.Binding | None, form: Mapping[str, str],
                   signed_in: SignedIn | None) -> Checked:
     """Check the answers typed for the pending questions; on failure, the questions again."""
-    return _check(c, binding, form, signed_in, lambda _db, flow: _questions_page(flow))
+    return _check(c, binding, form, signed_in, lambda _db, flow: _questions_page(c, flow))
 
 
 def _check(c: Collaborators, binding: flows.Binding | None, form: Mapping[str, str], signed_in: SignedIn | None,
@@ -222,7 +222,7 @@ def _check(c: Collaborators, binding: flows.Binding | None, form: Mapping[str, s
     from the flow as it is then."""
     with c.store.transaction() as db:
         flow = flows.load(db, binding, states=(flows.IDENTIFIED,))
-        outcome, _until = check(db, flow, _proven_account(c, db, flow, signed_in), form)
+        outcome, _until = check(c, db, flow, _proven_account(c, db, flow, signed_in), form)
     if outcome is Check.PAUSED:
         return Checked(outcome)
     with c.store.transaction() as db:

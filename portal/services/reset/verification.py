@@ -21,13 +21,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pyotp
-from flask import current_app
 from sqlalchemy.orm import Session
 
-from ...settings import Settings
 from ...store.flows import ResetFlow
+from ..container import Collaborators
 from ..messaging import password_notices
-from ..proofs.codes import CodeBook, CodeCheck
+from ..proofs.codes import CodeCheck
 from ..proofs.methods import REGISTRY, Proves, keys_that, questions
 from ..proofs.security_info import Destination, SecurityInfo
 from ..proofs.verification import (
@@ -68,26 +67,16 @@ class Choice:
     masked: str = ""
 
 
-def _settings() -> Settings:
-    settings: Settings = current_app.extensions["settings"]
-    return settings
-
-
-def _codes() -> CodeBook:
-    book: CodeBook = current_app.extensions["codes"]
-    return book
-
-
-def guard() -> Guard:
-    s = _settings().reset
+def guard(c: Collaborators) -> Guard:
+    s = c.settings.reset
     return Guard("reset-verify", s.max_failed_verifications, timedelta(minutes=s.failure_window_minutes),
                  timedelta(minutes=s.pause_minutes))
 
 
-def choices(flow: ResetFlow, account: Account | None) -> list[Choice]:
+def choices(c: Collaborators, flow: ResetFlow, account: Account | None) -> list[Choice]:
     """Before the first method: every kind the portal offers. After it: the account's own methods."""
     if not flow.methods_done:
-        return [Choice(kind) for kind in available_methods(_settings())]
+        return [Choice(kind) for kind in available_methods(c.settings)]
     assert account is not None  # a method passed, so the account is real
     return [Choice(kind, _masked(account.info, kind)) for kind in account.policy.counted(account.info)
             if kind not in flow.methods_done]
@@ -107,23 +96,23 @@ def _usable(account: Account | None, kind: str) -> bool:
     return account is not None and kind in account.policy.counted(account.info)
 
 
-def begin(db: Session, flow: ResetFlow, account: Account | None, kind: str,
+def begin(c: Collaborators, db: Session, flow: ResetFlow, account: Account | None, kind: str,
           ip: str | None) -> Sent | Check | None:
     """Start verifying with `kind`: send a code, show questions. Sent.THROTTLED when over budget,
     Check.PAUSED when the questions may not be shown (the account is paused)."""
-    if kind not in {c.kind for c in choices(flow, account)}:
+    if kind not in {choice.kind for choice in choices(c, flow, account)}:
         raise flows.FlowError("wrong_step")
     pending: dict[str, object] = {"method": kind}
     sent = None
     proves = REGISTRY[kind].proves
     if proves is Proves.SENT_CODE:
-        sent = _send(db, flow, account, kind, ip)
+        sent = _send(c, db, flow, account, kind, ip)
     elif proves is Proves.ANSWERS:
-        if not guard().admit(db, flow.guard_key):
+        if not guard(c).admit(db, flow.guard_key):
             audit.record(db, EVENT_METHOD, audit.REFUSED, username=flow.login, reason="paused",
                          details={"method": kind})
-            return _failure(db, flow, account)[0]
-        pending |= {flows.QUESTIONS_ASKED: _questions(flow, account), SHOWN: True}
+            return _failure(c, db, flow, account)[0]
+        pending |= {flows.QUESTIONS_ASKED: _questions(c, flow, account), SHOWN: True}
     audit.record(db, EVENT_METHOD, audit.SUCCESS if sent in (None, Sent.SENT) else audit.REFUSED,
                  username=flow.login, reason=sent.value if sent and sent is not Sent.SENT else None,
                  details={"method": kind})
@@ -131,34 +120,34 @@ def begin(db: Session, flow: ResetFlow, account: Account | None, kind: str,
     return sent
 
 
-def _send(db: Session, flow: ResetFlow, account: Account | None, kind: str, ip: str | None) -> Sent:
+def _send(c: Collaborators, db: Session, flow: ResetFlow, account: Account | None, kind: str, ip: str | None) -> Sent:
     destination = destination_for(account.info, kind) if account and _usable(account, kind) else None
     if account is not None and destination is not None:
-        return send_code(db, _codes(), user=account.user, destination=destination, purpose=PURPOSE, ip=ip)
-    limits = _settings().codes
+        return send_code(db, c.codes, user=account.user, destination=destination, purpose=PURPOSE, ip=ip)
+    limits = c.settings.codes
     budgets = [("code-account", flow.guard_key, f"{limits.per_account_per_hour}/hour")]
     if ip:
         budgets.append(("code-ip", ip, f"{limits.per_ip_per_hour}/hour"))
     return Sent.SENT if spend(budgets) else Sent.THROTTLED
 
 
-def _questions(flow: ResetFlow, account: Account | None) -> list[str]:
+def _questions(c: Collaborators, flow: ResetFlow, account: Account | None) -> list[str]:
     """The flow's questions: drawn the first time they are shown, the same ones ever after."""
     drawn = flow.pending.get(flows.QUESTIONS_ASKED)
     if drawn:
         return list(drawn)
-    settings = _settings().registration.questions
+    settings = c.settings.registration.questions
     if account is not None and _usable(account, questions.KEY):
         return [q.key for q in questions_to_ask(account.info, settings)]
     return decoy_questions(flow.guard_key, settings)
 
 
-def asked_questions(flow: ResetFlow) -> list[questions.Question]:
-    offered = {q.key: q for q in questions.catalogue(_settings().registration.questions)}
+def asked_questions(c: Collaborators, flow: ResetFlow) -> list[questions.Question]:
+    offered = {q.key: q for q in questions.catalogue(c.settings.registration.questions)}
     return [offered[key] for key in flow.pending.get(flows.QUESTIONS_ASKED, []) if key in offered]
 
 
-def check(db: Session, flow: ResetFlow, account: Account | None,
+def check(c: Collaborators, db: Session, flow: ResetFlow, account: Account | None,
           form: Mapping[str, str]) -> tuple[Check, datetime | None]:
     """Check what the person typed for the pending method; the pause's end when paused.
 
@@ -170,37 +159,37 @@ def check(db: Session, flow: ResetFlow, account: Account | None,
     if not isinstance(kind, str) or kind not in REGISTRY:
         raise flows.FlowError("wrong_step")
     shown = bool(flow.pending.get(SHOWN))
-    if not guard().admit(db, flow.guard_key, counted=shown):
+    if not guard(c).admit(db, flow.guard_key, counted=shown):
         audit.record(db, EVENT_VERIFY, audit.REFUSED, username=flow.login, reason="paused", details={"method": kind})
-        return _failure(db, flow, account)
+        return _failure(c, db, flow, account)
     if shown:  # a parallel answer to the same showing finds the flow moved on and compares nothing
         flows.set_pending(db, flow, {key: value for key, value in flow.pending.items() if key != SHOWN})
-    passed = _passes(db, flow, account, kind, form)
+    passed = _passes(c, db, flow, account, kind, form)
     audit.record(db, EVENT_VERIFY, audit.SUCCESS if passed else audit.FAILURE, username=flow.login,
                  reason=None if passed else "wrong", details={"method": kind})
     if not passed:
-        return _failure(db, flow, account)
-    guard().passed(db, flow.guard_key)
+        return _failure(c, db, flow, account)
+    guard(c).passed(db, flow.guard_key)
     flows.passed(db, flow, kind)
     return Check.PASSED, None
 
 
-def _failure(db: Session, flow: ResetFlow, account: Account | None) -> tuple[Check, datetime | None]:
+def _failure(c: Collaborators, db: Session, flow: ResetFlow, account: Account | None) -> tuple[Check, datetime | None]:
     """A failed or refused attempt. The one failure that starts the pause ends the account's flows
     and tells the person; any other while the pause lasts just reports it."""
-    until = guard().failed(db, flow.guard_key)
+    until = guard(c).failed(db, flow.guard_key)
     if until is None:
-        until = guard().paused_until(db, flow.guard_key)
+        until = guard(c).paused_until(db, flow.guard_key)
         return (Check.FAILED, None) if until is None else (Check.PAUSED, until)
     flows.pause_all(db, flow.guard_key)
     audit.record(db, EVENT_PAUSED, audit.REFUSED, username=flow.login, reason="too_many_failures",
-                 details={"minutes": _settings().reset.pause_minutes})
+                 details={"minutes": c.settings.reset.pause_minutes})
     if account is not None:
         password_notices.reset_paused(db, account.user, until=until)
     return Check.PAUSED, until
 
 
-def _passes(db: Session, flow: ResetFlow, account: Account | None, kind: str, form: Mapping[str, str]) -> bool:
+def _passes(c: Collaborators, db: Session, flow: ResetFlow, account: Account | None, kind: str, form: Mapping[str, str]) -> bool:
     """Whether what was typed proves `kind`; an account that cannot use it gets decoy work of the
     same kind (a code looked up, a TOTP computed, argon2 on each answer) and never passes."""
     real = account is not None and _usable(account, kind)
@@ -208,20 +197,20 @@ def _passes(db: Session, flow: ResetFlow, account: Account | None, kind: str, fo
     if proves is Proves.SENT_CODE:
         destination = destination_for(account.info, kind) if account is not None and real else None
         if account is None or destination is None:
-            _codes().check(db, owner=flow.guard_key, purpose=PURPOSE, destination="", typed=form.get("code", ""))
+            c.codes.check(db, owner=flow.guard_key, purpose=PURPOSE, destination="", typed=form.get("code", ""))
             return False
-        return check_code(db, _codes(), user=account.user, destination=destination, purpose=PURPOSE,
+        return check_code(db, c.codes, user=account.user, destination=destination, purpose=PURPOSE,
                           typed=form.get("code", "")) is CodeCheck.VALID
     if proves is Proves.CURRENT_CODE:
         if account is None or not real:
             _decoy_totp().verify(form.get("code", "") or "000000")
             return False
-        return check_totp(db, _settings().codes, user=account.user, typed=form.get("code", ""), purpose=PURPOSE)
+        return check_totp(db, c.settings.codes, user=account.user, typed=form.get("code", ""), purpose=PURPOSE)
     answers = {key: form.get(f"answer-{key}", "") for key in flow.pending.get(flows.QUESTIONS_ASKED, [])}
     if account is None or not real:
         decoy_answers_checked(answers)
         return False
-    return check_answers(db, _settings().codes, user=account.user, answers=answers, purpose=PURPOSE)
+    return check_answers(db, c.settings.codes, user=account.user, answers=answers, purpose=PURPOSE)
 
 
 @functools.cache

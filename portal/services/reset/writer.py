@@ -90,11 +90,11 @@ def write(c: Collaborators, binding: flows.Binding | None, *, new_password: str 
         flow_id = flow.id
     outcome, error = _write(c, account.user, new_password)
     with writes.after_write(c.store, attempt) as db:
-        _record(db, flow_id, attempt, account, new_password, outcome, error)
+        _record(c, db, flow_id, attempt, account, new_password, outcome, error)
     return WriteResult(outcome, message=str(error.message) if error else None)
 
 
-def _record(db: Session, flow_id: str, attempt: writes.Attempt, account: Account, new_password: str | None,
+def _record(c: Collaborators, db: Session, flow_id: str, attempt: writes.Attempt, account: Account, new_password: str | None,
             outcome: Written, error: DirectoryError | None) -> None:
     """What the directory's answer means: the flow moved on, the outcome on record, the person told,
     and after a new password, their sessions ended."""
@@ -102,7 +102,7 @@ def _record(db: Session, flow_id: str, attempt: writes.Attempt, account: Account
     assert flow is not None
     if _FLOW_STATE[outcome] == flows.DONE:
         # the guard's row before the flows' rows, the order verification locks them in (no deadlock)
-        guard().clear(db, flow.guard_key)
+        guard(c).clear(db, flow.guard_key)
     flows.release(db, flow, _FLOW_STATE[outcome])
     attempt.finish(db, _AUDIT_OUTCOME[outcome], reason=error.code if error else None,
                    details={"methods": ",".join(flow.methods_done)})
