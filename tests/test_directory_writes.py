@@ -20,7 +20,7 @@ from tests.registration_support import SmsGatewayServer, sms_gateway  # noqa: F4
 from tests.reset_support import (NEW_PASSWORD, Browser, Person, Stack, app, audit_events, browser,  # noqa: F401
                                  change, mails_to, new_browser, reset_app, sign_in_again, signed_in, stack,
                                  verified_by_email)
-from tests.test_store import postgres_url  # noqa: F401 - fixture
+from tests.store_support import postgres_url  # noqa: F401 - fixture
 
 NOTHING_CHANGED = "Nothing was changed"
 SQLITE_REFUSAL = ["CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_events {when}"

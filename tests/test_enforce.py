@@ -11,11 +11,7 @@ from sqlalchemy import select
 
 from portal import clock
 from portal.store.audit import AuditEvent
-from tests.registration_support import app, portal_app, post, sign_in, sms_gateway  # noqa: F401
-
-REQUIRED = "/security-info/required"
-QUESTIONS = {"question_1": "first-pet", "answer_1": "Rex the Dog", "question_2": "first-car",
-             "answer_2": "Volvo 240", "question_3": "childhood-street", "answer_3": "Elm Street"}
+from tests.registration_support import QUESTIONS, REQUIRED, app, portal_app, post, sign_in, sms_gateway  # noqa: F401
 
 
 def events(app: Flask, name: str) -> list[AuditEvent]:

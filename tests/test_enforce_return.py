@@ -12,8 +12,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from portal.store.audit import AuditEvent
-from tests.registration_support import API_KEY, APP_ORIGIN, app, portal_app, post, sign_in, sms_gateway  # noqa: F401
-from tests.test_enforce import QUESTIONS, REQUIRED
+from tests.registration_support import (API_KEY, APP_ORIGIN, QUESTIONS, REQUIRED, app, portal_app, post,  # noqa: F401
+                                         sign_in, sms_gateway, status)
 
 ATTACKS = [
     "//evil.example/",
@@ -90,12 +90,6 @@ def test_a_person_who_must_register_does_so_and_then_returns_to_the_app(app: Fla
     assert registered.headers["Location"] == resume
 
     assert client.get(resume).headers["Location"] == target
-
-
-def status(client: FlaskClient, user: str, key: str | None = API_KEY) -> tuple[int, dict[str, object]]:
-    headers = {"Authorization": f"Bearer {key}"} if key is not None else {}
-    answer = client.get(f"/api/v1/registration-status?user={user}", headers=headers)
-    return answer.status_code, answer.get_json()
 
 
 def test_the_status_api_reports_registration_for_integrators(app: Flask, client: FlaskClient) -> None:

@@ -21,7 +21,7 @@ from portal import clock
 from portal.adapters.mail import Mail
 from portal.services.messaging.outbox import Outbox
 from portal.store.outbox import OutboxMessage
-from tests.test_store import postgres_url  # noqa: F401 - fixture
+from tests.store_support import postgres_url  # noqa: F401 - fixture
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -8,8 +8,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from devstack.slapd import Slapd
-from tests.registration_support import app, portal_app, sign_in, sms_gateway  # noqa: F401
-from tests.test_enforce_return import status
+from tests.registration_support import app, portal_app, sign_in, sms_gateway, status  # noqa: F401
 
 
 def test_directory_values_are_shown_as_the_directorys(app: Flask, client: FlaskClient) -> None:

@@ -21,8 +21,8 @@ from portal.store.audit import AuditEvent
 from portal.store.outbox import OutboxMessage
 from portal.store.security_info import OneTimeCode
 from tests.parallel_support import at_once
-from tests.registration_support import app, code_mail, mid_time_step, portal_app, post, sign_in, sms_gateway  # noqa: F401
-from tests.test_register_totp import SECRET, code_at, enrol
+from tests.registration_support import (SECRET, app, code_at, code_mail, enrol, mid_time_step, portal_app, post,  # noqa: F401
+                                         sign_in, sms_gateway)
 
 
 def send_email_code(client: FlaskClient, address: str) -> int:

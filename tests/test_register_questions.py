@@ -15,8 +15,7 @@ from portal.adapters.directory import directory_for
 from portal.services.proofs import verification
 from portal.services.proofs.methods import questions
 from portal.store.security_info import SecurityAnswer
-from tests.registration_support import app, portal_app, post, sign_in, sms_gateway  # noqa: F401
-from tests.test_enforce_return import status
+from tests.registration_support import app, portal_app, post, sign_in, sms_gateway, status  # noqa: F401
 
 CUSTOM = "What was the name of the project you joined first?"
 GOOD = {"question_1": "first-pet", "answer_1": "Rex the Dog",

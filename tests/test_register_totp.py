@@ -8,7 +8,6 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-import pyotp
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -16,28 +15,10 @@ from sqlalchemy import select
 from portal import clock
 from portal.store.models import WebSession
 from portal.store.security_info import AuthMethod
-from tests.registration_support import app, mid_time_step, portal_app, post, sms_gateway  # noqa: F401
+from tests.registration_support import (SECRET, app, code_at, enrol, enrol_page, mid_time_step, portal_app,  # noqa: F401
+                                         post, sms_gateway)
 
-SECRET = re.compile(r'<code class="secret-key">([A-Z2-7 ]+)</code>')
 QR = re.compile(r'<img class="qr-code" src="data:image/svg\+xml[^"]*"')
-
-
-def enrol_page(client: FlaskClient) -> tuple[str, str]:
-    """The enrolment page and the secret it shows (spaces removed)."""
-    page = client.get("/register/totp").get_data(as_text=True)
-    match = SECRET.search(page)
-    assert match, page
-    return page, match.group(1).replace(" ", "")
-
-
-def code_at(secret: str, steps_from_now: int) -> str:
-    return pyotp.TOTP(secret).at(clock.timestamp() + 30 * steps_from_now)
-
-
-def enrol(client: FlaskClient) -> str:
-    _page, secret = enrol_page(client)
-    assert post(client, "/register/totp", {"code": code_at(secret, 0)}).status_code == 302
-    return secret
 
 
 def test_enrolment_shows_a_qr_code_made_here_and_saves_the_secret_encrypted(

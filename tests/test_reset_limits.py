@@ -21,7 +21,7 @@ from tests.parallel_support import at_once, in_processes
 from tests.registration_support import SmsGatewayServer, sms_gateway  # noqa: F401
 from tests.reset_support import (ANSWERS, Browser, Person, Stack, audit_events, code_sent_to,  # noqa: F401
                                  new_browser, register_questions, reset_app, stack)
-from tests.test_store import postgres_url  # noqa: F401
+from tests.store_support import postgres_url  # noqa: F401
 
 pytestmark = pytest.mark.parametrize("stack", ["slapd"], indirect=True)
 PARALLEL = 50

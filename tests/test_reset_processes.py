@@ -12,7 +12,7 @@ from devstack.mailsink import MailSink
 from tests.registration_support import SmsGatewayServer, sms_gateway  # noqa: F401
 from tests.reset_support import (NEW_PASSWORD, Stack, code_sent_to, new_browser, reset_app, stack,  # noqa: F401
                                  verified_by_email)
-from tests.test_store import postgres_url  # noqa: F401
+from tests.store_support import postgres_url  # noqa: F401
 
 REDIS = "redis://127.0.0.1:6379/14"
 SECOND_PASSWORD = "Quartz tundra, violet 77 jigsaw"

@@ -2,10 +2,8 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import secrets
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -17,19 +15,7 @@ from portal import PROJECT_ROOT, clock
 from portal.store import Store, get_store
 from portal.store.migrate import current_revision, upgrade
 from portal.store.models import WebSession
-
-POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-
-
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A throwaway database on the machine's PostgreSQL, dropped afterwards."""
-    name = f"portal_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+from tests.store_support import POSTGRES_ADMIN, postgres_url  # noqa: F401 - fixture
 
 
 def test_migrations_build_the_schema_on_sqlite(make_app: Callable[..., Flask]) -> None:
