@@ -21,7 +21,7 @@ from portal.store.audit import AuditEvent
 from tests.admin_support import ADMIN, NOT_ADMIN, admin_app, location, post  # noqa: F401 - fixture
 from tests.conftest import PortalClient, provider_callback
 from tests.registration_support import sign_in
-from tests.test_branding import REPO_BRANDING
+from tests.support import REPO_BRANDING
 
 
 def events(app: Flask, event: str) -> list[AuditEvent]:

@@ -14,9 +14,8 @@ from portal import create_app
 from portal.settings import SettingsError, load_settings
 from tests.admin_support import ADMIN, admin_app  # noqa: F401 - fixture
 from tests.registration_support import sign_in
-from tests.support import BASE_URL, SECRET_KEY, settings_toml
+from tests.support import BASE_URL, REPO_BRANDING, SECRET_KEY, settings_toml
 
-REPO_BRANDING = Path(__file__).parent.parent / "branding"
 
 
 @pytest.fixture

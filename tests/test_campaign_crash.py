@@ -26,14 +26,13 @@ from devstack import ldif
 from devstack.mailsink import MailSink
 from devstack.people import BASE_DN
 from devstack.slapd import Slapd
-from portal import clock
+from portal import PROJECT_ROOT, clock
 from portal.services.campaigns import campaigns
 from portal.services.container import collaborators
 from tests.admin_support import admin_toml, directory_environ, progress_of
 
 PEOPLE = 2000
 OU = f"ou=campaign-load,{BASE_DN}"
-PROJECT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +82,7 @@ def test_a_campaign_killed_halfway_resumes_and_reaches_everyone_exactly_once(
 
     with (tmp_path / "sender.log").open("wb") as log:
         sender = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "campaign", "send", str(campaign_id)],
-                                  cwd=PROJECT, stdout=log, stderr=subprocess.STDOUT,
+                                  cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT,
                                   env={**os.environ, "PORTAL_CONFIG": str(tmp_path / "portal.toml"), **environ})
         with kill_when_stored(mailbox, PEOPLE // 2, sender.pid):
             assert sender.wait(120) == -signal.SIGKILL, (tmp_path / "sender.log").read_text()

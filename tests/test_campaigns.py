@@ -17,7 +17,7 @@ from devstack import ldif
 from devstack.mailsink import MailSink
 from devstack.people import BASE_DN
 from devstack.slapd import Slapd
-from portal import clock
+from portal import PROJECT_ROOT, clock
 from portal.adapters.directory import directory_for
 from portal.services.campaigns import campaigns
 from portal.services.container import collaborators
@@ -29,7 +29,6 @@ from tests.registration_support import mail_body, sign_in
 from tests.support import BASE_URL
 
 OU = f"ou=campaign-audiences,{BASE_DN}"
-PROJECT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -145,7 +144,7 @@ def test_an_administrator_previews_tests_and_sends_a_campaign(audience_app: Call
 def theme_dir(tmp_path: Path) -> Path:
     """A copy of the default theme, named `acme`, that tests give template overrides."""
     branding = tmp_path / "branding"
-    shutil.copytree(PROJECT / "branding" / "default", branding / "acme")
+    shutil.copytree(PROJECT_ROOT / "branding" / "default", branding / "acme")
     (branding / "acme" / "theme.toml").write_text(
         (branding / "acme" / "theme.toml").read_text().replace('organization = "Your organization"',
                                                                  'organization = "Acme"'))

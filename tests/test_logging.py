@@ -17,12 +17,12 @@ from devstack import people
 from devstack.oidc_provider import OidcProvider, sign_in
 from devstack.ports import TEST
 from devstack.process import ManagedProcess
+from portal import PROJECT_ROOT
 from portal.store import get_store
 from portal.store.models import WebSession
 from portal.web.logging import JsonFormatter, RedactQueries, redact_queries
 from tests.support import CSRF_FIELD
 
-REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
 
@@ -101,7 +101,7 @@ def live_server(request: pytest.FixtureRequest, make_app: Callable[..., Flask], 
     extra = '[rollout]\nreset = "everybody"'
     app = make_app(extra)                     # migrates the database the server process will use
     output = tmp_path / f"{request.param}.log"
-    server = ManagedProcess(request.param, SERVERS[request.param], output, _answers, cwd=REPO,
+    server = ManagedProcess(request.param, SERVERS[request.param], output, _answers, cwd=PROJECT_ROOT,
                             env={"PORTAL_CONFIG": str(settings_file(extra))})
     with server:
         yield app, output

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from portal import PROJECT_ROOT
 from portal.adapters.directory.model import DirectoryUser
 from portal.services.proofs.methods import (
     DESTINATIONS,
@@ -34,7 +35,7 @@ from portal.settings import Settings, SettingsError, load_settings
 from portal.settings.registration import DIRECTORY_METHODS, METHODS, PhoneSettings
 from tests.support import MAIL_TOML, settings_toml
 
-TEMPLATES = Path(__file__).resolve().parents[1] / "portal" / "templates"
+TEMPLATES = PROJECT_ROOT / "portal" / "templates"
 
 
 def test_the_registry_has_one_member_per_key_settings_accept_in_display_order() -> None:

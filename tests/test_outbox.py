@@ -17,13 +17,12 @@ from flask import Flask
 from sqlalchemy import select
 
 from devstack.mailsink import MailSink
-from portal import clock
+from portal import PROJECT_ROOT, clock
 from portal.adapters.mail import Mail
 from portal.services.messaging.outbox import Outbox
 from portal.store.outbox import OutboxMessage
 from tests.store_support import postgres_url  # noqa: F401 - fixture
 
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def free_port() -> int:
@@ -183,7 +182,7 @@ def test_several_worker_processes_never_send_a_message_twice(
     config = settings_file(outbox_toml(port))
     env = {**os.environ, **environ, "PORTAL_CONFIG": str(config)}
 
-    workers = [subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "outbox", "deliver"], cwd=ROOT,
+    workers = [subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "outbox", "deliver"], cwd=PROJECT_ROOT,
                                 env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                for _ in range(4)]
     outputs = [worker.communicate(timeout=120) for worker in workers]
@@ -217,7 +216,7 @@ def test_a_dedicated_worker_process_delivers_until_it_is_stopped(
     toml = outbox_toml(port, poll_seconds=1)
     app = make_app(toml)
     env = {**os.environ, "PORTAL_CONFIG": str(settings_file(toml))}
-    worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "outbox", "run"], cwd=ROOT, env=env,
+    worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "outbox", "run"], cwd=PROJECT_ROOT, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         queue(app, 2)

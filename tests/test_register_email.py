@@ -18,6 +18,7 @@ from devstack.mailsink import MailSink
 from portal.store.audit import AuditEvent
 from portal.store.security_info import AuthMethod
 from tests.registration_support import app, code_mail, mail_body, portal_app, post, sign_in, sms_gateway  # noqa: F401
+from tests.support import REPO_BRANDING
 
 NEW_ADDRESS = "carol.home@mail.example"
 
@@ -127,7 +128,7 @@ def test_removing_the_address_tells_the_removed_address(app: Flask, client: Flas
 def test_a_theme_can_rewrite_the_code_mail(portal_app: Callable[..., Flask], mailbox: MailSink,
                                            tmp_path: Path) -> None:
     branding = tmp_path / "branding"
-    shutil.copytree(Path(__file__).parent.parent / "branding", branding)
+    shutil.copytree(REPO_BRANDING, branding)
     override = branding / "default" / "templates" / "mail"
     override.mkdir(parents=True)
     (override / "code.subject.txt").write_text("Fabrikam sign-in check")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from portal import PROJECT_ROOT
 from portal.settings import SettingsError, load_settings
 
 from tests.support import settings_toml
@@ -176,7 +177,7 @@ def test_environment_problems_name_the_variable(valid: Callable[[str], Path]) ->
 def test_the_wsgi_entry_point_exits_non_zero_with_one_line_per_problem(valid: Callable[[str], Path]) -> None:
     path = valid('log_level = "LOUD"\ntrusted_proxies = 9')
     result = subprocess.run([sys.executable, "-c", "import wsgi"], capture_output=True, text=True,
-                            env={**os.environ, "PORTAL_CONFIG": str(path)}, cwd=Path(__file__).parent.parent)
+                            env={**os.environ, "PORTAL_CONFIG": str(path)}, cwd=PROJECT_ROOT)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert lines == [f"portal: settings error: {path}: trusted_proxies: must be between 0 and 5 (got 9)",
@@ -184,7 +185,7 @@ def test_the_wsgi_entry_point_exits_non_zero_with_one_line_per_problem(valid: Ca
 
 
 def test_the_example_file_documents_every_key_and_loads() -> None:
-    example = Path(__file__).parent.parent / "config" / "portal.example.toml"
+    example = PROJECT_ROOT / "config" / "portal.example.toml"
     settings = load_settings(example, {"PORTAL_SECRET_KEY": "k" * 40, "PORTAL_OIDC__CLIENT_SECRET": "s",
                                        "PORTAL_DIRECTORY__BIND_PASSWORD": "p"})
     assert settings.base_url == "https://passwords.contoso.com"
