@@ -22,7 +22,7 @@ from portal.adapters.directory import (
     ProtectedAccount,
 )
 from portal.settings.directory import DirectorySettings
-from tests.directory_contract import Account, DirectoryContract, fresh_login, strong_password
+from tests.adapters.directory.directory_contract import Account, DirectoryContract, fresh_login, strong_password
 
 DOMAIN_ADMINS = f"CN=Domain Admins,CN=Users,{BASE_DN}"
 

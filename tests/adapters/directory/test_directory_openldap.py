@@ -12,7 +12,7 @@ from devstack.slapd import MIN_AGE_POLICY_DN, PEOPLE_POLICY_DN, Slapd
 from portal.adapters.directory import Directory, PasswordTooSimple, ppolicy
 from portal.adapters.directory.openldap import write_error
 from portal.settings.directory import DirectorySettings
-from tests.directory_contract import Account, DirectoryContract, fresh_login, strong_password
+from tests.adapters.directory.directory_contract import Account, DirectoryContract, fresh_login, strong_password
 
 
 class OpenLdapBackend:

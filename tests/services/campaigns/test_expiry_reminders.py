@@ -20,7 +20,7 @@ from devstack.slapd import Slapd
 from portal import clock
 from portal.settings.directory import DirectorySettings
 from tests.admin_support import POLICY_DN, admin_app  # noqa: F401
-from tests.directory_contract import portal_environ
+from tests.adapters.directory.directory_contract import portal_environ
 from tests.registration_support import mail_body
 from tests.support import BASE_URL
 

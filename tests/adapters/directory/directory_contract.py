@@ -1,6 +1,6 @@
 """The behaviour every directory implementation owes the flows, run against REAL servers.
 
-tests/test_directory_openldap.py and tests/test_directory_ad.py subclass `DirectoryContract` and
+test_directory_openldap.py and test_directory_ad.py beside this file subclass `DirectoryContract` and
 provide a `backend` fixture (slapd or Samba AD). Each test makes its own fresh accounts, so tests
 do not depend on each other or on order, and none of them ever locks the service account.
 """
