@@ -18,6 +18,7 @@ from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import pyotp
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -34,6 +35,11 @@ SMS_TOKEN = "Bearer sms-gateway-test-token"
 CODE = re.compile(r"\b(\d{6})\b")
 # the demo directory keeps alternate mail in mailLocalAddress (slapd has no otherMailbox there)
 DIRECTORY_ENVIRON = {"PORTAL_DIRECTORY__ALTERNATE_EMAIL_ATTRIBUTE": "mailLocalAddress"}
+# where enforcement sends people in scope, and a set of answers that registers them
+REQUIRED = "/security-info/required"
+QUESTIONS = {"question_1": "first-pet", "answer_1": "Rex the Dog", "question_2": "first-car",
+             "answer_2": "Volvo 240", "question_3": "childhood-street", "answer_3": "Elm Street"}
+SECRET = re.compile(r'<code class="secret-key">([A-Z2-7 ]+)</code>')
 
 
 @dataclass
@@ -188,3 +194,27 @@ def sign_in(client: FlaskClient, username: str, next_path: str | None = None) ->
     from tests.conftest import provider_callback
 
     return client.get(provider_callback(client, username, next_path=next_path))
+
+
+def status(client: FlaskClient, user: str, key: str | None = API_KEY) -> tuple[int, dict[str, object]]:
+    headers = {"Authorization": f"Bearer {key}"} if key is not None else {}
+    answer = client.get(f"/api/v1/registration-status?user={user}", headers=headers)
+    return answer.status_code, answer.get_json()
+
+
+def enrol_page(client: FlaskClient) -> tuple[str, str]:
+    """The enrolment page and the secret it shows (spaces removed)."""
+    page = client.get("/register/totp").get_data(as_text=True)
+    match = SECRET.search(page)
+    assert match, page
+    return page, match.group(1).replace(" ", "")
+
+
+def code_at(secret: str, steps_from_now: int) -> str:
+    return pyotp.TOTP(secret).at(clock.timestamp() + 30 * steps_from_now)
+
+
+def enrol(client: FlaskClient) -> str:
+    _page, secret = enrol_page(client)
+    assert post(client, "/register/totp", {"code": code_at(secret, 0)}).status_code == 302
+    return secret

@@ -10,10 +10,12 @@ from joserfc.jwk import KeySet
 from devstack import people
 from devstack.oidc_provider import OidcProvider
 from devstack.ports import TEST
+from portal import PROJECT_ROOT
 
 BASE_URL = TEST.portal_url
 SECRET_KEY = "test-secret-key-" + "x" * 40
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+REPO_BRANDING = PROJECT_ROOT / "branding"  # the themes shipped with the portal
 
 
 def settings_toml(database_url: str, extra: str = "", *, base_url: str = BASE_URL, theme: str = "default") -> str:
