@@ -49,15 +49,15 @@ EVENT_UNEXPECTED = "error.unexpected"
 def render_error(code: int, title: str | LazyString | None = None, message: str | LazyString | None = None,
                  request_id: str | None = None) -> tuple[str, int]:
     default_title, default_message = MESSAGES.get(code, MESSAGES[500])
-    title, message = str(title or default_title), str(message or default_message)
+    shown_title, shown_message = title or default_title, message or default_message
     try:
-        return render_template("error.html", code=code, title=title, message=message, reference=REFERENCE,
-                               request_id=request_id), code
+        return render_template("error.html", code=code, title=shown_title, message=shown_message,
+                               reference=REFERENCE, request_id=request_id), code
     except Exception:  # noqa: BLE001 - a broken theme template must not turn a 404 into a crash loop
         log.exception("error page could not be rendered")
         reference = f"<p>{escape(REFERENCE)} <code>{escape(request_id)}</code></p>" if request_id else ""
-        return (f"<!doctype html><title>{escape(title)}</title><h1>{escape(title)}</h1><p>{escape(message)}</p>"
-                f"{reference}"), code
+        return (f"<!doctype html><title>{escape(shown_title)}</title><h1>{escape(shown_title)}</h1>"
+                f"<p>{escape(shown_message)}</p>{reference}"), code
 
 
 def _record_unexpected(error: Exception) -> None:
