@@ -3,7 +3,7 @@
 # make demo:    the dev stack and the portal at http://127.0.0.1:5000 until Ctrl-C, on OpenLDAP;
 #               make demo DIRECTORY=ad on a Samba Active Directory domain controller instead.
 # make test:    mypy --strict, then the whole test suite against real servers;
-#               PYTEST_ARGS="tests/test_x.py -k y" narrows the suite.
+#               PYTEST_ARGS="tests/services/reset -k limits" narrows the suite.
 # make types:   mypy --strict over portal/ (settings and the stubs it needs: devstack/mypy.ini).
 PYTEST_ARGS ?=
 DIRECTORY ?= openldap

@@ -71,7 +71,7 @@ class Demo:
     def placed_settings(self) -> dict[str, str]:
         """The settings that follow the ports and the state folder, as PORTAL_* variables.
 
-        For slot 0 they are exactly what the settings file says (tests/test_demo_ad.py holds the
+        For slot 0 they are exactly what the settings file says (tests/devstack/test_demo_ad.py holds the
         files to that), so they are only passed to a portal on another slot."""
         placed = {"PORTAL_BASE_URL": self.ports.portal_url, "PORTAL_OIDC__ISSUER": self.ports.issuer,
                   "PORTAL_MAIL__PORT": str(self.ports.smtp),

@@ -10,7 +10,7 @@ from .engine import setting
 
 # The verification methods' keys in display order, and those the directory can hold a value for.
 # Each has its member in the registry (services/proofs/methods), which settings sit below and so
-# cannot import; tests/test_method_registry.py keeps the two in step.
+# cannot import; tests/services/proofs/test_method_registry.py keeps the two in step.
 METHODS = ("email", "phone", "totp", "questions")
 DIRECTORY_METHODS = ("email", "phone")
 

@@ -8,7 +8,7 @@ go, whether administrators may use it) instead of comparing method names.
 Adding a method of a shape the pages know (codes sent to an address, or an app's codes): its
 module here with a member implementing the protocol (base.Member declares the facts), its entry
 in `MEMBERS`, its key in settings/registration.py METHODS (settings sit below services and cannot
-import this; tests/test_method_registry.py keeps the two equal), and templates/methods/<key>.html
+import this; tests/services/proofs/test_method_registry.py keeps the two equal), and templates/methods/<key>.html
 with what the pages say for it. A new shape (a passkey) also needs its own registration step.
 """
 from __future__ import annotations
