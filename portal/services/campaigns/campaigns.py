@@ -24,11 +24,11 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple, cast
+from typing import NamedTuple
 
 from flask import Flask
 from jinja2 import TemplateError
-from sqlalchemy import CursorResult, Result, String, func, literal, select, update
+from sqlalchemy import String, func, literal, select, update
 from sqlalchemy.orm import Session
 
 from ... import clock
@@ -37,6 +37,7 @@ from ...adapters.directory import DirectoryUnavailable as DirectoryUnavailable  
 from ...adapters.mail import Mail
 from ...branding import use_theme
 from ...settings import Settings
+from ...store import rows_changed
 from ...store.campaigns import Campaign, CampaignRecipient
 from ...store.outbox import OutboxMessage
 from ..container import Collaborators
@@ -108,11 +109,6 @@ def dedupe_key(campaign_id: int, directory_id: str) -> str:
     return f"campaign:{campaign_id}:{directory_id}"
 
 
-def _rowcount(result: Result[Any]) -> int:
-    """Rows a conditional UPDATE changed: 1 when this caller won it."""
-    return cast(CursorResult[Any], result).rowcount
-
-
 # ---- steps: each opens its own transaction ----
 
 def overview(c: Collaborators) -> list[CampaignRow]:
@@ -182,9 +178,9 @@ def start(c: Collaborators, campaign_id: int, *, by: str) -> int:
         if campaign.status != DRAFT:
             raise AlreadyStarted("this campaign has already been started")
         people = audience(db, c.directory, c.settings, campaign)
-        won = db.execute(update(Campaign).where(Campaign.id == campaign_id, Campaign.status == DRAFT)
-                         .values(status=SENDING, started_at=clock.utcnow(), started_by=by))
-        if _rowcount(won) != 1:
+        won = rows_changed(db, update(Campaign).where(Campaign.id == campaign_id, Campaign.status == DRAFT)
+                           .values(status=SENDING, started_at=clock.utcnow(), started_by=by))
+        if won != 1:
             raise AlreadyStarted("this campaign has already been started")
         db.add_all(CampaignRecipient(campaign_id=campaign_id, directory_id=s.user.directory_id,
                                      username=s.user.login, display_name=s.user.display_name[:255],
@@ -325,10 +321,10 @@ class Sender:
 
     def _queue(self, db: Session, campaign: Campaign, recipient_id: int, now: datetime,
                links: dict[str, str]) -> int:
-        claimed = db.execute(update(CampaignRecipient)
-                             .where(CampaignRecipient.id == recipient_id, CampaignRecipient.status == PENDING)
-                             .values(status=QUEUED, queued_at=now))
-        if _rowcount(claimed) != 1:
+        claimed = rows_changed(db, update(CampaignRecipient)
+                               .where(CampaignRecipient.id == recipient_id, CampaignRecipient.status == PENDING)
+                               .values(status=QUEUED, queued_at=now))
+        if claimed != 1:
             return 0  # another sender took it
         recipient = db.get(CampaignRecipient, recipient_id)
         assert recipient is not None

@@ -18,14 +18,13 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete
+from sqlalchemy import delete
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from ...adapters.directory import DirectoryUser
-from ...store import Store
+from ...store import Store, rows_changed
 from ...store.models import WebSession
 from ..messaging import password_notices
 from ..security import audit
@@ -91,8 +90,7 @@ def attempt(db: Session, event: str, *, username: str | None) -> Attempt:
 def password_written(db: Session, user: DirectoryUser, *, confirmed: bool) -> int:
     """After a password write that succeeded (`confirmed`) or whose answer never came: end the
     owner's sessions, and tell them when it is unknown. How many sessions were ended."""
-    deleted = db.execute(delete(WebSession).where(WebSession.directory_id == user.directory_id))
-    ended = cast(CursorResult[Any], deleted).rowcount or 0
+    ended = rows_changed(db, delete(WebSession).where(WebSession.directory_id == user.directory_id))
     if not confirmed:
         password_notices.password_may_have_changed(db, user)
     return ended

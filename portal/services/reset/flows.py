@@ -14,13 +14,14 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, delete, update
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ... import clock
+from ...store import rows_changed
 from ...store.flows import WRITING, ResetFlow
 
 IDENTIFIED = "identified"  # the name was entered; verification under way
@@ -118,10 +119,10 @@ def _own_flow(db: Session, binding: Binding) -> ResetFlow | None:
 
 def _move(db: Session, flow: ResetFlow, state: str, **values: Any) -> None:
     """Compare-and-set: apply only if nobody moved the flow since it was read."""
-    done = cast(CursorResult[Any], db.execute(
-        update(ResetFlow).where(ResetFlow.id == flow.id, ResetFlow.step == flow.step, ResetFlow.state == flow.state)
-        .values(state=state, step=flow.step + 1, updated_at=clock.utcnow(), **values)))
-    if done.rowcount != 1:
+    done = rows_changed(db, update(ResetFlow)
+                        .where(ResetFlow.id == flow.id, ResetFlow.step == flow.step, ResetFlow.state == flow.state)
+                        .values(state=state, step=flow.step + 1, updated_at=clock.utcnow(), **values))
+    if done != 1:
         raise FlowError("replayed")
     db.refresh(flow)
 

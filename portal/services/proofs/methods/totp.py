@@ -8,15 +8,15 @@ every older one are refused, even if two requests race (the update is conditiona
 from __future__ import annotations
 
 import hmac
-from typing import Any, cast
 
 import pyotp
 import segno
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CursorResult, or_, update
+from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 
 from .... import clock
+from ....store import rows_changed
 from ....store.security_info import AuthMethod
 from ..codes import typed_code
 from .base import Member, Proves, Registers
@@ -62,11 +62,10 @@ def matching_step(secret: str, typed: str) -> int | None:
 
 def use_step(db: Session, method_id: int, step: int) -> bool:
     """Mark `step` used; False when it (or a later one) was used already."""
-    result = cast("CursorResult[Any]", db.execute(
-        update(AuthMethod)
-        .where(AuthMethod.id == method_id, or_(AuthMethod.last_used_step.is_(None), AuthMethod.last_used_step < step))
-        .values(last_used_step=step)))
-    return result.rowcount == 1
+    return rows_changed(db, update(AuthMethod)
+                        .where(AuthMethod.id == method_id,
+                               or_(AuthMethod.last_used_step.is_(None), AuthMethod.last_used_step < step))
+                        .values(last_used_step=step)) == 1
 
 
 
