@@ -21,7 +21,7 @@ from portal import create_app
 from portal.settings import Settings, load_settings
 from portal.store import get_store
 from portal.store.migrate import upgrade
-from tests.support import BASE_URL, CSRF_FIELD, settings_toml
+from tests.support import BASE_URL, CSRF_FIELD, SCREENSHOTS_KEY, settings_toml
 
 pytest_plugins = ("devstack.fixtures",)
 
@@ -115,3 +115,10 @@ def settings(app: Flask) -> Settings:
     return app.extensions["settings"]
 
 
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """Say where the browser tests put their screenshots, so a person can look at them."""
+    folder = config.stash.get(SCREENSHOTS_KEY, None)
+    if folder is not None:
+        terminalreporter.write_line(f"browser screenshots: {folder}")

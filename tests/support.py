@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
+import pytest
 import requests
 from joserfc import jwt
 from joserfc.jwk import KeySet
@@ -16,6 +18,7 @@ BASE_URL = TEST.portal_url
 SECRET_KEY = "test-secret-key-" + "x" * 40
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 REPO_BRANDING = PROJECT_ROOT / "branding"  # the themes shipped with the portal
+SCREENSHOTS_KEY = pytest.StashKey[Path]()  # the browser tests' screenshot folder, printed at the end
 
 
 def settings_toml(database_url: str, extra: str = "", *, base_url: str = BASE_URL, theme: str = "default") -> str:

@@ -30,6 +30,7 @@ from ..services.registration.steps import Change, Enrolment, NotOffered, Person
 from ..web import registration_gate
 from ..web.account import account_groups, signed_in_account
 from ..web.errors import render_error
+from ..web.headers import forms_may_lead_back
 from ..web.identity import current_user, sign_in_required
 from ..web.reauthentication import reauthenticate
 
@@ -96,6 +97,7 @@ def _next_in_register(value: str | None) -> str:
 # ---------- overview and re-confirmation ----------
 
 @bp.get("")
+@forms_may_lead_back
 @sign_in_required
 def index() -> ResponseReturnValue:
     now = steps.standing(collaborators(), _me())
@@ -226,6 +228,7 @@ def destination(kind: str) -> ResponseReturnValue:
 
 
 @bp.route(f"/{DESTINATION_KIND}/confirm", methods=["GET", "POST"])
+@forms_may_lead_back
 @limiter.limit(CHECK_LIMIT, methods=["POST"])
 @sign_in_required
 @recent_verification_required
@@ -273,6 +276,7 @@ def _code_problem(result: CodeCheck) -> str:
 # ---------- authenticator app ----------
 
 @bp.route("/totp", methods=["GET", "POST"])
+@forms_may_lead_back
 @limiter.limit(CHECK_LIMIT, methods=["POST"])
 @sign_in_required
 @recent_verification_required
@@ -298,6 +302,7 @@ def _totp_page(enrolment: Enrolment, error: str | None = None, code: int = 200) 
 # ---------- security questions ----------
 
 @bp.route("/questions", methods=["GET", "POST"])
+@forms_may_lead_back
 @sign_in_required
 @recent_verification_required
 def security_questions() -> ResponseReturnValue:

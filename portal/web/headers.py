@@ -1,11 +1,17 @@
 """Security headers on every response, built once from settings."""
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
 
 from ..settings import Settings
+from .registration_gate import returning_elsewhere
+
+F = TypeVar("F", bound=Callable[..., object])
+LEADS_BACK = "_forms_may_lead_back"  # the attribute `forms_may_lead_back` puts on a view
 
 
 def _origin(url: str) -> str:
@@ -13,12 +19,14 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def content_security_policy(settings: Settings) -> str:
-    """No inline script or style anywhere; forms may only post here or hand over to the provider.
+def content_security_policy(settings: Settings, form_targets: Iterable[str] = ()) -> str:
+    """No inline script or style anywhere; forms may only post here or hand over to the provider,
+    plus `form_targets` (origins) on the pages that need them.
 
     `form-action` covers redirects after a form post in Chromium, so sign-out (a POST that ends
     at the provider's end-session page) needs the provider's origin.
     """
+    form_action = " ".join(dict.fromkeys(("'self'", _origin(settings.oidc.issuer), *map(_origin, form_targets))))
     return "; ".join((
         "default-src 'none'",
         "script-src 'self'",
@@ -26,10 +34,30 @@ def content_security_policy(settings: Settings) -> str:
         "img-src 'self' data:",
         "font-src 'self'",
         "connect-src 'self'",
-        f"form-action 'self' {_origin(settings.oidc.issuer)}",
+        f"form-action {form_action}",
         "frame-ancestors 'none'",
         "base-uri 'none'",
     ))
+
+
+def forms_may_lead_back(view: F) -> F:
+    """Mark a view whose page holds a form that can end an `/enforce` round trip.
+
+    Such a form completes registration; the answer redirects to /enforce/continue and from there
+    to the other application's `return_to`. Chromium applies the page's `form-action` to every
+    redirect after the submit, so on these pages, while the session is on its way back to another
+    application, the policy adds the allowed return origins (`registration.return_to_origins`,
+    the list `return_to` is checked against). Every other page keeps the narrow policy: its forms
+    end on the portal or at the provider, and a wider `form-action` there would only let an
+    injected form send data to more places.
+    """
+    setattr(view, LEADS_BACK, True)
+    return view
+
+
+def _leads_back() -> bool:
+    view = current_app.view_functions.get(request.endpoint or "")
+    return getattr(view, LEADS_BACK, False) and returning_elsewhere()
 
 
 def install(app: Flask, settings: Settings) -> None:
@@ -44,10 +72,13 @@ def install(app: Flask, settings: Settings) -> None:
     }
     if settings.https:
         fixed["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+    leading_back = content_security_policy(settings, settings.registration.return_to_origins)
 
     @app.after_request
     def _security_headers(response: Response) -> Response:
         response.headers.update(fixed)
+        if _leads_back():
+            response.headers["Content-Security-Policy"] = leading_back
         if request.blueprint != "assets":
             # pages can carry personal data and one-time state: never keep them in a cache
             response.headers["Cache-Control"] = "no-store"

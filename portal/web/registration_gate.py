@@ -67,6 +67,12 @@ def pending() -> dict[str, str] | None:
     return value if isinstance(value, dict) else None
 
 
+def returning_elsewhere() -> bool:
+    """Whether the pending mark continues at /enforce/continue, that is on to another application."""
+    mark = pending()
+    return mark is not None and str(mark.get("next", "")).startswith(url_for("enforce.finish"))
+
+
 def release() -> str:
     """Clear the mark; where the person was going before they were interrupted."""
     mark = session.pop(PENDING_KEY, None) or {}

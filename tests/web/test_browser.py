@@ -1,54 +1,12 @@
 """The portal as a person sees it: headless Chromium on a live server, checked with axe."""
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
 
-import pytest
-from axe_playwright_python.sync_playwright import Axe
-from flask import Flask
-from playwright.sync_api import Browser, Page, sync_playwright
-from werkzeug.serving import make_server
+from playwright.sync_api import Browser, Page
 
 from devstack import people
-from devstack.oidc_provider import OidcProvider
 from devstack.ports import TEST
-
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def live_portal(make_app: Callable[..., Flask], oidc_provider: OidcProvider) -> Iterator[str]:
-    """The portal on its fixed test port, as the provider's registered redirect URI expects."""
-    server = make_server("127.0.0.1", TEST.portal, make_app(),
-                         threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield TEST.portal_url
-    server.shutdown()
-    thread.join()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context()
-    page = context.new_page()
-    yield page
-    context.close()
-
-
-def violations(page: Page) -> list[str]:
-    results = Axe().run(page)
-    return [f"{v['id']}: {v['help']}" for v in results.response["violations"]]
+from tests.browser_support import browser, live_portal, page, violations  # noqa: F401
 
 
 def test_the_landing_page_has_no_accessibility_violations(page: Page, live_portal: str) -> None:
