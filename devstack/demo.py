@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -106,10 +107,12 @@ def _stop_on_signal(signum: int, frame: FrameType | None) -> None:
 
 
 def portal_process(demo: Demo) -> ManagedProcess:
-    """The portal's database is brought to the latest schema first, as on every real start."""
+    """The portal's database is brought to the latest schema first, as on every real start; then
+    the demo's administrator gets her security info (devstack/seed.py)."""
     environ = demo.portal_environ()
     subprocess.run([str(FLASK), "--app", "wsgi", "store", "upgrade"], cwd=REPO, check=True,
                    env={**os.environ, **environ})
+    subprocess.run([sys.executable, "-m", "devstack.seed"], cwd=REPO, check=True, env={**os.environ, **environ})
 
     def answers() -> bool:
         return requests.get(f"{demo.ports.portal_url}/healthz", timeout=2).status_code == 200
@@ -153,7 +156,7 @@ def _start_samba(demo: Demo, stack: ExitStack) -> StartedDirectory:
         " /reset then offers to unlock it\n"
         f"  - /change refuses your last {samba.HISTORY} passwords (the domain's history)\n"
         f"  - frank is in {people.PROTECTED_GROUP}: /reset treats him like an unknown name\n"
-        "  - erin (portal-admins through it-admins) opens /admin once her security info is registered\n"
+        "  - erin is an administrator only through the nested group it-admins\n"
         f"  - the service account's rights: {check} .venv/bin/flask --app wsgi directory check\n\n")
 
 
@@ -168,7 +171,9 @@ def banner(demo: Demo, directory: StartedDirectory, provider: OidcProvider, sink
             f"Directory:     {directory.description}\n"
             f"Mail (SMTP 127.0.0.1:{demo.ports.smtp}) lands in {sink.maildir}\n"
             f"Logs:          {demo.state}/\n\n"
-            f"Demo accounts (username, password, groups):\n{accounts}\n\n"
+            f"Demo accounts (username, password, groups):\n{accounts}\n"
+            f"{people.DEMO_ADMIN} opens /admin at once (the header links to it); her authenticator key,"
+            f" for any TOTP app: {people.DEMO_ADMIN_AUTHENTICATOR_KEY}\n\n"
             f"{directory.to_try}"
             "Press Ctrl-C to stop everything.\n")
 

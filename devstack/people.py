@@ -66,6 +66,14 @@ AD_ONLY_PEOPLE: tuple[Person, ...] = (
            other_mail="frank.private@mail.example"),
 )
 
+# Seeded into the demo's portal only (devstack/seed.py), never the tests' directory or database: the
+# demo administrator's alternate email and authenticator app, the two methods administrators need
+# (the demo sends no SMS, so her mobile does not count), so /admin opens at once. Published, like
+# the passwords: add the key to any authenticator app to try the administrator's journeys.
+DEMO_ADMIN = "erin"
+DEMO_ADMIN_ALTERNATE_EMAIL = "erin.private@mail.example"
+DEMO_ADMIN_AUTHENTICATOR_KEY = "ERINDEMOADMINKEYPUBLISHED2026ABC"
+
 SERVICE = ServiceAccount("svc-portal", "Svc.Portal.2026!")
 
 

@@ -240,6 +240,11 @@ def test_make_demo_on_active_directory_signs_in_resets_by_email_and_stops_clean(
     assert PortalBrowser(ports.portal_url).sign_in(alice.username, NEW_PASSWORD).status_code == 302
     assert frank.other_mail not in {m["To"] for m in mailbox.messages()}  # never a code for Frank
 
+    # The administrator, in portal-admins only through it-admins, opens /admin at once (devstack/seed.py).
+    erin = PortalBrowser(ports.portal_url)
+    assert erin.sign_in(people.DEMO_ADMIN, people.person(people.DEMO_ADMIN).password).headers["Location"] == "/"
+    assert erin.get("/admin").status_code == 200
+
     # Ctrl-C: make reports the interrupt; the demo says it stopped, and nothing it started is left.
     assert command.ctrl_c() == -signal.SIGINT
     assert "Stopped; every dev-stack server is down." in command.output

@@ -81,6 +81,14 @@ def _request_values() -> dict[str, object]:
     return {"query": request.args.to_dict(), "current_endpoint": request.endpoint}
 
 
+@bp.app_context_processor
+def _administration_link() -> dict[str, object]:
+    """Whether the page header links to /admin: for exactly those the guard above lets in (the same
+    check on the current sign-in's groups claim), so nobody else is shown a way to a 403."""
+    user = current_user()
+    return {"show_administration": user is not None and is_administrator(settings().admin, user.groups)}
+
+
 @bp.get("/reauth")
 def reauth() -> ResponseReturnValue:
     """Ask the provider to sign the administrator in again, then come back to the admin page."""
