@@ -17,7 +17,7 @@ from ..services.identity import sign_in
 from ..services.identity.redirects import safe_next_path
 from ..web.errors import render_error
 from ..web.identity import NEXT_KEY, current_user, remember
-from ..web.registration_gate import after_sign_in
+from ..web.registration_gate import after_sign_in, carried_over
 
 log = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__)
@@ -42,9 +42,10 @@ def callback() -> ResponseReturnValue:
         return render_error(400, _("Sign-in could not be completed"),
                             _("Please start again from the home page."))
     next_path = safe_next_path(session.get(NEXT_KEY))
+    resume = carried_over(signed_in.identity.username)
     remember(signed_in.user_id, signed_in.identity)
     log.info("signed in", extra={"user_id": signed_in.user_id})
-    return redirect(after_sign_in(signed_in.identity, next_path))
+    return redirect(after_sign_in(signed_in.identity, next_path, resume))
 
 
 @bp.post("/signout")

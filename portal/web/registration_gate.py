@@ -28,8 +28,9 @@ OPEN_BLUEPRINTS = {"register", "assets", "health"}
 OPEN_ENDPOINTS = {"enforce.required", "enforce.start", "auth.signin", "auth.callback", "auth.signout"}
 
 
-def after_sign_in(identity: Identity, next_path: str) -> str:
+def after_sign_in(identity: Identity, next_path: str, resume: str | None = None) -> str:
     """Where a fresh sign-in continues: `next_path`, or the notice page when registration is due.
+    `resume` is where an interrupted sign-in of the same person was going (`carried_over`).
 
     First the new session is linked to its directory entry (web/account.py does it), so that a
     new password ends this session too. An unreachable directory does not stop the sign-in: the
@@ -50,10 +51,20 @@ def after_sign_in(identity: Identity, next_path: str) -> str:
     if status.compliant:
         return next_path
     if next_path.startswith(url_for("register.index")):
-        # on the way to registration already (e.g. back from signing in again to change a method)
-        mark_pending(status.reason or "", "/")
+        # on the way to registration already (e.g. back from signing in again to change a method):
+        # afterwards, on to where the interrupted sign-in was going (another application, say)
+        mark_pending(status.reason or "", resume or "/")
         return next_path
     return mark_pending(status.reason or "", next_path)
+
+
+def carried_over(username: str) -> str | None:
+    """Where this browser's pending mark was going, if it is `username`'s: a new sign-in makes a
+    new session, and a person who signs in again in the middle of registering (their sign-in had
+    grown too old to change a method) must still end where they were going, such as back at the
+    application that sent them to /enforce."""
+    mark, user = pending(), current_user()
+    return mark.get("next") if mark is not None and user is not None and user.username == username else None
 
 
 def mark_pending(reason: str, next_path: str) -> str:

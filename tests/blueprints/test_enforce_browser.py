@@ -1,14 +1,17 @@
 """The /enforce round trip in Chromium, to a real second origin: another application (a small page on
 another loopback port, an allowed return origin) sends a person to the portal and gets them back,
-whether they were compliant already or had to register first.
+whether they were compliant already, had to register first, or were due to re-confirm; at desktop
+width and at 390 px, axe on every portal page, a screenshot of each step.
 
-Chromium applies the page's CSP `form-action` to the redirect after a form submit, so the second
-journey is the one only a browser can check: the last form of registration must lead back there.
+Chromium applies the page's CSP `form-action` to the redirect after a form submit, so the last two
+journeys are ones only a browser can check: the form that completes registration (a code typed
+back, "These are still correct") must lead back to the other origin.
 """
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -19,11 +22,13 @@ from flask import Flask
 from playwright.sync_api import Browser, Page
 
 from devstack import people
+from portal import clock
 from devstack.mailsink import MailSink
 from devstack.oidc_provider import OidcProvider
 from tests.browser_support import DESKTOP, PHONE, Steps, browser, screenshot_dir, serving  # noqa: F401
-from tests.registration_support import (DIRECTORY_ENVIRON, SmsGatewayServer, code_mail, registration_toml,  # noqa: F401
-                                         sms_gateway)
+from tests.registration_support import (DIRECTORY_ENVIRON, QUESTIONS, SmsGatewayServer, code_mail, post,  # noqa: F401
+                                         registration_toml, sms_gateway)
+from tests.registration_support import sign_in as sign_in_with_client
 
 OTHER_HEADING = "Expense reports"
 NEW_ADDRESS = "carol.home@mail.example"
@@ -55,11 +60,16 @@ def other_application() -> Iterator[str]:
 
 
 @pytest.fixture
-def portal(make_app: Callable[..., Flask], oidc_provider: OidcProvider, mailbox: MailSink,
-           sms_gateway: SmsGatewayServer, other_application: str) -> Iterator[str]:
+def app(make_app: Callable[..., Flask], oidc_provider: OidcProvider, mailbox: MailSink,
+        sms_gateway: SmsGatewayServer, other_application: str) -> Flask:
     """Registration required, and the other application's origin the only allowed return origin."""
     environ = {**DIRECTORY_ENVIRON, "PORTAL_REGISTRATION__RETURN_TO_ORIGINS": f'["{other_application}"]'}
-    with serving(make_app(registration_toml(sms_gateway.url), environ=environ)) as url:
+    return make_app(registration_toml(sms_gateway.url), environ=environ)
+
+
+@pytest.fixture
+def portal(app: Flask) -> Iterator[str]:
+    with serving(app) as url:
         yield url
 
 
@@ -125,5 +135,24 @@ def test_a_person_who_must_register_does_so_and_the_last_submit_returns_them(
     steps.check("enter the code")
     tab.get_by_label("Code", exact=True).fill(code_mail(mailbox, NEW_ADDRESS))
     tab.get_by_role("button", name="Confirm").click()   # the last submit: back to the other application
+
+    assert_back_at(tab, target, steps)
+
+
+def test_a_person_due_to_reconfirm_confirms_and_the_submit_returns_them(
+        app: Flask, tab: Page, portal: str, other_application: str, screenshot_dir: Path) -> None:
+    half_a_year_ago = app.test_client()
+    sign_in_with_client(half_a_year_ago, "carol")
+    with clock.travel(timedelta(days=-181)):
+        assert post(half_a_year_ago, "/register/questions", QUESTIONS).status_code == 302
+    steps = Steps(tab, screenshot_dir, "enforce-reconfirm")
+    target = start_at_other_application(tab, portal, other_application, steps)
+
+    sign_in(tab, "carol")
+    tab.wait_for_url(f"{portal}/security-info/required")
+    steps.check("check your security info")
+    tab.get_by_role("link", name="Continue").click()
+    steps.check("security info")
+    tab.get_by_role("button", name="These are still correct").click()
 
     assert_back_at(tab, target, steps)

@@ -12,8 +12,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from portal.store.audit import AuditEvent
-from tests.registration_support import (API_KEY, APP_ORIGIN, QUESTIONS, REQUIRED, app, portal_app, post,  # noqa: F401
-                                         sign_in, sms_gateway, status)
+from tests.registration_support import (API_KEY, APP_ORIGIN, QUESTIONS, REQUIRED, app, code_at,  # noqa: F401
+                                         enrol_page, mid_time_step, portal_app, post, sign_in, sign_in_long_ago,
+                                         sms_gateway, status)
 
 ATTACKS = [
     "//evil.example/",
@@ -90,6 +91,33 @@ def test_a_person_who_must_register_does_so_and_then_returns_to_the_app(app: Fla
     assert registered.headers["Location"] == resume
 
     assert client.get(resume).headers["Location"] == target
+
+
+def test_signing_in_again_in_the_middle_of_registering_still_returns_to_the_app(
+        app: Flask, client: FlaskClient) -> None:
+    target = f"{APP_ORIGIN}/after"
+    resume = f"/enforce/continue?return_to={quote(target, safe='')}"
+    assert sign_in(client, "carol", next_path=resume).headers["Location"] == REQUIRED
+    sign_in_long_ago(client)   # too old to change a method: the portal asks her to sign in again
+    assert client.get("/register/questions").headers["Location"].startswith("/register/verify")
+
+    assert sign_in(client, "carol", next_path="/register/questions").headers["Location"] == "/register/questions"
+    registered = post(client, "/register/questions", QUESTIONS)
+
+    assert registered.headers["Location"] == resume
+
+
+def test_someone_else_signing_in_on_the_same_browser_does_not_inherit_the_return(
+        app: Flask, client: FlaskClient) -> None:
+    resume = f"/enforce/continue?return_to={quote(APP_ORIGIN + '/after', safe='')}"
+    sign_in(client, "carol", next_path=resume)
+
+    sign_in(client, "erin", next_path="/register/totp")   # an administrator one method short
+    with mid_time_step():
+        _page, secret = enrol_page(client)
+        registered = post(client, "/register/totp", {"code": code_at(secret, 0)})
+
+    assert registered.headers["Location"] == "/"
 
 
 def test_the_status_api_reports_registration_for_integrators(app: Flask, client: FlaskClient) -> None:
