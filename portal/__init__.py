@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import click
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -108,7 +109,9 @@ def _configure(app: Flask, settings: Settings, themes: ThemeRegistry) -> None:
     add_readiness_check(app, "schema", schema.check)
     add_readiness_check(app, "directory", directory.directory_for(app).ping)
     register_commands(app)
-    schema.report_at_start()
+    if click.get_current_context(silent=True) is None:
+        # a server starting; a command line says nothing here, `store upgrade` being one of them
+        schema.report_at_start()
 
 
 def _locale_selector() -> Callable[[], str | None]:

@@ -20,7 +20,7 @@ from devstack.slapd import Slapd
 from portal import PROJECT_ROOT, create_app
 from portal.settings import load_settings
 from portal.store import Store, get_store
-from portal.store.migrate import UPGRADE_COMMAND, upgrade
+from portal.store.migrate import UPGRADE_COMMAND, revisions, upgrade
 from tests.conftest import PortalClient
 from tests.store_support import postgres_url  # noqa: F401 - fixture
 
@@ -102,9 +102,12 @@ def test_gunicorn_logs_one_line_naming_the_command(settings_file: Callable[[str]
     with portal_server("portal", TEST.portal, environ, log, workers=1, threads=2):
         assert requests.get(f"{TEST.portal_url}/readyz", timeout=5).status_code == 503
         assert requests.get(f"{TEST.portal_url}/", timeout=5).status_code == 503
-        subprocess.run([str(Path(sys.executable).parent / "flask"), "--app", "wsgi", "store", "upgrade"],
-                       cwd=PROJECT_ROOT, env={**os.environ, **environ}, check=True,
-                       capture_output=True)
+        upgraded = subprocess.run([str(Path(sys.executable).parent / "flask"), "--app", "wsgi", "store", "upgrade"],
+                                  cwd=PROJECT_ROOT, env={**os.environ, **environ}, check=True,
+                                  capture_output=True, text=True)
+        # the command that upgrades does not tell the admin to run itself
+        assert upgraded.stdout == f"database at revision {revisions()[-1]}\n"
+        assert "schema is behind" not in upgraded.stderr
         assert requests.get(f"{TEST.portal_url}/readyz", timeout=5).status_code == 200
         assert requests.get(f"{TEST.portal_url}/", timeout=5).status_code == 200
     naming = [line for line in log.read_text().splitlines() if UPGRADE_COMMAND in line]
