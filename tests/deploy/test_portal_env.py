@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import re
+import subprocess
 import typing
 from pathlib import Path
 
@@ -106,3 +107,14 @@ def test_each_blank_stops_the_portal_until_filled_in() -> None:
         with pytest.raises(SettingsError) as refused:
             load_settings(PROJECT_ROOT / "config" / "portal.example.toml", environ)
         assert [p.source for p in refused.value.problems] == [f"environment variable {blank}"]
+
+
+def test_a_shell_reads_it_as_systemd_does(tmp_path: Path) -> None:
+    """The README's `portal-flask` sources the file with sh for one-off commands: same values."""
+    uncommented = tmp_path / "portal.env"
+    uncommented.write_text("\n".join(line.removeprefix("#") if ASSIGNMENT.match(line) else line
+                                     for line in EXAMPLE.read_text().splitlines()) + "\n")
+    shell = subprocess.run(["sh", "-c", 'set -a && . "$0" && set +a && env -0', str(uncommented)],
+                           capture_output=True, text=True, check=True, env={"PATH": "/usr/bin:/bin"})
+    exported = dict(entry.split("=", 1) for entry in shell.stdout.split("\0") if entry.startswith(ENV_PREFIX))
+    assert exported == {name: value for name, (value, _) in assignments().items()}
