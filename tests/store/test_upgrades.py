@@ -9,23 +9,21 @@ the audit export lists the old events.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
 from sqlalchemy import select
 
 from devstack.slapd import Slapd
-from portal import PROJECT_ROOT, clock, create_app
-from portal.settings import load_settings
+from portal import PROJECT_ROOT, clock
 from portal.store import Store, get_store
 from portal.store.migrate import revisions, upgrade
 from portal.store.models import Base
-from tests.conftest import PortalClient
 from tests.store.upgrade_rows import DISPLAY_NAME, ROWS, Inserted, Rows, column_type
-from tests.store_support import postgres_url  # noqa: F401 - fixture
+from tests.store_support import ENGINES, database_url, portal_as_started, postgres_url  # noqa: F401 - fixture
 
 
 def test_every_revision_has_its_rows() -> None:
@@ -61,26 +59,19 @@ def read_back(store: Store, row: Inserted) -> dict[str, Any]:
 
 def comparable(value: object) -> object:
     """SQLite hands dates back without their zone (they were stored as UTC)."""
-    return clock.as_utc(value) if hasattr(value, "tzinfo") else value
+    return clock.as_utc(value) if isinstance(value, datetime) else value
 
 
-def portal_on(settings_file: Callable[[str], Path], url: str) -> Flask:
-    """The new release starting on the database as it is (nothing upgraded on the way)."""
-    app = create_app(load_settings(settings_file(""), {"PORTAL_DATABASE__URL": url}))
-    app.test_client_class = PortalClient
-    return app
-
-
-@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+@pytest.mark.parametrize("engine", ENGINES)
 def test_data_from_every_revision_is_upgraded_and_served(
         settings_file: Callable[[str], Path], slapd: Slapd, tmp_path: Path, request: pytest.FixtureRequest,
         engine: str) -> None:
-    url = f"sqlite:///{tmp_path}/old.db" if engine == "sqlite" else str(request.getfixturevalue("postgres_url"))
+    url = database_url(engine, tmp_path, request)
     old = Store(url, PROJECT_ROOT)
     rows = fill_revision_by_revision(old)
     old.engine.dispose()
 
-    app = portal_on(settings_file, url)
+    app = portal_as_started(settings_file(""), url)
     browser = app.test_client()
     browser.use_session_cookie(rows.session_token)
     assert browser.get("/").status_code == 503  # behind: "being updated", the session left alone

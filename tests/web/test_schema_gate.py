@@ -12,37 +12,23 @@ from pathlib import Path
 
 import pytest
 import requests
-from flask import Flask
 
 from devstack.gunicorn import portal_server
 from devstack.ports import TEST
 from devstack.slapd import Slapd
-from portal import PROJECT_ROOT, create_app
-from portal.settings import load_settings
+from portal import PROJECT_ROOT
 from portal.store import Store, get_store
 from portal.store.migrate import UPGRADE_COMMAND, revisions, upgrade
-from tests.conftest import PortalClient
-from tests.store_support import postgres_url  # noqa: F401 - fixture
+from tests.store_support import ENGINES, database_url, portal_as_started, postgres_url  # noqa: F401 - fixture
 
 BEING_UPDATED = "The portal is being updated"
 
 
-def database_url(engine: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
-    return f"sqlite:///{tmp_path}/behind.db" if engine == "sqlite" else str(request.getfixturevalue("postgres_url"))
-
-
-def unmigrated_app(settings_file: Callable[[str], Path], url: str) -> Flask:
-    """The portal as a fresh start builds it: on the database as it is, nothing upgraded."""
-    app = create_app(load_settings(settings_file(""), {"PORTAL_DATABASE__URL": url}))
-    app.test_client_class = PortalClient
-    return app
-
-
-@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+@pytest.mark.parametrize("engine", ENGINES)
 def test_an_empty_database_gets_503_pages_until_upgraded(
         settings_file: Callable[[str], Path], slapd: Slapd, tmp_path: Path, request: pytest.FixtureRequest,
         engine: str) -> None:
-    app = unmigrated_app(settings_file, database_url(engine, tmp_path, request))
+    app = portal_as_started(settings_file(""), database_url(engine, tmp_path, request))
     client = app.test_client()
 
     ready = client.get("/readyz")
@@ -73,7 +59,7 @@ def test_a_browser_cookie_is_neither_read_nor_ended(
         settings_file: Callable[[str], Path], slapd: Slapd, tmp_path: Path) -> None:
     """Opening the session would read a table that does not exist yet: the gate answers first, and the
     browser keeps its cookie for after the upgrade (tests/store/test_upgrades.py resumes such a session)."""
-    client = unmigrated_app(settings_file, f"sqlite:///{tmp_path}/behind.db").test_client()
+    client = portal_as_started(settings_file(""), f"sqlite:///{tmp_path}/behind.db").test_client()
     client.use_session_cookie("a-session-from-before-the-new-release")
     answer = client.get("/")
     assert answer.status_code == 503
@@ -89,7 +75,7 @@ def test_a_newer_schema_is_served(settings_file: Callable[[str], Path], slapd: S
     with store.engine.begin() as connection:
         connection.exec_driver_sql("UPDATE alembic_version SET version_num = 'from_a_newer_release'")
     store.engine.dispose()
-    client = unmigrated_app(settings_file, url).test_client()
+    client = portal_as_started(settings_file(""), url).test_client()
     assert client.get("/readyz").json["checks"]["schema"] == "ok"
     assert client.get("/").status_code == 200
 
