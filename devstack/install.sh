@@ -13,6 +13,7 @@ MODE=${1:-demo}
 PACKAGES=(slapd ldap-utils openssl samba samba-dsdb-modules samba-vfs-modules samba-ad-provision chromium)
 [ "$MODE" = test ] && PACKAGES+=(postgresql redis-server)
 case "$MODE" in demo|test) ;; *) echo "usage: install.sh [demo|test]" >&2; exit 2 ;; esac
+[ "$MODE" = test ] && PACKAGES+=(systemd)  # systemd-analyze, for tests/deploy/test_systemd.py
 OIDC_DIR=devstack/oidc
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo

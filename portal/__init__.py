@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import click
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -49,7 +50,8 @@ def _configure(app: Flask, settings: Settings, themes: ThemeRegistry) -> None:
     from .services.proofs import codes
     from .services.reporting.readiness import add_readiness_check
     from .store import Store
-    from .web import errors, fields, headers, hosts, registration_gate
+    from .store.migrate import SchemaWatch
+    from .web import errors, fields, headers, hosts, registration_gate, schema_gate
     from .web import logging as app_logging
     from .web.sessions import StoreSessionInterface
 
@@ -101,9 +103,15 @@ def _configure(app: Flask, settings: Settings, themes: ThemeRegistry) -> None:
     for blueprint in (static.bp, landing.bp, auth.bp, health.bp, register.bp, enforce.bp, reset.bp, change.bp,
                       admin.bp):
         app.register_blueprint(blueprint)
+    schema = SchemaWatch(store)
+    schema_gate.install(app, schema)
     add_readiness_check(app, "database", store.ping)
+    add_readiness_check(app, "schema", schema.check)
     add_readiness_check(app, "directory", directory.directory_for(app).ping)
     register_commands(app)
+    if click.get_current_context(silent=True) is None:
+        # a server starting; a command line says nothing here, `store upgrade` being one of them
+        schema.report_at_start()
 
 
 def _locale_selector() -> Callable[[], str | None]:
