@@ -24,6 +24,21 @@ SHIPPED_NAME = "passwords.example.com"
 SHIPPED_UPSTREAM = re.compile(r"^([ \t]*)server 127\.0\.0\.1:\d+ (.*);\n", re.MULTILINE)
 
 
+LOG_LINE = re.compile(r'^(?P<client>\S+) \[[^]]*\] "(?P<method>\S+) (?P<path>\S+) [^"]*" (?P<status>\d+) '
+                      r'\d+ \S+ upstream=(?P<upstream>.*?) upstream_status=', re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Served:
+    """One line of the site's access log: who asked what, the answer, the instance(s) nginx tried."""
+
+    client: str
+    method: str
+    path: str
+    status: int
+    upstream: str  # "127.0.0.1:8000", or "127.0.0.1:8000, 127.0.0.1:8001" when it went on to the next
+
+
 @dataclass(frozen=True)
 class Certificate:
     cert: Path
@@ -108,7 +123,7 @@ class Nginx(ManagedProcess):
                                    "-g", f"daemon off; pid {folder}/nginx.pid;"],
                          folder / "nginx.out", answers)
 
-    def served_by(self) -> list[str]:
-        """`METHOD path upstream` of every request so far, from the site's redacted access log."""
-        pattern = re.compile(r'"(\S+) (\S+) [^"]*" \d+ \d+ \S+ upstream=(\S+)')
-        return [" ".join(m.groups()) for m in pattern.finditer(self.access_log.read_text())]
+    def served(self) -> list[Served]:
+        """Every request so far, from the site's own (redacted) access log, oldest first."""
+        return [Served(m["client"], m["method"], m["path"], int(m["status"]), m["upstream"])
+                for m in LOG_LINE.finditer(self.access_log.read_text())]
