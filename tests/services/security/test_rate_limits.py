@@ -4,12 +4,14 @@ That limits hold across separate portal processes is shown in tests/deploy/test_
 """
 from __future__ import annotations
 
+import socket
 import threading
 import uuid
 from collections.abc import Callable
 
 import pytest
 from flask import Flask
+from limits.errors import StorageError
 
 from portal.services.security.budgets import spend
 
@@ -45,3 +47,12 @@ def test_parallel_uses_of_a_budget_are_counted_before_they_are_judged(make_app: 
         thread.join(30)
 
     assert allowed.count(True) == 5 and len(allowed) == 30
+
+
+def test_budgets_refuse_when_their_storage_cannot_be_reached(make_app: Callable[..., Flask]) -> None:
+    """A budget never lets a use through uncounted: no storage, no use (errors.py shows a 503)."""
+    with socket.create_server(("127.0.0.1", 0)) as placeholder:
+        port = placeholder.getsockname()[1]  # nothing listens here once it is closed
+    app = make_app(environ={"PORTAL_RATE_LIMITS__STORAGE_URI": f"redis://127.0.0.1:{port}/0"})
+    with app.app_context(), pytest.raises(StorageError):
+        spend([("test-unreachable", uuid.uuid4().hex, "5/hour")])
