@@ -42,7 +42,7 @@ INSTANCE_PORTS = (TEST.portal + 3, TEST.portal + 4)
 # the limits the tests count across instances; each test spends them on its own IP and people
 LIMITS = {"PORTAL_RESET__IDENTIFY_PER_IP_PER_HOUR": "5", "PORTAL_RESET__IDENTIFY_PER_ACCOUNT_PER_HOUR": "2",
           "PORTAL_CODES__PER_ACCOUNT_PER_HOUR": "2", "PORTAL_CODES__PER_DESTINATION_PER_HOUR": "2"}
-_visitor_addresses = itertools.count(10)
+_visitor_addresses = itertools.count()
 
 
 def cluster_settings(folder: Path, database_url: str, storage_uri: str, key_prefix: str) -> Path:
@@ -116,8 +116,12 @@ def start_cluster(folder: Path, database_url: str, storage_uri: str, environ: di
                       for n, port in enumerate(INSTANCE_PORTS, start=1))
     nginx = Nginx(folder / "nginx", INSTANCE_PORTS, HTTP_PORT, HTTPS_PORT)
     cluster = Cluster(nginx, instances, settings_path, database_url, key_prefix)
-    for process in (*instances, nginx):
-        process.start()
+    try:
+        for process in (*instances, nginx):
+            process.start()
+    except BaseException:
+        stop_cluster(cluster)  # what did start must not outlive the failure
+        raise
     return cluster
 
 
@@ -184,7 +188,7 @@ class RemoteClient:
 
 def visitor(cluster: Cluster) -> Browser:
     """A browser on a loopback address no other visitor of this run uses."""
-    address = f"127.0.{next(_visitor_addresses)}.{uuid.uuid4().int % 250 + 2}"
+    address = f"127.0.{10 + next(_visitor_addresses) % 240}.{uuid.uuid4().int % 250 + 2}"
     return Browser(RemoteClient(cluster.nginx.url, cluster.nginx.certificate.cert, address))  # type: ignore[arg-type]
 
 

@@ -9,7 +9,7 @@ private one that can be stopped.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,11 +70,6 @@ def fragile(tmp_path_factory: pytest.TempPathFactory, slapd: Slapd, mail_sink: M
             yield Fragile(cluster, limits, database, directory, provider)
         finally:
             stop_cluster(cluster)
-
-
-@pytest.fixture
-def stack(slapd: Slapd) -> SlapdStack:
-    return SlapdStack(slapd)
 
 
 def csrf_token(browser: Browser, page: str) -> str:
