@@ -24,7 +24,7 @@ from portal.services.reset.verification import EVENT_PAUSED
 from portal.services.reset.writer import EVENT_PASSWORD as RESET_EVENT
 from portal.services.security import audit
 from portal.store import get_store
-from tests.admin_support import ADMIN, admin_app, directory_environ  # noqa: F401
+from tests.admin_support import ADMIN, admin_app, directory_environ, refresh_standings  # noqa: F401
 from tests.registration_support import sign_in
 
 OU = f"ou=reports,{BASE_DN}"
@@ -106,15 +106,8 @@ def app(admin_app: Callable[..., Flask], report_people: None, amy_password: list
     record(app, RESET_EVENT, audit.FAILURE, "rep-dee", days_ago(1), reason="too_short")
     record(app, EVENT_PAUSED, audit.REFUSED, "rep-dee", timedelta(minutes=10), reason="too_many_failures", minutes=60)
     record(app, EVENT_PAUSED, audit.REFUSED, "rep-cal", timedelta(hours=2), reason="too_many_failures", minutes=60)
-    refresh(app)
+    refresh_standings(app)
     return app
-
-
-def refresh(app: Flask) -> str:
-    """`reports refresh`, as the timer runs it: the standings the reports count."""
-    result = app.test_cli_runner().invoke(args=["reports", "refresh"])
-    assert result.exit_code == 0, result.output
-    return result.output
 
 
 def csv_rows(text: str) -> list[list[str]]:
