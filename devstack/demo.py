@@ -106,10 +106,11 @@ def _stop_on_signal(signum: int, frame: FrameType | None) -> None:
 
 
 def portal_process(demo: Demo) -> ManagedProcess:
-    """The portal's database is brought to the latest schema first, as on every real start."""
+    """The portal's database is brought to the latest schema first, as on every real start, and
+    the people are counted for reports and audiences (production runs that on a timer)."""
     environ = demo.portal_environ()
-    subprocess.run([str(FLASK), "--app", "wsgi", "store", "upgrade"], cwd=REPO, check=True,
-                   env={**os.environ, **environ})
+    for command in (["store", "upgrade"], ["reports", "refresh"]):
+        subprocess.run([str(FLASK), "--app", "wsgi", *command], cwd=REPO, check=True, env={**os.environ, **environ})
 
     def answers() -> bool:
         return requests.get(f"{demo.ports.portal_url}/healthz", timeout=2).status_code == 200

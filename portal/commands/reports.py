@@ -10,7 +10,7 @@ from flask.cli import AppGroup
 from ..services.campaigns.population import refresh
 from ..services.container import collaborators
 from ..services.reporting.date_range import BadRange, DateRange
-from ..services.reporting.reports import NAMES, csv_lines
+from ..services.reporting.reports import FROM_STANDINGS, NAMES, csv_lines, refreshed_at
 from .failures import directory_needed
 
 reports_cli = AppGroup("reports", help="Registration and usage reports.")
@@ -27,7 +27,10 @@ def show_command(name: str, first: str | None, last: str | None, group: str | No
         period = DateRange.parse(first, last)
     except BadRange as error:
         raise click.UsageError(str(error)) from None
-    for line in csv_lines(collaborators(), period, group, name):
+    c = collaborators()
+    if name in FROM_STANDINGS and refreshed_at(c) is None:
+        click.echo("warning: nobody has been counted yet; run `flask --app wsgi reports refresh` first", err=True)
+    for line in csv_lines(c, period, group, name):
         sys.stdout.write(line)
 
 

@@ -44,6 +44,7 @@ from .date_range import DateRange
 from .sql import CodePointOrder, UtcDay
 
 NAMES = ("coverage", "methods", "reconfirm", "activity", "failures", "paused")
+FROM_STANDINGS = ("coverage", "methods", "reconfirm")  # empty until the first `reports refresh`
 PAGED = ("reconfirm", "activity")  # as long as the population or the days times the reasons
 PAGE_SIZE = 50
 ACTIONS = {RESET_EVENT: "reset", CHANGE_EVENT: "change"}
@@ -95,6 +96,12 @@ def page(c: Collaborators, period: DateRange, group: str | None = None, names: I
         found = Reports(db, c.settings, period, group)
         return ReportsPage({name: found.table(name, (pages or {}).get(name, 1)) for name in names},
                            population.last_refresh(db))
+
+
+def refreshed_at(c: Collaborators) -> datetime | None:
+    """When the standings were last refreshed; None: never yet (FROM_STANDINGS count nobody)."""
+    with c.store.transaction() as db:
+        return population.last_refresh(db)
 
 
 def csv_lines(c: Collaborators, period: DateRange, group: str | None, name: str) -> Iterator[str]:

@@ -272,8 +272,13 @@ def test_csv_files_and_the_cli_stream_the_whole_table(long_admin: Any, many_due:
     assert result.exit_code == 0 and csv_rows(result.output) == rows
 
 
-def test_the_page_says_when_nothing_was_counted_yet(admin_app: Callable[..., Flask], report_people: None) -> None:
-    client = admin_app(environ=directory_environ(OU)).test_client()
+def test_the_page_and_the_cli_say_when_nothing_was_counted_yet(admin_app: Callable[..., Flask],
+                                                               report_people: None) -> None:
+    app = admin_app(environ=directory_environ(OU))
+    client = app.test_client()
     sign_in(client, ADMIN)
     page = client.get("/admin/reports").get_data(as_text=True)
     assert "The people have not been counted yet" in page and "flask --app wsgi reports refresh" in page
+    result = app.test_cli_runner().invoke(args=["reports", "show", "coverage"])
+    assert result.exit_code == 0 and "nobody has been counted yet" in result.stderr
+    assert "nobody" not in result.stdout and result.stdout.startswith('"day","in_scope"')
