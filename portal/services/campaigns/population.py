@@ -11,6 +11,8 @@ at 100,000 people; the rows are written instead
   did not see (people who left) and records when it ran;
 - by `record_person`, in the transaction of every registration change, so a person's numbers are
   current between refreshes (what only the directory changes, such as groups, waits for the next).
+  A change committed while a refresh batch is between reading that person's profile and writing
+  the row is overwritten with what the batch read; the next refresh (or change) corrects it.
 
 Scope: with reset rolled out to groups, the members of those groups; otherwise everybody the
 directory search returns (with `nobody`, that is whom a "coming soon" campaign is for).
