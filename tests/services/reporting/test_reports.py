@@ -237,8 +237,9 @@ def many_due(slapd: Slapd) -> list[str]:
 @pytest.fixture
 def long_admin(admin_app: Callable[..., Flask], many_due: list[str], store_environ: dict[str, str]) -> Any:
     app = admin_app(environ={**directory_environ(LONG_OU), **store_environ})
-    for name in many_due:
+    for n, name in enumerate(many_due):
         register(app, name, days_ago(200))
+        record(app, RESET_EVENT, audit.SUCCESS, name, days_ago(n))  # one activity row per day
     refresh_standings(app)
     client = app.test_client()
     sign_in(client, ADMIN)
@@ -261,6 +262,15 @@ def test_long_tables_come_a_page_at_a_time(long_admin: Any, many_due: list[str])
     for odd in ("0", "-1", "x", "99999999999"):
         assert long_admin.get(f"/admin/reports?reconfirm_page={odd}").status_code == 200
     assert "Page 2 of 2" in long_admin.get("/admin/reports?reconfirm_page=99").get_data(as_text=True)
+
+
+def test_activity_comes_a_page_at_a_time_too(long_admin: Any) -> None:
+    days = f"from={TODAY - timedelta(days=LONG - 1)}&to={TODAY}"
+    second = long_admin.get(f"/admin/reports?{days}&activity_page=2").get_data(as_text=True)
+    assert page_rows(second, "activity") == 10 and "Page 2 of 2 (60 rows)." in second
+    assert page_rows(second, "reconfirm") == 50                # each table keeps its own page
+    rows = report(long_admin, "activity", days)
+    assert [date.fromisoformat(row[0]) for row in rows[1:]] == [TODAY - timedelta(days=n) for n in range(LONG)][::-1]
 
 
 def test_csv_files_and_the_cli_stream_the_whole_table(long_admin: Any, many_due: list[str]) -> None:
