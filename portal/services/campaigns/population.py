@@ -72,9 +72,9 @@ def in_scope(settings: Settings, user: DirectoryUser) -> bool:
 def refresh(c: Collaborators) -> Refreshed:
     """One pass over the directory: upsert everybody, delete who left, record the run.
 
-    Raises DirectoryUnavailable; then nothing is
-    deleted (a listing cut short must not remove the people after the cut) and the run stays
-    unfinished, so the pages keep showing the previous refresh."""
+    Raises DirectoryUnavailable; then nothing is deleted (a listing cut short must not remove
+    the people after the cut) and the run stays unfinished, so the pages keep showing the
+    previous refresh. The batches already written stay: they are as current as anything else."""
     started = clock.utcnow()
     with c.store.transaction() as db:
         run = StandingsRefresh(started_at=started)
