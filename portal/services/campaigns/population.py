@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, false, select, true
+from sqlalchemy import ColumnElement, and_, delete, false, insert, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
@@ -38,7 +38,7 @@ from ...adapters.directory import DirectoryUser
 from ...settings import Settings
 from ...store import rows_changed
 from ...store.security_info import SecurityProfile
-from ...store.standings import SEP, PersonStanding, StandingsRefresh
+from ...store.standings import SEP, PersonStanding, StandingGroup, StandingsRefresh
 from ..container import Collaborators
 from ..proofs import security_info
 from ..proofs.methods import REGISTRY, Registers
@@ -114,6 +114,7 @@ def record_people(db: Session, settings: Settings, users: list[DirectoryUser], s
         rows.append(standing_row(settings, user, profiles.get(user.directory_id), seen_at, policies[user.groups]))
     if rows:
         _upsert(db, rows)
+        _replace_groups(db, users)
 
 
 def standing_row(settings: Settings, user: DirectoryUser, profile: SecurityProfile | None,
@@ -128,7 +129,6 @@ def standing_row(settings: Settings, user: DirectoryUser, profile: SecurityProfi
     return {
         "directory_id": user.directory_id, "login": user.login[:255], "login_key": user.login.lower()[:255],
         "display_name": user.display_name[:255], "email": user.email,
-        "groups": _delimited(g.casefold() for g in (*sorted(user.groups), *sorted(user.group_dns))),
         "in_scope": in_scope(settings, user), "required": policy.required, "counted": _delimited(counted),
         "registered": registered, "registered_since": since, "registered_day": since.date() if since else None,
         "confirmed_at": info.confirmed_at, "seen_at": seen_at,
@@ -162,6 +162,15 @@ def _upsert(db: Session, rows: list[dict[str, Any]]) -> None:
     db.connection().execute(statement.on_conflict_do_update(index_elements=["directory_id"], set_=columns), rows)
 
 
+def _replace_groups(db: Session, users: list[DirectoryUser]) -> None:
+    """The memberships of `users` as the directory holds them now (by name and by DN)."""
+    db.execute(delete(StandingGroup).where(StandingGroup.directory_id.in_([u.directory_id for u in users])))
+    rows = [{"directory_id": user.directory_id, "group_key": key} for user in users
+            for key in sorted({g.casefold() for g in (*user.groups, *user.group_dns)})]
+    if rows:
+        db.execute(insert(StandingGroup), rows)
+
+
 def _batches(people: Iterable[DirectoryUser]) -> Iterator[list[DirectoryUser]]:
     found = iter(people)
     while batch := list(itertools.islice(found, BATCH)):
@@ -185,7 +194,8 @@ def in_group(group: str | None) -> ColumnElement[bool]:
     """Members of `group` (name or DN, case aside, as DirectoryUser.in_group); everybody for None."""
     if not group:
         return true()
-    return PersonStanding.groups.contains(f"{SEP}{group.casefold()}{SEP}", autoescape=True)
+    members = select(StandingGroup.directory_id).where(StandingGroup.group_key == group.casefold())
+    return PersonStanding.directory_id.in_(members)
 
 
 def scope(group: str | None = None) -> ColumnElement[bool]:

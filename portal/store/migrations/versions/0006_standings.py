@@ -24,7 +24,6 @@ def upgrade() -> None:
         sa.Column("login_key", sa.String(255), nullable=False),
         sa.Column("display_name", sa.String(255), nullable=False),
         sa.Column("email", sa.String(320)),
-        sa.Column("groups", sa.Text, nullable=False),
         sa.Column("in_scope", sa.Boolean, nullable=False),
         sa.Column("required", sa.Integer, nullable=False),
         sa.Column("counted", sa.Text, nullable=False),
@@ -36,6 +35,13 @@ def upgrade() -> None:
     )
     op.create_index("ix_standings_login_key", "standings", ["login_key"])
     op.create_table(
+        "standing_groups",
+        sa.Column("group_key", sa.String(1024), primary_key=True),
+        sa.Column("directory_id", sa.String(255), sa.ForeignKey("standings.directory_id", ondelete="CASCADE"),
+                  primary_key=True),
+    )
+    op.create_index("ix_standing_groups_directory_id", "standing_groups", ["directory_id"])
+    op.create_table(
         "standings_refreshes",
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
@@ -46,5 +52,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("standings_refreshes")
+    op.drop_index("ix_standing_groups_directory_id", table_name="standing_groups")
+    op.drop_table("standing_groups")
     op.drop_index("ix_standings_login_key", table_name="standings")
     op.drop_table("standings")
