@@ -32,7 +32,7 @@ class PersonStanding(Base):
     __tablename__ = "standings"
 
     directory_id: Mapped[str] = mapped_column(String(255), primary_key=True)
-    login: Mapped[str] = mapped_column(LOGIN)
+    login: Mapped[str] = mapped_column(LOGIN, index=True)  # the long lists are paged in login order
     login_key: Mapped[str] = mapped_column(String(255), index=True)  # login.lower(): how audit names match
     display_name: Mapped[str] = mapped_column(String(255))
     email: Mapped[str | None] = mapped_column(String(320))

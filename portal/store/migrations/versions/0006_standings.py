@@ -33,6 +33,7 @@ def upgrade() -> None:
         sa.Column("confirmed_at", sa.DateTime(timezone=True)),
         sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False),
     )
+    op.create_index("ix_standings_login", "standings", ["login"])
     op.create_index("ix_standings_login_key", "standings", ["login_key"])
     op.create_table(
         "standing_groups",
@@ -55,4 +56,5 @@ def downgrade() -> None:
     op.drop_index("ix_standing_groups_directory_id", table_name="standing_groups")
     op.drop_table("standing_groups")
     op.drop_index("ix_standings_login_key", table_name="standings")
+    op.drop_index("ix_standings_login", table_name="standings")
     op.drop_table("standings")
