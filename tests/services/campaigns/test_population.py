@@ -48,10 +48,16 @@ def people(slapd: Slapd) -> tuple[str, list[str]]:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def app(request: pytest.FixtureRequest, admin_app: Callable[..., Flask], people: tuple[str, list[str]]) -> Flask:
-    environ = directory_environ(people[0])
+def environ(request: pytest.FixtureRequest, people: tuple[str, list[str]]) -> dict[str, str]:
+    """The test's subtree, on each store (SQLite: the test's own file, the same for every app it builds)."""
+    found = directory_environ(people[0])
     if request.param == "postgresql":
-        environ["PORTAL_DATABASE__URL"] = request.getfixturevalue("postgres_url")
+        found["PORTAL_DATABASE__URL"] = request.getfixturevalue("postgres_url")
+    return found
+
+
+@pytest.fixture
+def app(admin_app: Callable[..., Flask], environ: dict[str, str]) -> Flask:
     return admin_app(environ=environ)
 
 
@@ -122,3 +128,17 @@ def test_a_registration_change_counts_at_once_without_a_refresh(app: Flask, peop
         user = c.directory.find_user(b)
         assert user is not None and steps.confirm(c, steps.Person(user, user.groups)).confirmed
     assert coverage(app) == (3, 1)                          # b's confirmation brought b's row up to date
+
+
+def test_a_refresh_the_directory_cuts_short_removes_nobody(app: Flask, admin_app: Callable[..., Flask],
+                                                           environ: dict[str, str]) -> None:
+    refresh_standings(app)
+    with app.app_context():
+        before = reports.refreshed_at(collaborators(app))
+    unreachable = admin_app(environ={**environ, "PORTAL_DIRECTORY__URL": "ldap://127.0.0.1:9",
+                                     "PORTAL_DIRECTORY__TIMEOUT_SECONDS": "1"})
+    result = unreachable.test_cli_runner().invoke(args=["reports", "refresh"])
+    assert result.exit_code == 1 and result.output.startswith("Error: the directory cannot be reached (")
+    assert coverage(app) == (3, 0)                          # nobody removed
+    with app.app_context():
+        assert reports.refreshed_at(collaborators(app)) == before  # the page still shows the last good one
