@@ -48,6 +48,9 @@ from ..registration.rollout import member_of_any
 BATCH = 500       # people per refresh transaction (and per profile query)
 KEEP_RUNS = 10    # refresh records kept, newest first
 SINCE_ALWAYS = datetime.min.replace(tzinfo=UTC)
+# Column sizes: a value the directory holds beyond them must not stop the refresh for everybody
+# (an address that long is no address to send to; a DN that long is cut, and matches nothing).
+MAX_EMAIL, MAX_GROUP_KEY = 320, 1024
 
 
 @dataclass(frozen=True)
@@ -137,7 +140,7 @@ def standing_row(settings: Settings, user: DirectoryUser, profile: SecurityProfi
     since = _registered_since(profile, counted, policy.required) if registered else None
     return {
         "directory_id": user.directory_id, "login": user.login[:255], "login_key": user.login.lower()[:255],
-        "display_name": user.display_name[:255], "email": user.email,
+        "display_name": user.display_name[:255], "email": user.email if len(user.email or "") <= MAX_EMAIL else None,
         "in_scope": in_scope(settings, user), "required": policy.required, "counted": _delimited(counted),
         "registered": registered, "registered_since": since, "registered_day": since.date() if since else None,
         "confirmed_at": info.confirmed_at, "seen_at": seen_at,
@@ -175,7 +178,7 @@ def _replace_groups(db: Session, users: list[DirectoryUser]) -> None:
     """The memberships of `users` as the directory holds them now (by name and by DN)."""
     db.execute(delete(StandingGroup).where(StandingGroup.directory_id.in_([u.directory_id for u in users])))
     rows = [{"directory_id": user.directory_id, "group_key": key} for user in users
-            for key in sorted({g.casefold() for g in (*user.groups, *user.group_dns)})]
+            for key in sorted({g.casefold()[:MAX_GROUP_KEY] for g in (*user.groups, *user.group_dns)})]
     if rows:
         db.execute(insert(StandingGroup), rows)
 
