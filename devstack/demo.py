@@ -111,15 +111,16 @@ def _stop_on_signal(signum: int, frame: FrameType | None) -> None:
 def portal_process(demo: Demo) -> ManagedProcess:
     """The portal under gunicorn with deploy/gunicorn.conf.py, as production runs it.
 
-    Its database is brought to the latest schema first, as on every real start, and the demo's
-    administrator gets her security info (devstack/seed.py). One worker process
-    with threads: the demo keeps its embedded defaults (SQLite, rate limits counted in memory), and
-    in-memory limits and code budgets hold only inside one process (a second worker would count
-    its own); the threads serve the few demo visitors at once, waits of the reset floor included."""
+    Its database is brought to the latest schema first, as on every real start; the demo's
+    administrator gets her security info (devstack/seed.py), and the people are counted for
+    reports and audiences (production runs that on a timer). One worker process with threads:
+    the demo keeps its embedded defaults (SQLite, rate limits counted in memory), and in-memory
+    limits and code budgets hold only inside one process (a second worker would count its own);
+    the threads serve the few demo visitors at once, waits of the reset floor included."""
     environ = demo.portal_environ()
-    subprocess.run([str(FLASK), "--app", "wsgi", "store", "upgrade"], cwd=REPO, check=True,
-                   env={**os.environ, **environ})
-    subprocess.run([sys.executable, "-m", "devstack.seed"], cwd=REPO, check=True, env={**os.environ, **environ})
+    for command in ([str(FLASK), "--app", "wsgi", "store", "upgrade"], [sys.executable, "-m", "devstack.seed"],
+                    [str(FLASK), "--app", "wsgi", "reports", "refresh"]):
+        subprocess.run(command, cwd=REPO, check=True, env={**os.environ, **environ})
     # gunicorn's control socket in the demo's state folder, not in ~/.gunicorn beside other servers'
     return portal_server("portal", demo.ports.portal, {**environ, "XDG_RUNTIME_DIR": str(demo.state)},
                          demo.state / "portal.log", workers=DEMO_WORKERS, threads=DEMO_THREADS)
