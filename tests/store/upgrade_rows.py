@@ -16,7 +16,7 @@ import hashlib
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -62,9 +62,11 @@ class Rows:
 
 
 def column_type(value: object) -> sa.types.TypeEngine[Any] | None:
-    """Typed like the models' columns where the driver needs it (dates with zone, JSON)."""
+    """Typed like the models' columns where the driver needs it (moments with zone, days, JSON)."""
     if isinstance(value, datetime):
         return sa.DateTime(timezone=True)
+    if isinstance(value, date):
+        return sa.Date()
     if isinstance(value, (dict, list)):
         return sa.JSON()
     return None
@@ -142,10 +144,22 @@ def session_owner(rows: Rows) -> None:
     """0005 adds only a column to web_sessions; the sessions from before read as belonging to nobody."""
 
 
+def standings(rows: Rows) -> None:
+    """0006: Alice counted by a reports refresh, in one group, and the refresh that counted her."""
+    rows.add("standings", {"directory_id": DIRECTORY_ID, "login": USERNAME, "login_key": USERNAME,
+                           "display_name": DISPLAY_NAME, "email": "alice@example.test", "in_scope": True,
+                           "required": 2, "counted": "\x1femail\x1ftotp\x1f", "registered": True,
+                           "registered_since": rows.now, "registered_day": rows.now.date(),
+                           "confirmed_at": rows.now, "seen_at": rows.now}, key="directory_id")
+    rows.add("standing_groups", {"group_key": "staff", "directory_id": DIRECTORY_ID}, key="group_key")
+    rows.add("standings_refreshes", {"started_at": rows.now, "finished_at": rows.now, "people": 1})
+
+
 ROWS: dict[str, Callable[[Rows], None]] = {
     "0001": users_and_sessions,
     "0002": security_info_audit_outbox,
     "0003": reset_flows,
     "0004": campaigns,
     "0005": session_owner,
+    "0006": standings,
 }

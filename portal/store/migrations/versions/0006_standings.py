@@ -2,13 +2,13 @@
 
 Empty after the upgrade: `flask --app wsgi reports refresh` fills it (the pages say so until then).
 
-Revision ID: 0006_reports
+Revision ID: 0006
 Revises: 0005
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_reports"
+revision = "0006"
 down_revision = "0005"
 branch_labels = None
 depends_on = None
