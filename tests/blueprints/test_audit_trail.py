@@ -112,6 +112,10 @@ def failing_app(make_app: Callable[..., Flask]) -> Flask:
             db.flush()
             raise RuntimeError("internal detail")
 
+    @app.get("/crash")
+    def crash() -> str:
+        raise RuntimeError("internal detail")                  # fails before touching the store
+
     return app
 
 
@@ -133,7 +137,7 @@ def test_an_error_page_still_comes_when_the_trail_cannot_be_written(failing_app:
         with get_store().engine.begin() as connection:
             connection.execute(text("DROP TABLE audit_events"))
     with caplog.at_level(logging.ERROR):
-        response = failing_app.test_client().get("/boom", headers={"X-Request-ID": "boom-req-00002"})
+        response = failing_app.test_client().get("/crash", headers={"X-Request-ID": "boom-req-00002"})
     assert response.status_code == 500
     assert "boom-req-00002" in response.get_data(as_text=True)
     assert "the unexpected error could not be recorded in the audit trail" in caplog.text
