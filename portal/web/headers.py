@@ -26,7 +26,7 @@ def content_security_policy(settings: Settings) -> str:
         "img-src 'self' data:",
         "font-src 'self'",
         "connect-src 'self'",
-        f"form-action 'self' {_origin(settings.oidc.issuer)}",
+        f"form-action 'self' {_origin(settings.oidc.issuer)}" if settings.oidc else "form-action 'self'",
         "frame-ancestors 'none'",
         "base-uri 'none'",
     ))
