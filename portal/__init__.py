@@ -88,6 +88,8 @@ def _configure(app: Flask, settings: Settings, themes: ThemeRegistry) -> None:
     limiter.init_app(app)
     babel.init_app(app, locale_selector=_locale_selector())
     used = settings.serves_accounts  # link mode: neither sign-in nor the directory (blueprints/external.py)
+    if not used and (settings.oidc or settings.directory):
+        log.warning("every action is a link and [admin] groups is empty: [oidc] and [directory] are not used")
     built = container.Collaborators(
         settings=settings, store=store, outbox=outbox.init_app(app, settings, store),
         codes=codes.init_app(app, settings.codes), themes=themes, clock=clock,

@@ -191,3 +191,15 @@ def test_the_example_file_documents_every_key_and_loads() -> None:
     settings = load_settings(example, {"PORTAL_SECRET_KEY": "k" * 40, "PORTAL_OIDC__CLIENT_SECRET": "s",
                                        "PORTAL_DIRECTORY__BIND_PASSWORD": "p"})
     assert settings.base_url == "https://passwords.contoso.com"
+
+
+@pytest.mark.parametrize("table", ["actions", "hosts", "admin"])
+def test_the_example_file_comments_every_key_of_the_tables_it_admins_ask_about(table: str) -> None:
+    """Each key of the table comes right after a comment saying what it does (hosts: the table's example)."""
+    lines = (PROJECT_ROOT / "config" / "portal.example.toml").read_text().splitlines()
+    start = lines.index(f"[{table}]")
+    assert lines[start - 1].startswith("#")
+    body = lines[start + 1:next(i for i in range(start + 1, len(lines)) if lines[i].startswith("["))]
+    keys = [i for i, line in enumerate(body) if line and not line.startswith("#")]
+    assert keys or table == "hosts"
+    assert all(i > 0 and body[i - 1].startswith("#") for i in keys), [body[i] for i in keys]
