@@ -8,14 +8,19 @@ where all three are built in: a route added to a flow later is probed too.
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from flask import Flask
+from playwright.sync_api import Route, sync_playwright
+from werkzeug.serving import make_server
 from werkzeug.routing import AnyConverter, BaseConverter, IntegerConverter
 
+from devstack.ports import TEST
 from portal import create_app
 from portal.settings import SettingsError, load_settings
 from portal.store import get_store
@@ -184,3 +189,32 @@ def test_no_directory_write_through_the_routes_of_an_external_action(build: Buil
     assert stack.binds(person, person.password) and not stack.binds(person, NEW_PASSWORD)
     assert audit_events(app, "password.") == []
     assert not any(ep.startswith(("change.", "register.", "enforce.")) for ep in app.view_functions)
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_pure_link_page_in_a_browser(build: Build, width: int) -> None:
+    """Chromium on a live link page: accessible, no overflow on a phone, and each card leaves the site."""
+    server = make_server("127.0.0.1", TEST.portal, build(frozenset(URLS), theme="contoso"), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+            page = browser.new_context(viewport={"width": width, "height": 800}).new_page()
+            # the external sites, answered here: tests reach no one outside
+            page.route("https://**/*", _elsewhere)
+            page.goto(TEST.portal_url + "/")
+            assert Axe().run(page).response["violations"] == []
+            assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+            assert page.locator("form").count() == 0
+            assert page.eval_on_selector_all("a.action-link", "links => links.map(a => a.href)") == list(URLS.values())
+            page.get_by_role("link", name="Reset my password").click()
+            page.wait_for_url(URLS["reset"])
+            browser.close()
+    finally:
+        server.shutdown()
+        thread.join()
+
+
+def _elsewhere(route: Route) -> None:
+    route.fulfill(status=200, content_type="text/html", body="<title>elsewhere</title>")
