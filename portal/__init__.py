@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
     from .branding import ThemeRegistry
     from .services.container import Collaborators
+    from .store import Store
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger(__name__)
@@ -40,15 +41,10 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 
 def _configure(app: Flask, settings: Settings, themes: ThemeRegistry) -> None:
-    from . import clock
-    from .adapters import directory
     from .branding import templating
     from .commands import register_commands
     from .extensions import babel, csrf, limiter
     from .services import container
-    from .services.identity.oidc import OidcSignIn
-    from .services.messaging import outbox
-    from .services.proofs import codes
     from .services.reporting.readiness import add_readiness_check
     from .store import Store
     from .web import errors, fields, headers, hosts, registration_gate
@@ -87,14 +83,7 @@ def _configure(app: Flask, settings: Settings, themes: ThemeRegistry) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=_locale_selector())
-    used = settings.serves_accounts  # link mode: neither sign-in nor the directory (blueprints/external.py)
-    if not used and (settings.oidc or settings.directory):
-        log.warning("every action is a link and [admin] groups is empty: [oidc] and [directory] are not used")
-    built = container.Collaborators(
-        settings=settings, store=store, outbox=outbox.init_app(app, settings, store),
-        codes=codes.init_app(app, settings.codes), themes=themes, clock=clock,
-        configured_directory=directory.init_app(app, settings.directory) if used and settings.directory else None,
-        configured_oidc=OidcSignIn(app, settings.oidc) if used and settings.oidc else None)
+    built = _collaborators(app, settings, store, themes)
     container.install(app, built)
 
     app_logging.install(app)
@@ -111,6 +100,26 @@ def _configure(app: Flask, settings: Settings, themes: ThemeRegistry) -> None:
     if built.configured_directory is not None:
         add_readiness_check(app, "directory", built.configured_directory.ping)
     register_commands(app)
+
+
+def _collaborators(app: Flask, settings: Settings, store: Store, themes: ThemeRegistry) -> Collaborators:
+    """Built once; the directory and the OIDC client only where configured and used (link mode has
+    neither: blueprints/external.py)."""
+    from . import clock
+    from .adapters import directory
+    from .services.container import Collaborators
+    from .services.identity.oidc import OidcSignIn
+    from .services.messaging import outbox
+    from .services.proofs import codes
+
+    used = settings.serves_accounts
+    if not used and (settings.oidc or settings.directory):
+        log.warning("every action is a link and [admin] groups is empty: [oidc] and [directory] are not used")
+    return Collaborators(
+        settings=settings, store=store, outbox=outbox.init_app(app, settings, store),
+        codes=codes.init_app(app, settings.codes), themes=themes, clock=clock,
+        configured_directory=directory.init_app(app, settings.directory) if used and settings.directory else None,
+        configured_oidc=OidcSignIn(app, settings.oidc) if used and settings.oidc else None)
 
 
 def _blueprints(c: Collaborators) -> list[Blueprint]:

@@ -99,7 +99,8 @@ def _required_tables(settings: Settings) -> list[tuple[str, str]]:
     builtin = sorted(settings.builtin_actions)
     admin = "[admin] groups is set (administrators sign in; campaigns and reports read the directory)"
     if settings.directory is None and settings.serves_accounts:
-        why = f"[actions] {', '.join(builtin)} {'is' if len(builtin) == 1 else 'are'} \"builtin\"" if builtin else admin
+        verb = "is" if len(builtin) == 1 else "are"
+        why = f"[actions] {', '.join(builtin)} {verb} \"builtin\"" if builtin else admin
         missing.append(("directory", f"is required because {why}; set every action to a URL for a pure link page"))
     if settings.oidc is None and ("register" in builtin or settings.admin.groups):
         why = "[actions] register is \"builtin\" (people sign in to register)" if "register" in builtin else admin
@@ -123,14 +124,13 @@ def _cross_checks(settings: Settings, origin: Origin) -> list[Problem]:
     if (settings.session.cookie_name or "").startswith(COOKIE_PREFIXES) and not settings.https:
         add("session.cookie_name", f"a {' or '.join(COOKIE_PREFIXES)} name needs an https:// base_url "
                                    "(browsers accept such a cookie only with Secure)")
-    problems.extend(Problem(origin(key), key, message) for key, message in _required_tables(settings))
     directory = settings.directory
-    if directory is not None and urlsplit(directory.url).scheme == "ldap" and not directory.start_tls and not directory.allow_plaintext:
+    if directory and urlsplit(directory.url).scheme == "ldap" and not directory.start_tls and not directory.allow_plaintext:
         add("directory.url", "is plain ldap:// without start_tls; use ldaps:// or start_tls = true "
                              "(allow_plaintext = true only for a local test directory)")
     sms_timeout = max(settings.sms.webhook.timeout_seconds, settings.sms.twilio.timeout_seconds)
-    for key, message in (registration.cross_checks(settings.registration) + sms.cross_checks(settings.sms)
-                         + mail.cross_checks(settings.mail, settings.outbox, sms_timeout)
+    for key, message in (_required_tables(settings) + registration.cross_checks(settings.registration)
+                         + sms.cross_checks(settings.sms) + mail.cross_checks(settings.mail, settings.outbox, sms_timeout)
                          + rollout.cross_checks(settings.rollout)):
         add(key, message)
     for host in settings.hosts:
