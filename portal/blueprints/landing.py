@@ -1,16 +1,16 @@
 """The landing page: the three things people come for, and the theme's own information."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, render_template
 
 from ..services.container import collaborators
 from ..services.messaging.links import available_actions
+from ..web.identity import sign_in_offered
 
 bp = Blueprint("landing", __name__)
 
 
 @bp.get("/")
 def index() -> str:
-    # sign-in is offered only where something uses it (blueprints/external.py)
     return render_template("landing.html", actions=available_actions(collaborators().settings),
-                           sign_in_offered="auth.signin" in current_app.view_functions)
+                           sign_in_offered=sign_in_offered())

@@ -149,6 +149,17 @@ def test_a_link_page_with_the_old_tables_still_in_place_uses_neither(build: Buil
     assert set(client.get("/readyz", base_url=BASE_URL).get_json()["checks"]) == {"database"}
 
 
+def test_a_session_signed_in_before_the_switch_counts_for_nothing(build: Build) -> None:
+    """Sessions outlive a settings change: on a link page without sign-in, nobody is signed in."""
+    client = build(frozenset(URLS)).test_client()
+    with client.session_transaction(base_url=BASE_URL) as session:
+        session["user"] = {"user_id": 1, "username": "alice", "display_name": "Alice", "email": None,
+                           "groups": ["portal-admins"], "auth_time": 0}
+    page = client.get("/", base_url=BASE_URL)
+    assert page.status_code == 200
+    assert "Alice" not in page.get_data(as_text=True) and "signout" not in page.get_data(as_text=True)
+
+
 def problems_of(build: Build, external: frozenset[str], **tables: Any) -> list[str]:
     with pytest.raises(SettingsError) as raised:
         build(external, **tables)
