@@ -138,6 +138,9 @@ def test_a_pure_link_page_starts_without_oidc_or_directory_and_shows_the_theme(b
     assert "https://servicedesk.contoso.com/" in text and "servicedesk@contoso.com" in text  # the help desk
     assert "form-action 'self'" in page.headers["Content-Security-Policy"]
     assert "<form" not in text and "Sign in" not in text
+    # the commands that read accounts are not there either (flask --app wsgi --help)
+    assert {"store", "outbox", "audit"} <= set(app.cli.commands)
+    assert not {"directory", "registration", "campaign", "reports", "reminders"} & set(app.cli.commands)
 
 
 def test_a_link_page_with_the_old_tables_still_in_place_uses_neither(build: Build) -> None:
