@@ -25,6 +25,7 @@ from portal import create_app
 from portal.settings import SettingsError, load_settings
 from portal.store import get_store
 from portal.store.migrate import upgrade
+from tests.conftest import PortalClient, provider_callback
 from tests.reset_support import NEW_PASSWORD, SlapdStack, audit_events
 from tests.support import BASE_URL, settings_toml
 
@@ -63,6 +64,7 @@ def build(tmp_path: Path) -> Build:
             oidc="register" not in external if oidc is None else oidc,
             directory=len(external) < len(URLS) if directory is None else directory, theme=theme))
         app = create_app(load_settings(path, {}))
+        app.test_client_class = PortalClient
         with app.app_context():
             upgrade(get_store())
         return app
@@ -161,6 +163,19 @@ def test_a_session_signed_in_before_the_switch_counts_for_nothing(build: Build) 
     page = client.get("/", base_url=BASE_URL)
     assert page.status_code == 200
     assert "Alice" not in page.get_data(as_text=True) and "signout" not in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("register_external", [False, True], ids=["register built in", "register external"])
+def test_registration_is_enforced_at_sign_in_only_where_the_portal_runs_it(
+        build: Build, oidc_provider: Any, slapd: Any, register_external: bool) -> None:
+    """Change built in keeps sign-in (signed-in change); with registration elsewhere nobody is held at
+    the notice page for info the portal cannot see."""
+    external = frozenset({"reset", "register"} if register_external else {"reset"})
+    app = build(external, oidc=True, extra="[registration]\nrequire_registration = true\n")
+    client = app.test_client()
+    answer = client.get(provider_callback(client, "alice"), base_url=BASE_URL)
+    assert answer.status_code == 302
+    assert answer.headers["Location"] == ("/" if register_external else "/security-info/required")
 
 
 def problems_of(build: Build, external: frozenset[str], **tables: Any) -> list[str]:
