@@ -15,7 +15,11 @@ from .settings import Problem, Settings, SettingsError, load_settings
 from .settings.sections import RateLimitSettings
 
 if TYPE_CHECKING:
+    from flask import Blueprint
+
     from .branding import ThemeRegistry
+    from .services.container import Collaborators
+    from .store import Store
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger(__name__)
@@ -39,16 +43,10 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 
 def _configure(app: Flask, settings: Settings, themes: ThemeRegistry) -> None:
-    from . import clock
-    from .adapters import directory
-    from .blueprints import admin, auth, change, enforce, health, landing, register, reset
-    from .branding import static, templating
+    from .branding import templating
     from .commands import register_commands
     from .extensions import babel, csrf, limiter
     from .services import container
-    from .services.identity.oidc import OidcSignIn
-    from .services.messaging import outbox
-    from .services.proofs import codes
     from .services.reporting.readiness import add_readiness_check
     from .store import Store
     from .store.migrate import SchemaWatch
@@ -87,27 +85,25 @@ def _configure(app: Flask, settings: Settings, themes: ThemeRegistry) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=_locale_selector())
-    oidc = app.extensions["oidc"] = OidcSignIn(app, settings.oidc)
-    container.install(app, container.Collaborators(
-        settings=settings, store=store, directory=directory.init_app(app, settings.directory),
-        outbox=outbox.init_app(app, settings, store), codes=codes.init_app(app, settings.codes), oidc=oidc,
-        themes=themes, clock=clock))
+    built = _collaborators(app, settings, store, themes)
+    container.install(app, built)
 
     app_logging.install(app)
     hosts.install(app, themes)
     headers.install(app, settings)
     errors.install(app)
     _template_context(app)
-    registration_gate.install(app)
+    if "register" in settings.builtin_actions:
+        registration_gate.install(app)
     fields.install(app)
-    for blueprint in (static.bp, landing.bp, auth.bp, health.bp, register.bp, enforce.bp, reset.bp, change.bp,
-                      admin.bp):
+    for blueprint in _blueprints(built):
         app.register_blueprint(blueprint)
     schema = SchemaWatch(store)
     schema_gate.install(app, schema)
     add_readiness_check(app, "database", store.ping)
     add_readiness_check(app, "schema", schema.check)
-    add_readiness_check(app, "directory", directory.directory_for(app).ping)
+    if built.configured_directory is not None:
+        add_readiness_check(app, "directory", built.configured_directory.ping)
     register_commands(app)
     if click.get_current_context(silent=True) is None:
         # a server starting; a command line says nothing here, `store upgrade` being one of them
@@ -124,6 +120,44 @@ def _rate_limit_config(limits: RateLimitSettings) -> dict[str, object]:
     return {"RATELIMIT_STORAGE_URI": limits.storage_uri, "RATELIMIT_STORAGE_OPTIONS": options,
             "RATELIMIT_SWALLOW_ERRORS": False, "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": False,
             "RATELIMIT_HEADERS_ENABLED": True}
+
+
+def _collaborators(app: Flask, settings: Settings, store: Store, themes: ThemeRegistry) -> Collaborators:
+    """Built once; the directory and the OIDC client only where configured and used (link mode has
+    neither: blueprints/external.py)."""
+    from . import clock
+    from .adapters import directory
+    from .services.container import Collaborators
+    from .services.identity.oidc import OidcSignIn
+    from .services.messaging import outbox
+    from .services.proofs import codes
+
+    used = settings.serves_accounts
+    if not used and (settings.oidc or settings.directory):
+        log.warning("every action is a link and [admin] groups is empty: [oidc] and [directory] are not used")
+    return Collaborators(
+        settings=settings, store=store, outbox=outbox.init_app(app, settings, store),
+        codes=codes.init_app(app, settings.codes), themes=themes, clock=clock,
+        configured_directory=directory.init_app(app, settings.directory) if used and settings.directory else None,
+        configured_oidc=OidcSignIn(app, settings.oidc) if used and settings.oidc else None)
+
+
+def _blueprints(c: Collaborators) -> list[Blueprint]:
+    """The routes this configuration serves: built-in actions, the redirects of those set to a URL,
+    sign-in and /admin only with what they need (what each combination serves: blueprints/external.py)."""
+    from .blueprints import admin, auth, change, enforce, external, health, landing, register, reset
+    from .branding import static
+
+    builtin = c.settings.builtin_actions
+    chosen = [static.bp, landing.bp]
+    chosen += [auth.bp] if c.configured_oidc is not None else []
+    chosen += [health.bp]
+    chosen += [register.bp, enforce.bp] if "register" in builtin else []
+    chosen += [reset.bp] if "reset" in builtin else []
+    chosen += [change.bp] if "change" in builtin else []
+    chosen += [admin.bp] if c.configured_oidc is not None and c.configured_directory is not None else []
+    redirects = external.blueprint(c.settings)
+    return chosen + ([redirects] if redirects is not None else [])
 
 
 def _locale_selector() -> Callable[[], str | None]:

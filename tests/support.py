@@ -21,23 +21,29 @@ REPO_BRANDING = PROJECT_ROOT / "branding"  # the themes shipped with the portal
 SCREENSHOTS_KEY = pytest.StashKey[Path]()  # the browser tests' screenshot folder, printed at the end
 
 
-def settings_toml(database_url: str, extra: str = "", *, base_url: str = BASE_URL, theme: str = "default") -> str:
-    """The test portal's settings file, with `extra` top-level TOML (tables may follow it)."""
+def settings_toml(database_url: str, extra: str = "", *, base_url: str = BASE_URL, theme: str = "default",
+                  oidc: bool = True, directory: bool = True) -> str:
+    """The test portal's settings file, with `extra` top-level TOML (tables may follow it);
+    without the [oidc] or [directory] table for link mode."""
     return f"""
 base_url = "{base_url}"
 secret_key = "{SECRET_KEY}"
 theme = "{theme}"
 {extra}
+{OIDC_TOML if oidc else ""}
+[database]
+url = "{database_url}"
+{DIRECTORY_TOML if directory else ""}"""
 
+
+OIDC_TOML = f"""
 [oidc]
 issuer = "{TEST.issuer}"
 client_id = "portal"
 client_secret = "portal-dev-secret"
 scopes = ["openid", "email", "profile", "groups"]
-
-[database]
-url = "{database_url}"
-
+"""
+DIRECTORY_TOML = f"""
 [directory]
 kind = "openldap"
 url = "{TEST.ldap_url}"

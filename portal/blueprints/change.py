@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from ..extensions import limiter
 from ..services.container import collaborators
 from ..services.errors import DirectoryUnavailable
+from ..services.messaging.links import action_url
 from ..services.passwords.change import PASSWORD_MAY_HAVE_CHANGED, Changed, SignedInAccount, change_password
 from ..services.passwords.rules import PasswordRules
 from ..services.reset.identifiers import InvalidIdentifier
@@ -32,8 +33,10 @@ def _limit() -> str:
 
 
 def _form(errors: list[str] | None = None, status: int = 200) -> ResponseReturnValue:
-    rules = PasswordRules(collaborators().settings.passwords).describe()
-    return render_template("change/index.html", rules=rules, errors=errors or [], signed_in=current_user()), status
+    settings = collaborators().settings
+    rules = PasswordRules(settings.passwords).describe()
+    return render_template("change/index.html", rules=rules, errors=errors or [], signed_in=current_user(),
+                           reset_url=action_url(settings, "reset")), status
 
 
 @bp.get("/")

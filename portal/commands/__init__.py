@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from ..services.container import collaborators
 from .audit import audit_cli
 from .campaigns import campaign_cli
 from .directory import directory_cli
@@ -12,8 +13,11 @@ from .reminders import reminders_cli
 from .reports import reports_cli
 from .store import store_cli
 
+# the groups that read accounts: absent where the portal has no directory (link mode)
+ACCOUNT_GROUPS = (directory_cli, registration_cli, campaign_cli, reports_cli, reminders_cli)
+
 
 def register_commands(app: Flask) -> None:
-    for group in (store_cli, directory_cli, registration_cli, outbox_cli, campaign_cli, reports_cli,
-                  reminders_cli, audit_cli):
+    has_directory = collaborators(app).configured_directory is not None
+    for group in (store_cli, *(ACCOUNT_GROUPS if has_directory else ()), outbox_cli, audit_cli):
         app.cli.add_command(group)

@@ -18,6 +18,8 @@ directory_cli = AppGroup("directory", help="The directory passwords are written 
 def check_command(test_account: str | None) -> None:
     """Reachability, TLS, bind, search bases, password policy (and rights on a test account)."""
     settings = collaborators().settings.directory
+    if settings is None:
+        raise click.ClickException("no [directory] in the settings: every action is a link (link mode)")
     click.echo(f"Directory: {settings.kind} at {settings.url}")
     failed = False
     directory = create_directory(settings)  # its own connections: the check proves a fresh start works

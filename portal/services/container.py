@@ -5,6 +5,11 @@ A service step takes a `Collaborators` as its first argument instead of looking 
 without a request (build one from settings and real servers). Only the web layer fetches the
 app's instance (`collaborators()`), once per step, and passes it on.
 
+Link mode leaves some out: the directory and the OpenID Connect client exist only when the
+settings have them and something uses them (`Settings.serves_accounts`). Absent is `None`, never
+a stand-in; the routes that would need them are not registered, so a service reaching for one
+that is absent is a bug, and `directory` / `oidc` say so instead of failing later on `None`.
+
 Transactions have one home: a service step opens `with c.store.transaction() as db:` around the
 work of that step and hands `db` down to the helpers it calls; blueprints never commit.
 """
@@ -38,16 +43,32 @@ class Clock(Protocol):
     def timestamp(self) -> int: ...
 
 
+class NotConfigured(RuntimeError):
+    """A collaborator link mode left out was asked for (a route or command that should not exist)."""
+
+
 @dataclass(frozen=True)
 class Collaborators:
     settings: Settings
     store: Store
-    directory: Directory
     outbox: Outbox      # queued mail and SMS, delivered through the mail and SMS adapters
     codes: CodeBook
-    oidc: OidcSignIn
     themes: ThemeRegistry
     clock: Clock
+    configured_directory: Directory | None    # None: no [directory], or nothing here reads accounts
+    configured_oidc: OidcSignIn | None        # None: no [oidc], or nothing here signs people in
+
+    @property
+    def directory(self) -> Directory:
+        if self.configured_directory is None:
+            raise NotConfigured("no directory: [directory] is not set, or no built-in action uses it")
+        return self.configured_directory
+
+    @property
+    def oidc(self) -> OidcSignIn:
+        if self.configured_oidc is None:
+            raise NotConfigured("no sign-in: [oidc] is not set, or no built-in action uses it")
+        return self.configured_oidc
 
 
 def install(app: Flask, built: Collaborators) -> None:

@@ -151,8 +151,15 @@ def secret_paths(cls: type[DataclassInstance], prefix: str = "") -> list[str]:
     hints = typing.get_type_hints(cls)
     for field in dataclasses.fields(cls):
         key = _join(prefix, field.name)
+        table = _table_type(hints[field.name])
         if field.metadata.get("secret"):
             paths.append(key)
-        elif dataclasses.is_dataclass(hints[field.name]):
-            paths.extend(secret_paths(hints[field.name], key))
+        elif table is not None:
+            paths.extend(secret_paths(table, key))
     return paths
+
+
+def _table_type(hint: Any) -> Any:
+    """The dataclass a field holds, also when the table is optional (`OidcSettings | None`)."""
+    candidates = typing.get_args(hint) if typing.get_origin(hint) in (types.UnionType, typing.Union) else (hint,)
+    return next((c for c in candidates if isinstance(c, type) and dataclasses.is_dataclass(c)), None)

@@ -92,6 +92,24 @@ def _parse_env_value(raw: str, current: Any) -> Any:
         return raw
 
 
+def _required_tables(settings: Settings) -> list[tuple[str, str]]:
+    """[directory] and [oidc] are required only by what uses them: link mode needs neither.
+
+    Every built-in action reads and writes the directory; registration signs people in; /admin
+    signs administrators in and reads the directory (rollout scope, campaigns, reports)."""
+    missing: list[tuple[str, str]] = []
+    builtin = sorted(settings.builtin_actions)
+    admin = "[admin] groups is set (administrators sign in; campaigns and reports read the directory)"
+    if settings.directory is None and settings.serves_accounts:
+        verb = "is" if len(builtin) == 1 else "are"
+        why = f"[actions] {', '.join(builtin)} {verb} \"builtin\"" if builtin else admin
+        missing.append(("directory", f"is required because {why}; set every action to a URL for a pure link page"))
+    if settings.oidc is None and ("register" in builtin or settings.admin.groups):
+        why = "[actions] register is \"builtin\" (people sign in to register)" if "register" in builtin else admin
+        missing.append(("oidc", f"is required because {why}"))
+    return missing
+
+
 def _cross_checks(settings: Settings, origin: Origin) -> list[Problem]:
     """Rules that span keys, so a combination that is unsafe never starts."""
     problems: list[Problem] = []
@@ -109,12 +127,12 @@ def _cross_checks(settings: Settings, origin: Origin) -> list[Problem]:
         add("session.cookie_name", f"a {' or '.join(COOKIE_PREFIXES)} name needs an https:// base_url "
                                    "(browsers accept such a cookie only with Secure)")
     directory = settings.directory
-    if urlsplit(directory.url).scheme == "ldap" and not directory.start_tls and not directory.allow_plaintext:
+    if directory and urlsplit(directory.url).scheme == "ldap" and not directory.start_tls and not directory.allow_plaintext:
         add("directory.url", "is plain ldap:// without start_tls; use ldaps:// or start_tls = true "
                              "(allow_plaintext = true only for a local test directory)")
     sms_timeout = max(settings.sms.webhook.timeout_seconds, settings.sms.twilio.timeout_seconds)
-    for key, message in (registration.cross_checks(settings.registration) + sms.cross_checks(settings.sms)
-                         + mail.cross_checks(settings.mail, settings.outbox, sms_timeout)
+    for key, message in (_required_tables(settings) + registration.cross_checks(settings.registration)
+                         + sms.cross_checks(settings.sms) + mail.cross_checks(settings.mail, settings.outbox, sms_timeout)
                          + rollout.cross_checks(settings.rollout)):
         add(key, message)
     for host in settings.hosts:

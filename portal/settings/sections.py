@@ -20,6 +20,7 @@ from .rollout import RolloutSettings
 from .sms import SmsSettings
 
 ACTION_BUILTIN = "builtin"
+ACTION_KEYS = ("reset", "register", "change")
 ID_TOKEN_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
 
 
@@ -119,11 +120,12 @@ class Settings:
     max_content_length: int = setting(64 * 1024, check=checks.between(4 * 1024, 10 * 1024 * 1024))
     log_level: str = setting("INFO", check=checks.one_of(("DEBUG", "INFO", "WARNING", "ERROR")))
     session: SessionSettings = setting(SessionSettings)
-    oidc: OidcSettings = setting()
+    # None when absent: only the built-in actions and /admin need them (settings/needs.py says which)
+    oidc: OidcSettings | None = setting(None)
     actions: ActionSettings = setting(ActionSettings)
     database: DatabaseSettings = setting(DatabaseSettings)
     rate_limits: RateLimitSettings = setting(RateLimitSettings)
-    directory: DirectorySettings = setting()
+    directory: DirectorySettings | None = setting(None)
     registration: RegistrationSettings = setting(RegistrationSettings)
     codes: CodeSettings = setting(CodeSettings)
     mail: MailSettings = setting(MailSettings)
@@ -137,6 +139,17 @@ class Settings:
     admin: AdminSettings = setting(AdminSettings)
     campaigns: CampaignSettings = setting(CampaignSettings)
     expiry_reminders: ExpiryReminderSettings = setting(ExpiryReminderSettings)
+
+    @property
+    def builtin_actions(self) -> frozenset[str]:
+        """The actions the portal runs itself; the others are links to another site (link mode)."""
+        return frozenset(key for key in ACTION_KEYS if getattr(self.actions, key) == ACTION_BUILTIN)
+
+    @property
+    def serves_accounts(self) -> bool:
+        """Whether anything here reads accounts: a built-in action or /admin. Without either the
+        portal is a pure link page, and [directory] and [oidc] are neither needed nor used."""
+        return bool(self.builtin_actions or self.admin.groups)
 
     @property
     def https(self) -> bool:

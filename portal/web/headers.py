@@ -26,7 +26,8 @@ def content_security_policy(settings: Settings, form_targets: Iterable[str] = ()
     `form-action` covers redirects after a form post in Chromium, so sign-out (a POST that ends
     at the provider's end-session page) needs the provider's origin.
     """
-    form_action = " ".join(dict.fromkeys(("'self'", _origin(settings.oidc.issuer), *map(_origin, form_targets))))
+    provider = (_origin(settings.oidc.issuer),) if settings.oidc else ()
+    form_action = " ".join(dict.fromkeys(("'self'", *provider, *map(_origin, form_targets))))
     return "; ".join((
         "default-src 'none'",
         "script-src 'self'",

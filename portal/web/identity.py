@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ParamSpec, TypeVar
 
-from flask import redirect, request, session, url_for
+from flask import current_app, redirect, request, session, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from ..services.identity.oidc import Identity
@@ -15,6 +15,7 @@ from .sessions import current_session
 P = ParamSpec("P")
 R = TypeVar("R")
 SESSION_KEY = "user"
+SIGN_IN_ENDPOINT = "auth.signin"
 NEXT_KEY = "signin_next"  # where the callback continues after a sign-in this browser started
 
 
@@ -47,7 +48,16 @@ def remember(user_id: int, identity: Identity) -> None:
     }
 
 
+def sign_in_offered() -> bool:
+    """Whether this portal has sign-in: only where a built-in action or /admin uses it (blueprints/external.py)."""
+    return SIGN_IN_ENDPOINT in current_app.view_functions
+
+
 def current_user() -> SignedInUser | None:
+    """The signed-in person; nobody where the portal offers no sign-in (link mode), so a session
+    signed in before the switch opens nothing and no page links to a sign-out that is not there."""
+    if not sign_in_offered():
+        return None
     data = session.get(SESSION_KEY)
     if not isinstance(data, dict):
         return None
@@ -59,7 +69,7 @@ def sign_in_required(view: Callable[P, R]) -> Callable[P, R | BaseResponse]:
     @functools.wraps(view)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | BaseResponse:
         if current_user() is None:
-            return redirect(url_for("auth.signin", next=request.full_path.rstrip("?")))
+            return redirect(url_for(SIGN_IN_ENDPOINT, next=request.full_path.rstrip("?")))
         return view(*args, **kwargs)
 
     return wrapper

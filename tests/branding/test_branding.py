@@ -1,6 +1,7 @@
 """Themes from files: validated at start-up, chosen per host, overriding templates and static files."""
 from __future__ import annotations
 
+import dataclasses
 import logging
 import shutil
 from collections.abc import Callable
@@ -11,6 +12,7 @@ from flask import Flask
 
 from devstack import people
 from portal import create_app
+from portal.branding.theme import Helpdesk
 from portal.settings import SettingsError, load_settings
 from tests.admin_support import ADMIN, admin_app  # noqa: F401 - fixture
 from tests.registration_support import sign_in
@@ -97,6 +99,34 @@ def test_a_theme_template_overrides_the_builtin_one(build: Callable[..., Flask])
     page = build(theme="contoso").test_client().get("/", base_url=BASE_URL).get_data(as_text=True)
     assert "Still stuck? Talk to a person" in page      # branding/contoso/templates/partials/helpdesk.html
     assert "Need help?" not in page                      # the built-in partial
+
+
+HELPDESK = {"name": "the Fabrikam Desk", "phone": "+1 206 555 0199", "email": "desk@fabrikam.example",
+            "url": "https://desk.fabrikam.example/help", "hours": "around the clock"}
+SHOWN_AS = {"phone": 'href="tel:+12065550199"', "email": 'href="mailto:desk@fabrikam.example"',
+            "url": 'href="https://desk.fabrikam.example/help"'}
+
+
+@pytest.mark.parametrize("theme", ["default", "contoso"])
+def test_the_help_desk_block_shows_every_field_also_in_the_contoso_override(
+        build: Callable[..., Flask], branding: Path, theme: str) -> None:
+    """Every [helpdesk] key a theme sets reaches the page, in the built-in block and in Contoso's
+    override of it (an example IT copies: it must not drop a field). A new key fails here until shown."""
+    assert set(HELPDESK) == {f.name for f in dataclasses.fields(Helpdesk)}
+    toml = branding / theme / "theme.toml"
+    table = "[helpdesk]\n" + "".join(f'{key} = "{value}"\n' for key, value in HELPDESK.items())
+    text = toml.read_text()
+    start = text.find("[helpdesk]")
+    if start == -1:
+        toml.write_text(text + "\n" + table)
+    else:
+        end = text.find("\n[", start + 1)
+        toml.write_text(text[:start] + table + text[end:])
+    page = build(theme=theme).test_client().get("/", base_url=BASE_URL).get_data(as_text=True)
+    helpdesk = page[page.index('aria-labelledby="helpdesk-heading"'):]
+    helpdesk = helpdesk[:helpdesk.index("</section>")]
+    for key, value in HELPDESK.items():
+        assert value in helpdesk and SHOWN_AS.get(key, value) in helpdesk, key
 
 
 def test_each_host_gets_its_own_theme_and_unknown_hosts_get_400(build: Callable[..., Flask]) -> None:

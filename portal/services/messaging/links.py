@@ -10,6 +10,7 @@ links also work from the CLI (campaign mails).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -57,14 +58,19 @@ def available_actions(settings: Settings) -> list[Action]:
     return actions
 
 
+def action_url(settings: Settings, key: str, build: Callable[[str], str] = url_for) -> str:
+    """Where action `key` is done: its URL in [actions], else its built-in page (built with `build`),
+    else the landing page (a flow this portal does not have)."""
+    target: str = getattr(settings.actions, key)
+    if target != ACTION_BUILTIN:
+        return target
+    endpoint = next(endpoint for k, _title, _description, endpoint in ACTIONS if k == key)
+    return build(endpoint if endpoint in current_app.view_functions else "landing.index")
+
+
 def mail_links(settings: Settings) -> dict[str, str]:
-    """`portal_url` and `<action>_url` for reset, register and change."""
-    portal = external_url("landing.index")
-    links = {"portal_url": portal}
-    for key, _title, _description, endpoint in ACTIONS:
-        target = getattr(settings.actions, key)
-        if target != ACTION_BUILTIN:
-            links[f"{key}_url"] = target
-        else:
-            links[f"{key}_url"] = external_url(endpoint) if endpoint in current_app.view_functions else portal
+    """`portal_url` and `<action>_url` for reset, register and change, absolute (mails leave the site)."""
+    links = {"portal_url": external_url("landing.index")}
+    for key, _title, _description, _endpoint in ACTIONS:
+        links[f"{key}_url"] = action_url(settings, key, external_url)
     return links

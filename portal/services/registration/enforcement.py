@@ -39,8 +39,10 @@ class StatusReport:
 
 
 def in_scope(settings: Settings, groups: Iterable[str]) -> bool:
-    """Registration is required of the people self-service reset is rolled out to."""
-    return settings.registration.require_registration and reset_enabled_for(settings.rollout, groups)
+    """Registration is required of the people self-service reset is rolled out to, where the portal
+    runs registration itself (set to a URL, registering happens elsewhere: nothing to enforce here)."""
+    return ("register" in settings.builtin_actions and settings.registration.require_registration
+            and reset_enabled_for(settings.rollout, groups))
 
 
 def evaluate(db: Session, settings: Settings, user: DirectoryUser, groups: Iterable[str]) -> tuple[Policy, Status]:
