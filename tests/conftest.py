@@ -40,11 +40,12 @@ def make_app(settings_file: Callable[[str], Path]) -> Callable[..., Flask]:
     """Build a migrated portal from settings with `extra` top-level TOML."""
     def build(extra: str = "", environ: dict[str, str] | None = None) -> Flask:
         settings = load_settings(settings_file(extra), environ or {})
-        return _migrated(create_app(settings))
+        return migrated(create_app(settings))
     return build
 
 
-def _migrated(app: Flask) -> Flask:
+def migrated(app: Flask) -> Flask:
+    """The app on a database brought to the newest schema (else every page is \"being updated\")."""
     app.test_client_class = PortalClient
     with app.app_context():
         upgrade(get_store())

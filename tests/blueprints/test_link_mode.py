@@ -128,7 +128,8 @@ def test_each_combination_starts_with_what_it_needs_and_sends_external_routes_on
     assert client.get("/admin", base_url=BASE_URL).status_code == (302 if signs_in else 404)
     ready = client.get("/readyz", base_url=BASE_URL)
     assert ready.status_code == 200
-    assert set(ready.get_json()["checks"]) == ({"database", "directory"} if builtin else {"database"})
+    checks = {"database", "schema"} | ({"directory"} if builtin else set())
+    assert set(ready.get_json()["checks"]) == checks
 
 
 def test_a_pure_link_page_starts_without_oidc_or_directory_and_shows_the_theme(build: Build, tmp_path: Path) -> None:
@@ -151,7 +152,7 @@ def test_a_link_page_with_the_old_tables_still_in_place_uses_neither(build: Buil
     client = app.test_client()
     assert client.get("/signin", base_url=BASE_URL).status_code == 404
     assert client.get("/admin", base_url=BASE_URL).status_code == 404
-    assert set(client.get("/readyz", base_url=BASE_URL).get_json()["checks"]) == {"database"}
+    assert set(client.get("/readyz", base_url=BASE_URL).get_json()["checks"]) == {"database", "schema"}
 
 
 def test_a_session_signed_in_before_the_switch_counts_for_nothing(build: Build) -> None:

@@ -14,6 +14,7 @@ from devstack import people
 from portal import create_app
 from portal.branding.theme import Helpdesk
 from portal.settings import SettingsError, load_settings
+from tests.conftest import migrated
 from tests.admin_support import ADMIN, admin_app  # noqa: F401 - fixture
 from tests.registration_support import sign_in
 from tests.support import BASE_URL, REPO_BRANDING, SECRET_KEY, settings_toml
@@ -34,7 +35,7 @@ def build(tmp_path: Path, branding: Path) -> Callable[..., Flask]:
         path = tmp_path / "portal.toml"
         path.write_text(settings_toml(f"sqlite:///{tmp_path}/p.db", f'branding_dir = "{branding}"\n{extra}',
                                       theme=theme))
-        return create_app(load_settings(path, {}))
+        return migrated(create_app(load_settings(path, {})))
     return run
 
 

@@ -52,10 +52,16 @@ def setting_exists(dotted: str, cls: type = Settings) -> bool:
     fields = {f.name: f for f in dataclasses.fields(cls)}
     if head not in fields:
         return False
-    hint = typing.get_type_hints(cls)[head]
+    hint = section_type(typing.get_type_hints(cls)[head])
     if dataclasses.is_dataclass(hint) and isinstance(hint, type):
         return bool(rest) and setting_exists(rest, hint)
     return not rest
+
+
+def section_type(hint: object) -> object:
+    """A section that only some configurations need (`OidcSettings | None`) is still that section."""
+    present = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+    return present[0] if len(present) == 1 and typing.get_args(hint) else hint
 
 
 def dotted(name: str) -> str:
