@@ -1,20 +1,27 @@
-"""The limiter (portal/extensions.py) skips its before-request check only where no limit could apply.
+"""The shared extensions (portal/extensions.py): the limiter skips its before-request check only
+where no limit could apply, and a request resolves its translations once.
 
-Each test builds its own RouteLimiter on a small Flask app with in-memory storage, so limits set
-here never reach the portal's shared limiter; the portal's own limits are tested per route
-(tests/services/security/test_rate_limits.py, the reset, change and registration limit tests).
+Each test builds its own RouteLimiter or RequestBabel on a small Flask app (the limiter with
+in-memory storage), so what is set here never reaches the portal's shared instances; the
+portal's own limits are tested per route (tests/services/security/test_rate_limits.py, the
+reset, change and registration limit tests).
 """
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
-from flask import Flask, request
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
+from babel.support import NullTranslations
+from flask import Flask, render_template_string, request
+from flask_babel import Domain, force_locale, get_locale, gettext
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
 from devstack.oidc_provider import OidcProvider
-from portal.extensions import RouteLimiter
+from portal.extensions import RequestBabel, RouteLimiter
 from tests.conftest import PortalClient
 
 
@@ -75,3 +82,52 @@ def test_the_portal_s_unlimited_pages_skip_the_check_and_its_limited_ones_do_not
     assert checks == []
     assert client.get("/signin", environ_base={"REMOTE_ADDR": "198.51.100.70"}).status_code == 302  # 30/minute
     assert ("auth.signin", True) in checks and ("auth.signin", False) in checks
+
+
+# -- translations: the request's catalogue is resolved once -------------------------------------
+
+@pytest.fixture
+def german(tmp_path: Path) -> Flask:
+    """A small app whose requests ask for German, with a real compiled German catalogue."""
+    catalog = Catalog(locale="de")
+    catalog.add("Sign in", "Anmelden")
+    (tmp_path / "de" / "LC_MESSAGES").mkdir(parents=True)
+    with (tmp_path / "de" / "LC_MESSAGES" / "messages.mo").open("wb") as file:
+        write_mo(file, catalog)
+    app = Flask(__name__)
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(tmp_path)
+    RequestBabel().init_app(app, locale_selector=lambda: "de")
+    return app
+
+
+@pytest.fixture
+def resolved(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The locale of every catalogue lookup Flask-Babel itself makes."""
+    seen: list[str] = []
+    original = Domain.get_translations
+
+    def recorded(self: Domain) -> NullTranslations:
+        seen.append(str(get_locale()))
+        return original(self)
+
+    monkeypatch.setattr(Domain, "get_translations", recorded)
+    return seen
+
+
+def test_a_request_resolves_its_catalogue_once_for_python_and_templates(german: Flask, resolved: list[str]) -> None:
+    with german.test_request_context("/"):
+        assert [gettext("Sign in") for _ in range(3)] == ["Anmelden"] * 3
+        assert render_template_string("{{ _('Sign in') }} {{ _('Sign in') }}") == "Anmelden Anmelden"
+    assert resolved == ["de"]
+    with german.test_request_context("/"):  # the next request resolves its own
+        assert gettext("Sign in") == "Anmelden"
+    assert resolved == ["de", "de"]
+
+
+def test_a_forced_locale_is_still_honoured_and_then_undone(german: Flask, resolved: list[str]) -> None:
+    with german.test_request_context("/"):
+        assert gettext("Sign in") == "Anmelden"
+        with force_locale("en"):
+            assert gettext("Sign in") == "Sign in"
+        assert gettext("Sign in") == "Anmelden"
+    assert resolved == ["de", "en"]
