@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -13,6 +15,7 @@ from werkzeug.serving import make_server
 from devstack import people
 from devstack.oidc_provider import OidcProvider
 from devstack.ports import TEST
+from devstack.slapd import Slapd
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -26,16 +29,28 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
-@pytest.fixture
-def live_portal(make_app: Callable[..., Flask], oidc_provider: OidcProvider) -> Iterator[str]:
+@contextmanager
+def serving(app: Flask) -> Iterator[str]:
     """The portal on its fixed test port, as the provider's registered redirect URI expects."""
-    server = make_server("127.0.0.1", TEST.portal, make_app(),
-                         threaded=True)
+    server = make_server("127.0.0.1", TEST.portal, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield TEST.portal_url
     server.shutdown()
     thread.join()
+
+
+@pytest.fixture
+def live_portal(make_app: Callable[..., Flask], oidc_provider: OidcProvider) -> Iterator[str]:
+    with serving(make_app()) as url:
+        yield url
+
+
+@pytest.fixture
+def live_forms(make_app: Callable[..., Flask], oidc_provider: OidcProvider, slapd: Slapd) -> Iterator[str]:
+    """The portal with resets offered and no pacing: its forms, posted as a browser posts them."""
+    with serving(make_app('[rollout]\nreset = "everybody"\n\n[reset]\nmin_response_ms = 0')) as url:
+        yield url
 
 
 @pytest.fixture
@@ -95,3 +110,35 @@ def test_a_person_signs_in_and_out_in_the_browser(page: Page, live_portal: str) 
     page.wait_for_url(lambda url: url.startswith(live_portal + "/"))   # back, with the provider's state
     assert "Signed in as" not in page.content()
     assert page.get_by_role("link", name="Sign in").is_visible()
+
+
+def session_cookie(page: Page) -> str:
+    [cookie] = [c for c in page.context.cookies() if c["name"] == "portal_session"]
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+    return cookie["value"]
+
+
+def test_the_reset_form_posts_with_the_token_its_cookie_holds(page: Page, live_forms: str) -> None:
+    page.goto(live_forms + "/reset/")
+    assert "." in session_cookie(page)      # a visitor's signed form cookie: nothing stored yet
+    page.get_by_label("User name or work email").fill("nobody-by-this-name")
+    page.get_by_role("button", name="Next").click()
+    page.wait_for_url(live_forms + "/reset/verify")
+    assert "." not in session_cookie(page)  # the flow began: a stored session's token now
+    assert violations(page) == []
+
+
+def test_a_password_is_changed_through_the_form_the_cookie_s_token_guards(
+        page: Page, live_forms: str, slapd: Slapd) -> None:
+    login, old, new = f"b{uuid.uuid4().hex[:10]}", f"Old.{uuid.uuid4().hex[:8]}.Pw1!", "Marble kettle, orbit 42 fennel"
+    slapd.add_person(login, old, groups=(people.PILOT_GROUP,))
+    page.goto(live_forms + "/change/")
+    assert "." in session_cookie(page)
+    page.get_by_label("User name or work email").fill(login)
+    page.get_by_label("Current password").fill(old)
+    page.get_by_label("New password", exact=True).fill(new)
+    page.get_by_label("New password again").fill(new)
+    page.get_by_role("button", name="Change my password").click()
+    page.wait_for_load_state()
+    assert "This page has expired" not in page.content()
+    assert page.locator("h1").inner_text() == "Your password was changed"
