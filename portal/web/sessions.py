@@ -152,7 +152,7 @@ class StoreSessionInterface(SessionInterface):
         if session.retired_token:  # signed out, or rotated before a flow began: the row goes
             with self.store.transaction() as db:
                 _forget(db, session.retired_token)
-        if session and session.modified:  # (a token or a row that has ended is replaced too)
+        if session and session.modified:  # a new form token; it also replaces the token of a row that ended
             self._set_cookie(app, response, self.form_cookie.dumps(session))
         elif not session and self.get_cookie_name(app) in request.cookies:
             self._delete_cookie(app, response)
