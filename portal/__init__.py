@@ -81,8 +81,9 @@ def _configure(app: Flask, settings: Settings, themes: ThemeRegistry) -> None:
     templating.install(app, Path(__file__).with_name("templates"), themes.themes)
     store = Store(settings.database.url, PROJECT_ROOT)
     store.init_app(app)
-    app.session_interface = StoreSessionInterface(store, settings)
     csrf.init_app(app)
+    app.session_interface = StoreSessionInterface(store, settings, app.config["SECRET_KEY"],
+                                                  app.config["WTF_CSRF_FIELD_NAME"])  # set by csrf.init_app
     limiter.init_app(app)
     babel.init_app(app, locale_selector=_locale_selector())
     built = _collaborators(app, settings, store, themes)

@@ -5,6 +5,16 @@ cookie holds only a random token; the server keeps the data under the token's ha
 rotates to a new token (no fixation), sign-out deletes the row, and expiry is enforced here.
 Each row also names its person's directory entry (`belongs_to`), so a new password can end
 every session of that person (services/passwords/writes.py).
+
+Until a flow begins, a visitor's session holds nothing but the raw CSRF token that Flask-WTF
+keeps for the forms it signs. Writing a row for that would cost every anonymous page view a
+store write (and let anyone fill the table by reloading a form), so such a session travels in
+the same cookie, signed (`FormCookie`): it grants nothing, so there is nothing to revoke. The
+moment anything else is put in the session (the reset flow's binding, sign-in state) it moves
+into the store under a fresh random token, the CSRF token with it, so forms already open stay
+valid. A signed value always contains a "." and a token never does, so the cookie's value
+says which kind it is; a token the store does not know opens an empty session and is never
+reused for a new row.
 """
 from __future__ import annotations
 
@@ -15,7 +25,9 @@ from typing import Any
 
 from flask import Flask, Request, Response, request, session
 from flask.sessions import SessionInterface, SessionMixin
+from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import delete
+from sqlalchemy.orm import Session
 from werkzeug.datastructures import CallbackDict
 
 from .. import clock
@@ -24,6 +36,8 @@ from ..store import Store, rows_changed
 from ..store.models import WebSession
 
 TOUCH_EVERY = timedelta(minutes=1)  # refresh last_seen_at at most this often, not on every request
+MAX_COOKIE = 128  # longer cookie values are not ours: neither looked up nor verified
+SIGNED_MARK = "."  # in every signed value (itsdangerous joins its parts with it), never in a token
 
 
 class ServerSession(CallbackDict[str, Any], SessionMixin):
@@ -73,25 +87,58 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+class FormCookie:
+    """The cookie of a session that holds only the raw CSRF token: that token, signed and dated.
+
+    Its own salt keeps it apart from the signed token in the forms (Flask-WTF's): neither value
+    passes for the other. It expires with the absolute lifetime, as the forms' tokens do."""
+
+    SALT = "portal-form-session"
+
+    def __init__(self, secret_key: str, key: str, lifetime: timedelta) -> None:
+        self.serializer = URLSafeTimedSerializer(secret_key, salt=self.SALT)
+        self.key = key
+        self.max_age = int(lifetime.total_seconds())
+
+    def holds(self, session: ServerSession) -> bool:
+        """Whether the session can travel in this cookie: not stored, nobody's, the token at most."""
+        return session.token is None and session.directory_id is None and set(session) <= {self.key}
+
+    def dumps(self, session: ServerSession) -> str:
+        return self.serializer.dumps(session[self.key])
+
+    def loads(self, value: str) -> ServerSession:
+        """The session the cookie carries; an empty one when it is forged, altered or too old."""
+        try:
+            token = self.serializer.loads(value, max_age=self.max_age)
+        except BadData:
+            return ServerSession()
+        return ServerSession({self.key: token}) if isinstance(token, str) else ServerSession()
+
+
 class StoreSessionInterface(SessionInterface):
-    def __init__(self, store: Store, settings: Settings) -> None:
+    def __init__(self, store: Store, settings: Settings, secret_key: str, csrf_key: str) -> None:
+        """`csrf_key` is where Flask-WTF keeps its raw token in the session (WTF_CSRF_FIELD_NAME)."""
         self.store = store
         self.idle = timedelta(minutes=settings.session.idle_minutes)
         self.absolute = timedelta(minutes=settings.session.absolute_minutes)
+        self.form_cookie = FormCookie(secret_key, csrf_key, self.absolute)
 
     def open_session(self, app: Flask, request: Request) -> ServerSession:
-        token = request.cookies.get(self.get_cookie_name(app))
-        if not token or len(token) > 128:
+        value = request.cookies.get(self.get_cookie_name(app))
+        if not value or len(value) > MAX_COOKIE:
             return ServerSession()
+        if SIGNED_MARK in value:
+            return self.form_cookie.loads(value)
         with self.store.transaction() as db:
-            row = db.get(WebSession, _hash(token))
+            row = db.get(WebSession, _hash(value))
             if row is None:
                 return ServerSession()
             now = clock.utcnow()
             if self._expired(row.created_at, row.last_seen_at, now):
                 db.delete(row)
                 return ServerSession()
-            return ServerSession(dict(row.data), token, row.created_at, row.last_seen_at, row.directory_id)
+            return ServerSession(dict(row.data), value, row.created_at, row.last_seen_at, row.directory_id)
 
     def _expired(self, created_at: datetime, last_seen_at: datetime, now: datetime) -> bool:
         created_at, last_seen_at = clock.as_utc(created_at), clock.as_utc(last_seen_at)
@@ -99,17 +146,26 @@ class StoreSessionInterface(SessionInterface):
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         assert isinstance(session, ServerSession)  # Flask saves what open_session opened
-        name = self.get_cookie_name(app)
+        if not self.form_cookie.holds(session):
+            self._save_in_store(app, session, response)
+            return
+        if session.retired_token:  # signed out, or rotated before a flow began: the row goes
+            with self.store.transaction() as db:
+                _forget(db, session.retired_token)
+        if session and session.modified:  # a new form token; it also replaces the token of a row that ended
+            self._set_cookie(app, response, self.form_cookie.dumps(session))
+        elif not session and self.get_cookie_name(app) in request.cookies:
+            self._delete_cookie(app, response)
+
+    def _save_in_store(self, app: Flask, session: ServerSession, response: Response) -> None:
         now = clock.utcnow()
         with self.store.transaction() as db:
             if session.retired_token:
-                db.execute(delete(WebSession).where(WebSession.token_hash == _hash(session.retired_token)))
-            if not session:
+                _forget(db, session.retired_token)
+            if not session:  # a stored session emptied: it ends
                 if session.token:
-                    db.execute(delete(WebSession).where(WebSession.token_hash == _hash(session.token)))
-                if session.token or session.retired_token or name in request.cookies:
-                    response.delete_cookie(name, path=self.get_cookie_path(app),
-                                           domain=self.get_cookie_domain(app))
+                    _forget(db, session.token)
+                self._delete_cookie(app, response)
                 return
             if session.token is None:
                 session.token = secrets.token_urlsafe(32)
@@ -126,9 +182,16 @@ class StoreSessionInterface(SessionInterface):
                 row.last_seen_at = now
             else:
                 return
-        response.set_cookie(name, session.token, httponly=True, secure=self.get_cookie_secure(app),
+        self._set_cookie(app, response, session.token)
+
+    def _set_cookie(self, app: Flask, response: Response, value: str) -> None:
+        response.set_cookie(self.get_cookie_name(app), value, httponly=True, secure=self.get_cookie_secure(app),
                             samesite=self.get_cookie_samesite(app), path=self.get_cookie_path(app),
                             domain=self.get_cookie_domain(app))
+
+    def _delete_cookie(self, app: Flask, response: Response) -> None:
+        response.delete_cookie(self.get_cookie_name(app), path=self.get_cookie_path(app),
+                               domain=self.get_cookie_domain(app))
 
     def purge_expired(self) -> int:
         """Delete sessions past either lifetime; run from the CLI or cron."""
@@ -136,4 +199,8 @@ class StoreSessionInterface(SessionInterface):
         with self.store.transaction() as db:
             return rows_changed(db, delete(WebSession).where(
                 (WebSession.created_at < now - self.absolute) | (WebSession.last_seen_at < now - self.idle)))
+
+
+def _forget(db: Session, token: str) -> None:
+    db.execute(delete(WebSession).where(WebSession.token_hash == _hash(token)))
 

@@ -1,12 +1,25 @@
 """The portal as a person sees it: headless Chromium on a live server, checked with axe."""
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable, Iterator
 
+import pytest
+from flask import Flask
 from playwright.sync_api import Browser, Page
 
 from devstack import people
+from devstack.oidc_provider import OidcProvider
 from devstack.ports import TEST
-from tests.browser_support import browser, live_portal, page, violations  # noqa: F401
+from devstack.slapd import Slapd
+from tests.browser_support import browser, live_portal, page, serving, violations  # noqa: F401
+
+
+@pytest.fixture
+def live_forms(make_app: Callable[..., Flask], oidc_provider: OidcProvider, slapd: Slapd) -> Iterator[str]:
+    """The portal with resets offered and no pacing: its forms, posted as a browser posts them."""
+    with serving(make_app('[rollout]\nreset = "everybody"\n\n[reset]\nmin_response_ms = 0')) as url:
+        yield url
 
 
 def test_the_landing_page_has_no_accessibility_violations(page: Page, live_portal: str) -> None:
@@ -53,3 +66,35 @@ def test_a_person_signs_in_and_out_in_the_browser(page: Page, live_portal: str) 
     page.wait_for_url(lambda url: url.startswith(live_portal + "/"))   # back, with the provider's state
     assert "Signed in as" not in page.content()
     assert page.get_by_role("link", name="Sign in").is_visible()
+
+
+def session_cookie(page: Page) -> str:
+    [cookie] = [c for c in page.context.cookies() if c["name"] == "portal_session"]
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+    return cookie["value"]
+
+
+def test_the_reset_form_posts_with_the_token_its_cookie_holds(page: Page, live_forms: str) -> None:
+    page.goto(live_forms + "/reset/")
+    assert "." in session_cookie(page)      # a visitor's signed form cookie: nothing stored yet
+    page.get_by_label("User name or work email").fill("nobody-by-this-name")
+    page.get_by_role("button", name="Next").click()
+    page.wait_for_url(live_forms + "/reset/verify")
+    assert "." not in session_cookie(page)  # the flow began: a stored session's token now
+    assert violations(page) == []
+
+
+def test_a_password_is_changed_through_the_form_the_cookie_s_token_guards(
+        page: Page, live_forms: str, slapd: Slapd) -> None:
+    login, old, new = f"b{uuid.uuid4().hex[:10]}", f"Old.{uuid.uuid4().hex[:8]}.Pw1!", "Marble kettle, orbit 42 fennel"
+    slapd.add_person(login, old, groups=(people.PILOT_GROUP,))
+    page.goto(live_forms + "/change/")
+    assert "." in session_cookie(page)
+    page.get_by_label("User name or work email").fill(login)
+    page.get_by_label("Current password").fill(old)
+    page.get_by_label("New password", exact=True).fill(new)
+    page.get_by_label("New password again").fill(new)
+    page.get_by_role("button", name="Change my password").click()
+    page.wait_for_load_state()
+    assert "This page has expired" not in page.content()
+    assert page.locator("h1").inner_text() == "Your password was changed"

@@ -1,8 +1,10 @@
 # The part of Flask-Babel 4.0 the portal uses. Flask-Babel annotates these itself but ships no
 # py.typed marker, so mypy would not read them; the return types here are its own.
 from collections.abc import Callable
+from types import SimpleNamespace
 
 from babel import Locale
+from babel.support import NullTranslations
 from flask import Flask
 from flask_babel.speaklater import LazyString
 
@@ -13,6 +15,16 @@ class Babel:
                  default_translation_directories: str = "translations", default_timezone: str = "UTC",
                  locale_selector: Callable[[], str | None] | None = None,
                  timezone_selector: Callable[[], str | None] | None = None) -> None: ...
+    @property
+    def domain(self) -> str: ...
+    @property
+    def domain_instance(self) -> Domain: ...
+
+class Domain:
+    def __init__(self, translation_directories: str | list[str] | None = None, domain: str = "messages") -> None: ...
+    def get_translations(self) -> NullTranslations: ...
+
+def _get_current_context() -> SimpleNamespace | None: ...
 
 def get_locale() -> Locale | None: ...
 def gettext(string: str, **variables: object) -> str: ...

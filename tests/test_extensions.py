@@ -1,0 +1,133 @@
+"""The shared extensions (portal/extensions.py): the limiter skips its before-request check only
+where no limit could apply, and a request resolves its translations once.
+
+Each test builds its own RouteLimiter or RequestBabel on a small Flask app (the limiter with
+in-memory storage), so what is set here never reaches the portal's shared instances; the
+portal's own limits are tested per route (tests/services/security/test_rate_limits.py, the
+reset, change and registration limit tests).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
+from babel.support import NullTranslations
+from flask import Flask, render_template_string, request
+from flask_babel import Domain, force_locale, get_locale, gettext
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+from devstack.oidc_provider import OidcProvider
+from portal.extensions import RequestBabel, RouteLimiter
+from tests.conftest import PortalClient
+
+
+def small_app(**limits: list[str]) -> tuple[Flask, RouteLimiter]:
+    app = Flask(__name__)
+    limiter = RouteLimiter(get_remote_address, app=app, storage_uri="memory://", **limits)  # type: ignore[arg-type]
+
+    @app.get("/open")
+    def open() -> str:
+        return "open"
+
+    @app.get("/limited")
+    @limiter.limit("2 per minute")
+    def limited() -> str:
+        return "limited"
+
+    return app, limiter
+
+
+def statuses(app: Flask, path: str, count: int = 3) -> list[int]:
+    client = app.test_client()
+    return [client.get(path).status_code for _ in range(count)]
+
+
+@pytest.fixture
+def checks(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, bool]]:
+    """The (endpoint, before-request?) of every check Flask-Limiter itself runs."""
+    seen: list[tuple[str, bool]] = []
+    original = Limiter._check_request_limit
+
+    def recorded(self: Limiter, callable_name: str | None = None, in_middleware: bool = True) -> None:
+        seen.append((request.endpoint or "", in_middleware))
+        original(self, callable_name, in_middleware)
+
+    monkeypatch.setattr(Limiter, "_check_request_limit", recorded)
+    return seen
+
+
+def test_an_unlimited_route_skips_the_check_and_a_limited_one_keeps_both(checks: list[tuple[str, bool]]) -> None:
+    app, _limiter = small_app()
+    assert statuses(app, "/open") == [200, 200, 200]
+    assert statuses(app, "/limited") == [200, 200, 429]
+    assert ("open", True) not in checks and ("open", False) not in checks
+    assert checks.count(("limited", True)) == 3 and checks.count(("limited", False)) == 3
+
+
+@pytest.mark.parametrize("kind", ["default_limits", "application_limits"])
+def test_a_limit_beyond_routes_still_reaches_unlimited_routes(kind: str) -> None:
+    app, _limiter = small_app(**{kind: ["2 per minute"]})
+    assert statuses(app, "/open") == [200, 200, 429]
+
+
+def test_the_portal_s_unlimited_pages_skip_the_check_and_its_limited_ones_do_not(
+        make_app: Callable[..., Flask], oidc_provider: OidcProvider, checks: list[tuple[str, bool]]) -> None:
+    client: PortalClient = make_app().test_client()
+    client.get("/")
+    client.get("/no-such-page")
+    assert checks == []
+    assert client.get("/signin", environ_base={"REMOTE_ADDR": "198.51.100.70"}).status_code == 302  # 30/minute
+    assert ("auth.signin", True) in checks and ("auth.signin", False) in checks
+
+
+# -- translations: the request's catalogue is resolved once -------------------------------------
+
+@pytest.fixture
+def german(tmp_path: Path) -> Flask:
+    """A small app whose requests ask for German, with a real compiled German catalogue."""
+    catalog = Catalog(locale="de")
+    catalog.add("Sign in", "Anmelden")
+    (tmp_path / "de" / "LC_MESSAGES").mkdir(parents=True)
+    with (tmp_path / "de" / "LC_MESSAGES" / "messages.mo").open("wb") as file:
+        write_mo(file, catalog)
+    app = Flask(__name__)
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(tmp_path)
+    RequestBabel().init_app(app, locale_selector=lambda: "de")
+    return app
+
+
+@pytest.fixture
+def resolved(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The locale of every catalogue lookup Flask-Babel itself makes."""
+    seen: list[str] = []
+    original = Domain.get_translations
+
+    def recorded(self: Domain) -> NullTranslations:
+        seen.append(str(get_locale()))
+        return original(self)
+
+    monkeypatch.setattr(Domain, "get_translations", recorded)
+    return seen
+
+
+def test_a_request_resolves_its_catalogue_once_for_python_and_templates(german: Flask, resolved: list[str]) -> None:
+    with german.test_request_context("/"):
+        assert [gettext("Sign in") for _ in range(3)] == ["Anmelden"] * 3
+        assert render_template_string("{{ _('Sign in') }} {{ _('Sign in') }}") == "Anmelden Anmelden"
+    assert resolved == ["de"]
+    with german.test_request_context("/"):  # the next request resolves its own
+        assert gettext("Sign in") == "Anmelden"
+    assert resolved == ["de", "de"]
+
+
+def test_a_forced_locale_is_still_honoured_and_then_undone(german: Flask, resolved: list[str]) -> None:
+    with german.test_request_context("/"):
+        assert gettext("Sign in") == "Anmelden"
+        with force_locale("en"):
+            assert gettext("Sign in") == "Sign in"
+        assert gettext("Sign in") == "Anmelden"
+    assert resolved == ["de", "en"]
