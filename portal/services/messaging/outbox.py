@@ -4,15 +4,20 @@ Why not send during the request: an SMTP server that is down must not lose a not
 fail a password change, and sending from the request would make response times tell whether an
 account exists. So flows `enqueue_*` in their own transaction and a worker delivers:
 
-- claiming is one conditional UPDATE per message (`status = pending` and no live lease), so any
-  number of workers in any number of processes never send one message twice while they live;
-  a worker that dies mid-send leaves a lease that expires, and the message is tried again
-  (at-least-once: the lease must outlast the SMTP timeout, which the settings check);
+- claiming takes a batch of due messages in one conditional UPDATE (`status = pending` and no
+  live lease; SKIP LOCKED on PostgreSQL, so workers take different batches instead of waiting
+  on each other), so any number of workers in any number of processes never send one message
+  twice while they live; a worker that dies mid-send leaves a lease that expires, and the
+  message is tried again (at-least-once: the lease must outlast the SMTP timeout, which the
+  settings check; a worker starts no message of a batch after half its lease);
+- each worker runs `delivery_threads` threads; each keeps one connection to the mail server for
+  all its batches and writes a batch's outcomes in one transaction;
 - failures are retried with exponential back-off until `max_attempts`; a refusal (5xx, a
   gateway's 4xx) is final at once; a code that expired before it could be sent is dropped;
 - mail queued with a `dedupe_key` (a campaign to one person, a day's reminder) is sent at most
   once even when a worker is killed mid-send: the row is marked sent at the SMTP "point of no
-  return", after the server has the whole message and before the line that ends it. A worker
+  return", after the server has the whole message and before the line that ends it (one
+  transaction per such mail: the price of "never twice"). A worker
   that dies before that point leaves nothing at the server (the mail is sent again after the
   lease); one that dies after it has handed the mail over (it is not sent again). A worker
   whose lease ran out meanwhile finds its claim gone at that point and abandons the message;
@@ -28,16 +33,19 @@ import logging
 import secrets
 import threading
 import weakref
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
+from typing import TypeVar, cast
 
 from flask import Flask
-from sqlalchemy import ColumnElement, delete, event, func, or_, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, delete, event, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ... import clock
-from ...adapters.mail import Mail, MailError, MailSender, PermanentMailError, PointOfNoReturn, make_sender
+from ...adapters.mail import Mail, MailError, MailSender, MailSession, PermanentMailError, PointOfNoReturn, make_sender
 from ...adapters.sms import PermanentSmsError, SmsError, SmsGateway, make_gateway
 from ...settings import Settings
 from ...settings.mail import OutboxSettings
@@ -51,6 +59,8 @@ EMAIL, SMS = "email", "sms"
 PENDING, SENT, FAILED, EXPIRED = "pending", "sent", "failed", "expired"
 MAX_BACKOFF = timedelta(hours=1)
 SEAL_PURPOSE = "outbox"
+BATCH = 50  # messages one delivery thread claims per transaction
+T = TypeVar("T")
 
 
 class ChannelUnavailable(Exception):
@@ -67,11 +77,14 @@ class DeliveryReport:
     retrying: int = 0
     failed: int = 0
     expired: int = 0
-    skipped: int = 0  # claimed by another worker first
+    skipped: int = 0  # taken over by another worker
 
     def add(self, status: str) -> None:
         name = {SENT: "sent", PENDING: "retrying", FAILED: "failed", EXPIRED: "expired"}[status]
         setattr(self, name, getattr(self, name) + 1)
+
+    def __add__(self, other: DeliveryReport) -> DeliveryReport:
+        return DeliveryReport(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
 
 
 @dataclass
@@ -81,8 +94,27 @@ class _Claimed:
     payload: str | None
     attempts: int
     expires_at: datetime | None
-    token: str = field(default="")
-    once: bool = False  # queued with a dedupe key: never twice (see the module docstring)
+    token: str
+    once: bool  # queued with a dedupe key: never twice (see the module docstring)
+    start_before: datetime  # not started later than this, so it cannot outlive the lease
+
+
+class _Budget:
+    """How many messages the delivery threads of one `deliver_due` may still claim, together."""
+
+    def __init__(self, limit: int) -> None:
+        self._left = limit
+        self._lock = threading.Lock()
+
+    def take(self, wanted: int) -> int:
+        with self._lock:
+            granted = min(wanted, self._left)
+            self._left -= granted
+            return granted
+
+    def give_back(self, unused: int) -> None:
+        with self._lock:
+            self._left += unused
 
 
 class Outbox:
@@ -133,39 +165,51 @@ class Outbox:
     # ---- delivering (any process, any number of workers) ----
 
     def deliver_due(self, limit: int = 100) -> DeliveryReport:
+        """Deliver up to `limit` due messages with [outbox] delivery_threads threads, each claiming
+        batches and sending them over its own connection to the mail server."""
+        budget = _Budget(limit)
+        threads = max(1, min(self.settings.delivery_threads, -(-limit // BATCH)))
+        reports = _in_threads(threads, lambda: self._deliver_batches(budget))
+        return sum(reports, DeliveryReport())
+
+    def _deliver_batches(self, budget: _Budget) -> DeliveryReport:
+        """Claim, send and settle batches until nothing is due or the budget is spent."""
         report = DeliveryReport()
-        with self.store.transaction() as db:
-            ids = db.scalars(select(OutboxMessage.id).where(*_due(clock.utcnow()))
-                             .order_by(OutboxMessage.id).limit(limit)).all()
-        for message_id in ids:
-            claimed = self._claim(message_id)
-            if claimed is None:
-                report.skipped += 1
-                continue
-            try:
-                outcome = self._attempt(claimed)
-            except ClaimLost:
-                report.skipped += 1
-                continue
-            report.add(self._settle(claimed, *outcome))
+        with self.mail.session() if self.mail is not None else nullcontext(None) as mail:
+            while (wanted := budget.take(BATCH)) > 0:
+                batch = self._claim_batch(wanted)
+                budget.give_back(wanted - len(batch))
+                if not batch:
+                    break
+                self._settle_batch(batch, [self._attempt(claimed, mail) for claimed in batch], report)
         return report
 
-    def _claim(self, message_id: int) -> _Claimed | None:
+    def _claim_batch(self, size: int) -> list[_Claimed]:
+        """Up to `size` due messages, in one transaction; rows other workers are claiming are
+        skipped (SKIP LOCKED on PostgreSQL; SQLite runs one writer at a time anyway)."""
         now = clock.utcnow()
         token = secrets.token_hex(16)
+        lease = timedelta(seconds=self.settings.lease_seconds)
+        due = (select(OutboxMessage.id).where(*_due(now)).order_by(OutboxMessage.id).limit(size)
+               .with_for_update(skip_locked=True))
         with self.store.transaction() as db:
-            won = rows_changed(db, update(OutboxMessage).where(OutboxMessage.id == message_id, *_due(now))
-                               .values(claim_token=token,
-                                       claimed_until=now + timedelta(seconds=self.settings.lease_seconds)))
-            if won != 1:
-                return None
-            row = db.get(OutboxMessage, message_id)
-            assert row is not None
-            return _Claimed(row.id, row.channel, row.payload, row.attempts, row.expires_at, token,
-                            once=row.dedupe_key is not None)
+            db.execute(update(OutboxMessage).where(OutboxMessage.id.in_(due.scalar_subquery()), *_due(now))
+                       .values(claim_token=token, claimed_until=now + lease)
+                       .execution_options(synchronize_session=False))
+            rows = db.execute(select(OutboxMessage.id, OutboxMessage.channel, OutboxMessage.payload,
+                                     OutboxMessage.attempts, OutboxMessage.expires_at, OutboxMessage.dedupe_key)
+                              .where(OutboxMessage.claim_token == token).order_by(OutboxMessage.id))
+            # stop starting messages halfway through the lease, so none is sent after it ran out
+            start_before = now + lease / 2
+            return [_Claimed(id_, channel, payload, attempts, expires_at, token, once=key is not None,
+                             start_before=start_before)
+                    for id_, channel, payload, attempts, expires_at, key in rows]
 
-    def _attempt(self, claimed: _Claimed) -> tuple[str, str | None]:
-        """Try to send; (new status, error for the log and the row)."""
+    def _attempt(self, claimed: _Claimed, mail: MailSession | None) -> tuple[str | None, str | None]:
+        """Try to send; (new status, error for the log and the row). Status None: not tried
+        (the lease is running out: left for the next round), or taken over by another worker."""
+        if clock.utcnow() >= claimed.start_before:
+            return None, None
         if claimed.expires_at is not None and clock.as_utc(claimed.expires_at) <= clock.utcnow():
             return EXPIRED, None
         try:
@@ -180,7 +224,9 @@ class Outbox:
             handed_over = True
 
         try:
-            self._send(claimed.channel, payload, point_of_no_return if claimed.once else None)
+            self._send(claimed.channel, payload, mail, point_of_no_return if claimed.once else None)
+        except ClaimLost:
+            return None, "taken over by another worker"
         except (PermanentMailError, PermanentSmsError) as error:
             return FAILED, str(error)
         except (MailError, SmsError, ChannelUnavailable) as error:
@@ -191,12 +237,13 @@ class Outbox:
             return PENDING, str(error) or type(error).__name__
         return SENT, None
 
-    def _send(self, channel: str, payload: dict[str, str], point_of_no_return: PointOfNoReturn | None) -> None:
+    def _send(self, channel: str, payload: dict[str, str], mail: MailSession | None,
+              point_of_no_return: PointOfNoReturn | None) -> None:
         if channel == EMAIL:
-            if self.mail is None:
+            if mail is None:
                 raise ChannelUnavailable(EMAIL)
-            self.mail.send(Mail(payload["to"], payload["subject"], payload["text"], payload.get("html")),
-                           point_of_no_return)
+            mail.send(Mail(payload["to"], payload["subject"], payload["text"], payload.get("html")),
+                      point_of_no_return)
         else:
             if self.sms is None:
                 raise ChannelUnavailable(SMS)
@@ -208,28 +255,50 @@ class Outbox:
             held = rows_changed(db, update(OutboxMessage)
                                 .where(OutboxMessage.id == claimed.id, OutboxMessage.claim_token == claimed.token,
                                        OutboxMessage.status == PENDING)
-                                .values(status=SENT, sent_at=clock.utcnow(), payload=None))
+                                .values(status=SENT, sent_at=clock.utcnow(), payload=None)
+                                .execution_options(synchronize_session=False))
         if held != 1:
             raise ClaimLost(claimed.id)
 
-    def _settle(self, claimed: _Claimed, status: str, error: str | None) -> str:
+    def _settle_batch(self, batch: list[_Claimed], outcomes: list[tuple[str | None, str | None]],
+                      report: DeliveryReport) -> None:
+        """Write every outcome of a batch in one transaction (one statement per kind of outcome);
+        messages not tried are released for the next round."""
         now = clock.utcnow()
+        kinds: dict[tuple[str, ...], list[dict[str, object]]] = {}
+        for claimed, (status, error) in zip(batch, outcomes):
+            if status is None and error is not None:
+                report.skipped += 1  # another worker holds it now
+                continue
+            values = self._outcome(claimed, status, error, now)
+            kinds.setdefault(tuple(values), []).append({"m_id": claimed.id, **{f"v_{k}": v for k, v in values.items()}})
+            if status is not None:
+                report.add(status)
+                self._log(claimed, status, error)
+        table = cast(Table, OutboxMessage.__table__)
+        with self.store.transaction() as db:
+            for columns, rows in kinds.items():
+                db.execute(update(table).where(table.c.id == bindparam("m_id"), table.c.claim_token == batch[0].token)
+                           .values({column: bindparam(f"v_{column}") for column in columns}), rows)
+
+    def _outcome(self, claimed: _Claimed, status: str | None, error: str | None, now: datetime) -> dict[str, object]:
+        """The columns an outcome changes."""
+        values: dict[str, object] = {"claim_token": None, "claimed_until": None}
+        if status is None:
+            return values
         attempts = claimed.attempts + (status != EXPIRED)
-        values: dict[str, object] = {"status": status, "attempts": attempts, "claim_token": None,
-                                     "claimed_until": None, "last_error": error[:255] if error else None}
+        values.update(status=status, attempts=attempts, last_error=error[:255] if error else None)
         if status == PENDING:
             values["next_attempt_at"] = now + self._backoff(attempts)
         else:
-            values["payload"] = None
-            values["sent_at"] = now if status == SENT else None
-        with self.store.transaction() as db:
-            db.execute(update(OutboxMessage)
-                       .where(OutboxMessage.id == claimed.id, OutboxMessage.claim_token == claimed.token)
-                       .values(**values))
-        level = logging.WARNING if error else logging.INFO
+            values.update(payload=None, sent_at=now if status == SENT else None)
+        return values
+
+    @staticmethod
+    def _log(claimed: _Claimed, status: str, error: str | None) -> None:
+        level = logging.WARNING if error else logging.DEBUG
         log.log(level, "outbox message %s: %s", claimed.id, status,
                 extra={"outbox_id": claimed.id, "channel": claimed.channel, "status": status, "error": error})
-        return status
 
     def _backoff(self, attempts: int) -> timedelta:
         return min(timedelta(seconds=self.settings.retry_seconds * 2 ** (attempts - 1)), MAX_BACKOFF)
@@ -277,6 +346,29 @@ class Outbox:
 
     def _pause(self, wait: float | None) -> float:
         return min(wait if wait is not None else float(self.settings.poll_seconds), self.settings.poll_seconds)
+
+
+def _in_threads(count: int, work: Callable[[], T]) -> list[T]:
+    """`work()` in `count` threads at once (in this one when 1); its results, or its first error."""
+    if count == 1:
+        return [work()]
+    results: list[T] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            results.append(work())
+        except BaseException as error:  # re-raised below, in the caller's thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, daemon=True, name="outbox-delivery") for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return results
 
 
 def _due(now: datetime) -> tuple[ColumnElement[bool], ...]:
