@@ -21,14 +21,16 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from flask import Flask
 from jinja2 import TemplateError
-from sqlalchemy import String, func, literal, select, update
+from sqlalchemy import String, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from ... import clock
@@ -57,7 +59,8 @@ AUDIENCES = (EVERYBODY, UNREGISTERED, RECONFIRM_DUE)
 DRAFT, SENDING, FINISHED = "draft", "sending", "finished"
 PENDING, QUEUED = "pending", "queued"
 PURPOSE, TEST_PURPOSE = "campaign", "campaign-test"
-MAX_BATCH = 50
+MAX_BATCH = 1000  # recipients queued per transaction (at most a second's worth)
+INSERT_BATCH = 1000
 STALLED_AFTER = timedelta(minutes=2)
 RECIPIENTS_HEADER = ("username", "name", "email", "template", "queued_at", "delivery", "delivered_at")
 
@@ -171,7 +174,8 @@ def start(c: Collaborators, campaign_id: int, *, by: str) -> int:
     """Fix the audience and mark the campaign as sending; the number of recipients. Raises
     NoSuchCampaign, AlreadyStarted, DirectoryUnavailable.
 
-    The conditional UPDATE makes two administrators pressing "send" at once start it once.
+    The conditional UPDATE makes two administrators pressing "send" at once start it once. The
+    audience is read as it comes and written in multi-row INSERTs of INSERT_BATCH rows.
     """
     with c.store.transaction() as db:
         campaign = _campaign(db, campaign_id)
@@ -182,13 +186,24 @@ def start(c: Collaborators, campaign_id: int, *, by: str) -> int:
                            .values(status=SENDING, started_at=clock.utcnow(), started_by=by))
         if won != 1:
             raise AlreadyStarted("this campaign has already been started")
-        db.add_all(CampaignRecipient(campaign_id=campaign_id, directory_id=s.user.directory_id,
-                                     username=s.user.login, display_name=s.user.display_name[:255],
-                                     email=s.user.email, status=PENDING)
-                   for s in people)
+        count = 0
+        for chunk in _chunks((_recipient_row(campaign_id, s) for s in people), INSERT_BATCH):
+            db.execute(insert(CampaignRecipient), chunk)
+            count += len(chunk)
         audit.record(db, "campaign.started", audit.SUCCESS, username=by,
-                     details={"campaign": campaign_id, "recipients": len(people)})
-    return len(people)
+                     details={"campaign": campaign_id, "recipients": count})
+    return count
+
+
+def _chunks(rows: Iterable[dict[str, object]], size: int) -> Iterator[list[dict[str, object]]]:
+    it = iter(rows)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def _recipient_row(campaign_id: int, s: Standing) -> dict[str, object]:
+    return {"campaign_id": campaign_id, "directory_id": s.user.directory_id, "username": s.user.login,
+            "display_name": s.user.display_name[:255], "email": s.user.email, "status": PENDING}
 
 
 def start_in_background(c: Collaborators, app: Flask, campaign_id: int, *, by: str) -> int:
@@ -260,8 +275,12 @@ def render(c: Collaborators, campaign: Campaign, *, to: str, name: str) -> Mail:
 
 def _mail(campaign: Campaign, to: str, name: str, links: dict[str, str]) -> Mail:
     """In the theme selected around the call."""
-    return messages.render_mail(f"campaign_{campaign.template}", to, recipient_name=name,
-                                audience=campaign.audience, **links)
+    return _form_mail(campaign, links)(to, name)
+
+
+def _form_mail(campaign: Campaign, links: dict[str, str]) -> Callable[[str, str], Mail]:
+    """The campaign's mail for any number of people (rendered once), in the theme selected around the call."""
+    return messages.form_mail(f"campaign_{campaign.template}", "recipient_name", audience=campaign.audience, **links)
 
 
 # ---- sending ----
@@ -277,15 +296,18 @@ class Sender:
 
     def run(self, campaign_id: int, stop: threading.Event | None = None,
             on_batch: Callable[[int], None] | None = None) -> bool:
-        """Send until finished (True) or told to stop (False). Needs an app context (templates)."""
+        """Send until finished (True) or told to stop (False). Needs an app context (templates).
+        Batches start `pause` apart, however long each took, so the rate is the configured one."""
         stop = stop or threading.Event()
+        due = time.monotonic()
         while not stop.is_set():
             queued = self.send_batch(campaign_id)
             if queued is None:
                 return True
             if on_batch is not None and queued:
                 on_batch(queued)
-            stop.wait(self.pause if queued else min(self.pause, 1.0))
+            due = max(due + self.pause, time.monotonic()) if queued else time.monotonic() + min(self.pause, 1.0)
+            stop.wait(max(0.0, due - time.monotonic()))
         return False
 
     def send_batch(self, campaign_id: int) -> int | None:
@@ -301,17 +323,19 @@ class Sender:
             ids = list(db.scalars(select(CampaignRecipient.id)
                                   .where(CampaignRecipient.campaign_id == campaign_id,
                                          CampaignRecipient.status == PENDING)
-                                  .order_by(CampaignRecipient.id).limit(max(allowed, 1))))
+                                  .order_by(CampaignRecipient.id).limit(max(allowed, 1))
+                                  .with_for_update(skip_locked=True)))
             if not ids:
+                if db.scalar(select(CampaignRecipient.id).where(CampaignRecipient.campaign_id == campaign_id,
+                                                                CampaignRecipient.status == PENDING).limit(1)):
+                    return 0  # another sender is queueing the rest right now
                 campaign.status, campaign.finished_at = FINISHED, now
                 audit.record(db, "campaign.finished", audit.SUCCESS, username=campaign.started_by,
                              details={"campaign": campaign_id})
                 return None
             if allowed <= 0:
                 return 0
-            with use_theme(self.c.themes.themes[campaign.theme]):
-                links = mail_links(self.c.settings)
-                return sum(self._queue(db, campaign, recipient_id, now, links) for recipient_id in ids)
+            return self._queue(db, campaign, ids, now)
 
     def _allowance(self, db: Session, now: datetime) -> int:
         """Messages still allowed in the current sliding minute, counted across every process."""
@@ -319,18 +343,20 @@ class Sender:
                          .where(CampaignRecipient.queued_at > now - timedelta(minutes=1))) or 0
         return self.c.settings.campaigns.messages_per_minute - used
 
-    def _queue(self, db: Session, campaign: Campaign, recipient_id: int, now: datetime,
-               links: dict[str, str]) -> int:
-        claimed = rows_changed(db, update(CampaignRecipient)
-                               .where(CampaignRecipient.id == recipient_id, CampaignRecipient.status == PENDING)
-                               .values(status=QUEUED, queued_at=now))
-        if claimed != 1:
-            return 0  # another sender took it
-        recipient = db.get(CampaignRecipient, recipient_id)
-        assert recipient is not None
-        self.c.outbox.enqueue_mail(db, _mail(campaign, recipient.email, recipient.display_name, links),
-                                   purpose=PURPOSE, dedupe_key=dedupe_key(campaign.id, recipient.directory_id))
-        return 1
+    def _queue(self, db: Session, campaign: Campaign, ids: list[int], now: datetime) -> int:
+        """Turn the rows still pending among `ids` into queued mail: one UPDATE, one INSERT, the
+        templates rendered once. Rows another sender took meanwhile are left out."""
+        taken = db.execute(update(CampaignRecipient)
+                           .where(CampaignRecipient.id.in_(ids), CampaignRecipient.status == PENDING)
+                           .values(status=QUEUED, queued_at=now)
+                           .returning(CampaignRecipient.directory_id, CampaignRecipient.email,
+                                      CampaignRecipient.display_name)
+                           .execution_options(synchronize_session=False)).all()
+        with use_theme(self.c.themes.themes[campaign.theme]):
+            fill = _form_mail(campaign, mail_links(self.c.settings))
+            mails = [(fill(email, name), dedupe_key(campaign.id, directory_id)) for directory_id, email, name in taken]
+        self.c.outbox.enqueue_mails(db, mails, purpose=PURPOSE)
+        return len(mails)
 
 
 def send_in_background(app: Flask, c: Collaborators, campaign_id: int) -> threading.Thread:

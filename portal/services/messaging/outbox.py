@@ -33,7 +33,7 @@ import logging
 import secrets
 import threading
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
@@ -41,6 +41,7 @@ from typing import TypeVar, cast
 
 from flask import Flask
 from sqlalchemy import ColumnElement, Table, bindparam, delete, event, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -137,8 +138,7 @@ class Outbox:
         """Queue `mail`; False if `dedupe_key` was queued before (nothing added)."""
         if self.mail is None:
             raise ChannelUnavailable(EMAIL)
-        payload = {"to": mail.to, "subject": mail.subject, "text": mail.text, "html": mail.html}
-        return self._enqueue(db, EMAIL, payload, purpose, expires_at, dedupe_key)
+        return self._enqueue(db, EMAIL, _mail_payload(mail), purpose, expires_at, dedupe_key)
 
     def enqueue_sms(self, db: Session, to: str, text: str, *, purpose: str, expires_at: datetime | None = None,
                     dedupe_key: str | None = None) -> bool:
@@ -146,12 +146,23 @@ class Outbox:
             raise ChannelUnavailable(SMS)
         return self._enqueue(db, SMS, {"to": to, "text": text}, purpose, expires_at, dedupe_key)
 
+    def enqueue_mails(self, db: Session, mails: Sequence[tuple[Mail, str]], *, purpose: str) -> None:
+        """Queue many mails at once, each under its dedupe key (a campaign's batch): one INSERT;
+        a key queued before keeps its first mail."""
+        if self.mail is None:
+            raise ChannelUnavailable(EMAIL)
+        if not mails:
+            return
+        now = clock.utcnow()
+        rows = [self._row(EMAIL, _mail_payload(mail), purpose, now, None, key) for mail, key in mails]
+        dialect = db.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        db.execute(insert(OutboxMessage).on_conflict_do_nothing(index_elements=["dedupe_key"]), rows)
+        self._wake_after_commit(db)
+
     def _enqueue(self, db: Session, channel: str, payload: dict[str, str | None], purpose: str,
                  expires_at: datetime | None, dedupe_key: str | None) -> bool:
-        now = clock.utcnow()
-        row = OutboxMessage(channel=channel, purpose=purpose, payload=self._sealer.seal(json.dumps(payload)),
-                            status=PENDING, attempts=0, created_at=now, next_attempt_at=now,
-                            expires_at=expires_at, dedupe_key=dedupe_key)
+        row = OutboxMessage(**self._row(channel, payload, purpose, clock.utcnow(), expires_at, dedupe_key))
         try:
             with db.begin_nested():
                 db.add(row)
@@ -159,9 +170,18 @@ class Outbox:
             if dedupe_key is None:
                 raise
             return False
+        self._wake_after_commit(db)
+        return True
+
+    def _row(self, channel: str, payload: dict[str, str | None], purpose: str, now: datetime,
+             expires_at: datetime | None, dedupe_key: str | None) -> dict[str, object]:
+        return {"channel": channel, "purpose": purpose, "payload": self._sealer.seal(json.dumps(payload)),
+                "status": PENDING, "attempts": 0, "created_at": now, "next_attempt_at": now,
+                "expires_at": expires_at, "dedupe_key": dedupe_key}
+
+    def _wake_after_commit(self, db: Session) -> None:
         if self.settings.in_process_worker:
             event.listen(db, "after_commit", lambda _session: self.wake(), once=True)
-        return True
 
     # ---- delivering (any process, any number of workers) ----
 
@@ -394,6 +414,10 @@ class _Marks:
                 each.held = outcome if isinstance(outcome, BaseException) else (each.claimed.id, each.claimed.token) in outcome
             self._writing = False
             self._ready.notify_all()
+
+
+def _mail_payload(mail: Mail) -> dict[str, str | None]:
+    return {"to": mail.to, "subject": mail.subject, "text": mail.text, "html": mail.html}
 
 
 _OUTBOX = cast(Table, OutboxMessage.__table__)
