@@ -164,9 +164,12 @@ class _StaleConnection(Exception):
 
 
 def _disconnected(error: BaseException) -> bool:
+    """The connection went away (not: the server answered no to this message)."""
     if isinstance(error, smtplib.SMTPResponseException):
         return error.smtp_code == 421  # "closing the connection" (idle timeout, messages per connection)
-    return isinstance(error, (smtplib.SMTPServerDisconnected, OSError))
+    if isinstance(error, smtplib.SMTPServerDisconnected):
+        return True
+    return isinstance(error, OSError) and not isinstance(error, smtplib.SMTPException)  # SMTPException is an OSError
 
 
 class _SMTP(smtplib.SMTP):

@@ -35,7 +35,7 @@ import threading
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass, fields
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timedelta
 from typing import TypeVar, cast
 
@@ -205,7 +205,10 @@ class Outbox:
                 if batch is None:
                     break
                 outcomes = [self._attempt(claimed, mail, marks) for claimed in batch]
-                self._settle_batch(batch, outcomes, report)
+                settled = self._settle_batch(batch, outcomes)
+                log.info("outbox batch: %s sent, %s to retry, %s failed, %s expired, %s taken over", settled.sent,
+                         settled.retrying, settled.failed, settled.expired, settled.skipped, extra=asdict(settled))
+                report += settled
         return report
 
     def _claim_batch(self, size: int) -> list[_Claimed] | None:
@@ -278,12 +281,12 @@ class Outbox:
                 raise ChannelUnavailable(SMS)
             self.sms.send(payload["to"], payload["text"])
 
-    def _settle_batch(self, batch: list[_Claimed], outcomes: list[tuple[str | None, str | None]],
-                      report: DeliveryReport) -> None:
+    def _settle_batch(self, batch: list[_Claimed], outcomes: list[tuple[str | None, str | None]]) -> DeliveryReport:
         """Write every outcome of a batch in one transaction (one statement per kind of outcome);
-        messages not tried are released for the next round."""
+        messages not tried are released for the next round. What became of the batch."""
+        report = DeliveryReport()
         if not batch:
-            return
+            return report
         now = clock.utcnow()
         kinds: dict[tuple[str, ...], list[dict[str, object]]] = {}
         for claimed, (status, error) in zip(batch, outcomes):
@@ -299,6 +302,7 @@ class Outbox:
             for columns, rows in kinds.items():
                 db.execute(update(_OUTBOX).where(_OUTBOX.c.id == bindparam("m_id"), _OUTBOX.c.claim_token == batch[0].token)
                            .values({column: bindparam(f"v_{column}") for column in columns}), rows)
+        return report
 
     def _outcome(self, claimed: _Claimed, status: str | None, error: str | None, now: datetime) -> dict[str, object]:
         """The columns an outcome changes."""
