@@ -43,7 +43,7 @@ from flask import Flask
 from sqlalchemy import ColumnElement, Table, bindparam, delete, event, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from ... import clock
@@ -62,6 +62,7 @@ PENDING, SENT, FAILED, EXPIRED = "pending", "sent", "failed", "expired"
 MAX_BACKOFF = timedelta(hours=1)
 SEAL_PURPOSE = "outbox"
 BATCH = 50  # messages one delivery thread claims per transaction
+ROUND = 10_000  # messages a worker's round delivers before it looks again (keeping its connections)
 T = TypeVar("T")
 
 
@@ -361,7 +362,7 @@ class Outbox:
     def _round(self) -> float | None:
         """Deliver what is due; seconds until the next message is due (None: nothing pending)."""
         try:
-            self.deliver_due()
+            self.deliver_due(limit=ROUND)
             return self.seconds_until_due()
         except Exception:  # noqa: BLE001 - a database hiccup must not end the worker
             log.exception("outbox delivery round failed")
@@ -434,6 +435,13 @@ _MARK_SENT = (update(_OUTBOX)
               .returning(_OUTBOX.c.id, _OUTBOX.c.claim_token))
 
 
+# per dialect: read the setting, make commits quick, put the setting back
+_QUICK_COMMITS = {
+    "postgresql": ("SHOW synchronous_commit", "SET synchronous_commit = off", "SET synchronous_commit = {}"),
+    "sqlite": ("PRAGMA synchronous", "PRAGMA synchronous = NORMAL", "PRAGMA synchronous = {:d}"),
+}
+
+
 @contextmanager
 def _quick_commits(engine: Engine) -> Iterator[Connection]:
     """A connection whose commits do not wait for the disk (PostgreSQL's synchronous_commit off,
@@ -444,23 +452,20 @@ def _quick_commits(engine: Engine) -> Iterator[Connection]:
     database server or the machine in the next fraction of a second; then the mail is sent a
     second time after the lease, never lost. That rare duplicate buys a commit that does not wait
     for fsync, the longest wait of every campaign mail."""
-    setting = {"postgresql": ("synchronous_commit", "off"), "sqlite": ("synchronous", "NORMAL")}.get(engine.dialect.name)
+    show, quick, restore = _QUICK_COMMITS[engine.dialect.name]
     with engine.connect() as connection:
-        if setting is None:
-            yield connection
-            return
-        name, quick = setting
-        show, set_ = (f"SHOW {name}", f"SET {name} = {{}}") if engine.dialect.name == "postgresql" else (
-            f"PRAGMA {name}", f"PRAGMA {name} = {{}}")
         before = connection.exec_driver_sql(show).scalar()
-        connection.exec_driver_sql(set_.format(quick))
+        connection.exec_driver_sql(quick)
         connection.commit()
         try:
             yield connection
         finally:
-            connection.rollback()
-            connection.exec_driver_sql(set_.format(before))  # the pool hands this connection to others
-            connection.commit()
+            try:
+                connection.rollback()
+                connection.exec_driver_sql(restore.format(before))  # the pool hands this connection to others
+                connection.commit()
+            except SQLAlchemyError:
+                connection.invalidate()  # never back to the pool with commits that do not wait
 
 
 @dataclass
