@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import binascii
 import functools
+import re
 import secrets
 import smtplib
 import socket
 import ssl
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from email.header import Header
 from email.utils import formataddr, formatdate, make_msgid
@@ -179,6 +180,21 @@ class _SMTP(smtplib.SMTP):
     point_of_no_return: PointOfNoReturn | None = None
     ended = False
 
+    def mail(self, sender: str, options: Sequence[str] = ()) -> tuple[int, bytes]:
+        """smtplib's MAIL FROM, without parsing a plain address with the email package first
+        (quoteaddr takes a sixth of the time of a whole message); anything else as smtplib does."""
+        if not _PLAIN_ADDRESS.fullmatch(sender) or any(option.lower() == "smtputf8" for option in options):
+            return super().mail(sender, options)
+        self.putcmd("mail", f"FROM:<{sender}>{''.join(' ' + option for option in options)}")
+        return self.getreply()
+
+    def rcpt(self, recip: str, options: Sequence[str] = ()) -> tuple[int, bytes]:
+        """smtplib's RCPT TO, likewise."""
+        if not _PLAIN_ADDRESS.fullmatch(recip):
+            return super().rcpt(recip, options)
+        self.putcmd("rcpt", f"TO:<{recip}>{''.join(' ' + option for option in options)}")
+        return self.getreply()
+
     def data(self, msg: ReadableBuffer | str) -> tuple[int, bytes]:
         self.putcmd("data")
         code, reply = self.getreply()
@@ -205,6 +221,10 @@ class _SMTP(smtplib.SMTP):
 
 class _SMTP_SSL(_SMTP, smtplib.SMTP_SSL):  # smtplib's naming
     pass
+
+
+# what quoteaddr would hand back unchanged, between < and >
+_PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+")
 
 
 def _header_value(name: str, value: str) -> str:

@@ -38,14 +38,15 @@ def form_mail(template: str, name_variable: str, **context: Any) -> Callable[[st
     """`fill(to, name)`: the mail `render_mail(template, to, **{name_variable: name}, **context)`
     gives, with the templates rendered once for any number of recipients (a campaign's batch).
 
-    They are rendered with two stand-in names (one short, one long; with spaces, capitals, digits
-    and HTML specials) and the name is then put where the stand-in came out, escaped where the
-    template escaped it. That is only right while the template shows the name as it is: one
-    that changes it (a filter, a first word, a test of its length) renders the stand-ins
-    differently from what putting one in place of the other gives, and is then rendered per
-    recipient, as are empty names (a template may leave out the greeting for those)."""
-    short, long = (f"Qx{secrets.token_hex(4)} <Zw>", f"Vy{secrets.token_hex(4)} Lorem Ipsum Dolor & Sit Amet "
-                                                     f"Consectetur Adipiscing Elit Sed Do Eiusmod <Tempor>")
+    They are rendered with two stand-in names, a short and a long one, with a space, capitals and
+    HTML specials, marked by characters of Unicode's private use area that no template holds; the
+    name is then put where the stand-in came out, escaped where the template escaped it. That is
+    only right while the template shows the name as it is: one that changes it (a filter, a
+    first word) or tests its length renders the stand-ins differently from what putting one in
+    place of the other gives, and is then rendered per recipient, as are empty names (a template
+    may leave out the greeting for those)."""
+    short, long = (f"{_private_use()}a B<", f"{_private_use()}Lorem Ipsum Dolor & Sit Amet Consectetur "
+                                            f"Adipiscing Elit Sed Do Eiusmod <Tempor>{_private_use()}")
 
     def each(to: str, name: str) -> Mail:
         return render_mail(template, to, **{name_variable: name}, **context)
@@ -57,6 +58,10 @@ def form_mail(template: str, name_variable: str, **context: Any) -> Callable[[st
     def fill(to: str, name: str) -> Mail:
         return _put_in(first, short, name, to) if name.strip() else each(to, name)
     return fill
+
+
+def _private_use() -> str:
+    return chr(0xE000 + secrets.randbelow(0x1900))
 
 
 def _put_in(mail: Mail, stand_in: str, name: str, to: str) -> Mail:
