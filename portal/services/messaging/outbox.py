@@ -388,37 +388,41 @@ class _Marks:
         self._writing = False
 
     def mark_sent(self, claimed: _Claimed) -> None:
-        """Record the mail as sent while this worker still holds it; ClaimLost if it does not."""
+        """Record the mail as sent while this worker still holds it; ClaimLost if it does not,
+        MailError if the database could not be written."""
         mark = _Mark(claimed)
+        group: list[_Mark] | None = None
         with self._ready:
             self._waiting.append(mark)
             while mark.held is None and self._writing:
                 self._ready.wait()
             if mark.held is None:  # nobody is writing: this thread writes what is waiting
                 group, self._waiting, self._writing = self._waiting, [], True
-        if mark.held is None:
+        if group is not None:
             self._write(group)
-        if isinstance(mark.held, BaseException):
-            raise mark.held
+        if isinstance(mark.held, BaseException):  # the mail is not ended, so not sent: try again later
+            raise MailError(f"could not record the mail as sent: {type(mark.held).__name__}") from mark.held
         if not mark.held:
             raise ClaimLost(claimed.id)
 
     def _write(self, group: list[_Mark]) -> None:
-        outcome: set[tuple[int, str]] | BaseException
+        outcome: set[tuple[int, str]] | BaseException = RuntimeError("not written")
         try:
             rows = self._connection.execute(_MARK_SENT, {"ids": [each.claimed.id for each in group],
                                                          "tokens": list({each.claimed.token for each in group}),
                                                          "now": clock.utcnow()})
             outcome = {(id_, token) for id_, token in rows}
             self._connection.commit()
-        except BaseException as error:  # every mail of the group is left unended
+        except SQLAlchemyError as error:  # every mail of the group is left unended
             self._connection.rollback()
             outcome = error
-        with self._ready:
-            for each in group:
-                each.held = outcome if isinstance(outcome, BaseException) else (each.claimed.id, each.claimed.token) in outcome
-            self._writing = False
-            self._ready.notify_all()
+        finally:  # whatever happened, the waiting threads learn it and another may write
+            with self._ready:
+                for each in group:
+                    each.held = (outcome if isinstance(outcome, BaseException)
+                                 else (each.claimed.id, each.claimed.token) in outcome)
+                self._writing = False
+                self._ready.notify_all()
 
 
 def _mail_payload(mail: Mail) -> dict[str, str | None]:
