@@ -142,12 +142,14 @@ class SmtpSession:
             options = [] if to.isascii() else ["SMTPUTF8"]
             smtp.sendmail(self.sender.settings.from_address, [to], content, mail_options=options)
         except BaseException as error:
-            self.close()
+            self._smtp = None
+            smtp.close()  # no QUIT: after a timeout it would wait for another
             if reused and not smtp.ended and _disconnected(error):
                 raise _StaleConnection from error
             raise
 
     def close(self) -> None:
+        """Say goodbye (QUIT) and close; the end of a session."""
         smtp, self._smtp = self._smtp, None
         if smtp is None:
             return
