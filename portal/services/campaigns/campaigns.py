@@ -306,9 +306,16 @@ class Sender:
                 return True
             if on_batch is not None and queued:
                 on_batch(queued)
-            due = max(due + self.pause, time.monotonic()) if queued else time.monotonic() + min(self.pause, 1.0)
+            due = self._next(due, queued)
             stop.wait(max(0.0, due - time.monotonic()))
         return False
+
+    def _next(self, due: float, queued: int) -> float:
+        """When the next batch starts: `pause` after this one's start when it was full, at once
+        when it was not (the campaign is probably done), a while when the minute was used up."""
+        if queued == self.batch:
+            return max(due + self.pause, time.monotonic())
+        return time.monotonic() + (min(self.pause, 1.0) if queued == 0 else 0.0)
 
     def send_batch(self, campaign_id: int) -> int | None:
         """Queue one batch within the throttle: how many were queued (0: the minute's allowance is
