@@ -9,7 +9,7 @@ import click
 from flask.cli import AppGroup
 
 from ..services.container import collaborators
-from ..services.messaging.outbox import Outbox
+from ..services.messaging.outbox import ROUND, Outbox
 
 outbox_cli = AppGroup("outbox", help="Mail and SMS waiting to be delivered.")
 
@@ -21,7 +21,7 @@ def _outbox() -> Outbox:
 @outbox_cli.command("deliver")
 def deliver_command() -> None:
     """Deliver what is due now, once (for cron); safe beside other workers."""
-    report = _outbox().deliver_due(limit=10_000)
+    report = _outbox().deliver_due(limit=ROUND)
     click.echo(f"sent {report.sent}, retrying {report.retrying}, failed {report.failed}, "
                f"expired {report.expired}, taken by another worker {report.skipped}")
 

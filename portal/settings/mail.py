@@ -37,6 +37,8 @@ class MailSettings:
 @dataclass(frozen=True, kw_only=True)
 class OutboxSettings:
     in_process_worker: bool = setting(True)
+    # threads delivering at once in each worker, each with its own connection to the mail server
+    delivery_threads: int = setting(4, check=checks.between(1, 32))
     poll_seconds: int = setting(15, check=checks.between(1, 3600))
     max_attempts: int = setting(8, check=checks.between(1, 50))
     retry_seconds: int = setting(30, check=checks.between(1, 3600))

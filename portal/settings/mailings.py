@@ -11,7 +11,7 @@ from .engine import setting
 class CampaignSettings:
     # Throttle shared by every process sending campaigns, so the mail server (and its anti-spam
     # limits) see a steady trickle rather than the whole company at once.
-    messages_per_minute: int = setting(60, check=checks.between(1, 100_000))
+    messages_per_minute: int = setting(60, check=checks.between(1, 1_000_000))
 
 
 @dataclass(frozen=True, kw_only=True)

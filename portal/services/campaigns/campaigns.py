@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -56,7 +57,7 @@ AUDIENCES = (EVERYBODY, UNREGISTERED, RECONFIRM_DUE)
 DRAFT, SENDING, FINISHED = "draft", "sending", "finished"
 PENDING, QUEUED = "pending", "queued"
 PURPOSE, TEST_PURPOSE = "campaign", "campaign-test"
-MAX_BATCH = 50
+MAX_BATCH = 1000  # recipients queued per transaction (at most a second's worth)
 STALLED_AFTER = timedelta(minutes=2)
 NOT_COUNTED_YET = ("the people have not been counted yet: run `flask --app wsgi reports refresh` "
                    "(audiences come from its standings)")
@@ -173,7 +174,8 @@ def start(c: Collaborators, campaign_id: int, *, by: str) -> int:
     """Fix the audience and mark the campaign as sending; the number of recipients. Raises
     NoSuchCampaign, AlreadyStarted, CampaignError before the first `reports refresh`.
 
-    The conditional UPDATE makes two administrators pressing "send" at once start it once.
+    The conditional UPDATE makes two administrators pressing "send" at once start it once; the
+    audience is written by one INSERT ... SELECT from the standings (fix_audience).
     """
     with c.store.transaction() as db:
         campaign = _campaign(db, campaign_id)
@@ -278,8 +280,12 @@ def render(c: Collaborators, campaign: Campaign, *, to: str, name: str) -> Mail:
 
 def _mail(campaign: Campaign, to: str, name: str, links: dict[str, str]) -> Mail:
     """In the theme selected around the call."""
-    return messages.render_mail(f"campaign_{campaign.template}", to, recipient_name=name,
-                                audience=campaign.audience, **links)
+    return _form_mail(campaign, links)(to, name)
+
+
+def _form_mail(campaign: Campaign, links: dict[str, str]) -> Callable[[str, str], Mail]:
+    """The campaign's mail for any number of people (rendered once), in the theme selected around the call."""
+    return messages.form_mail(f"campaign_{campaign.template}", "recipient_name", audience=campaign.audience, **links)
 
 
 # ---- sending ----
@@ -295,16 +301,26 @@ class Sender:
 
     def run(self, campaign_id: int, stop: threading.Event | None = None,
             on_batch: Callable[[int], None] | None = None) -> bool:
-        """Send until finished (True) or told to stop (False). Needs an app context (templates)."""
+        """Send until finished (True) or told to stop (False). Needs an app context (templates).
+        Batches start `pause` apart, however long each took, so the rate is the configured one."""
         stop = stop or threading.Event()
+        due = time.monotonic()
         while not stop.is_set():
             queued = self.send_batch(campaign_id)
             if queued is None:
                 return True
             if on_batch is not None and queued:
                 on_batch(queued)
-            stop.wait(self.pause if queued else min(self.pause, 1.0))
+            due = self._next(due, queued)
+            stop.wait(max(0.0, due - time.monotonic()))
         return False
+
+    def _next(self, due: float, queued: int) -> float:
+        """When the next batch starts: `pause` after this one's start when it was full, at once
+        when it was not (the campaign is probably done), a while when the minute was used up."""
+        if queued == self.batch:
+            return max(due + self.pause, time.monotonic())
+        return time.monotonic() + (min(self.pause, 1.0) if queued == 0 else 0.0)
 
     def send_batch(self, campaign_id: int) -> int | None:
         """Queue one batch within the throttle: how many were queued (0: the minute's allowance is
@@ -319,17 +335,19 @@ class Sender:
             ids = list(db.scalars(select(CampaignRecipient.id)
                                   .where(CampaignRecipient.campaign_id == campaign_id,
                                          CampaignRecipient.status == PENDING)
-                                  .order_by(CampaignRecipient.id).limit(max(allowed, 1))))
+                                  .order_by(CampaignRecipient.id).limit(max(allowed, 1))
+                                  .with_for_update(skip_locked=True)))
             if not ids:
+                if db.scalar(select(CampaignRecipient.id).where(CampaignRecipient.campaign_id == campaign_id,
+                                                                CampaignRecipient.status == PENDING).limit(1)):
+                    return 0  # another sender is queueing the rest right now
                 campaign.status, campaign.finished_at = FINISHED, now
                 audit.record(db, "campaign.finished", audit.SUCCESS, username=campaign.started_by,
                              details={"campaign": campaign_id})
                 return None
             if allowed <= 0:
                 return 0
-            with use_theme(self.c.themes.themes[campaign.theme]):
-                links = mail_links(self.c.settings)
-                return sum(self._queue(db, campaign, recipient_id, now, links) for recipient_id in ids)
+            return self._queue(db, campaign, ids, now)
 
     def _allowance(self, db: Session, now: datetime) -> int:
         """Messages still allowed in the current sliding minute, counted across every process."""
@@ -337,18 +355,20 @@ class Sender:
                          .where(CampaignRecipient.queued_at > now - timedelta(minutes=1))) or 0
         return self.c.settings.campaigns.messages_per_minute - used
 
-    def _queue(self, db: Session, campaign: Campaign, recipient_id: int, now: datetime,
-               links: dict[str, str]) -> int:
-        claimed = rows_changed(db, update(CampaignRecipient)
-                               .where(CampaignRecipient.id == recipient_id, CampaignRecipient.status == PENDING)
-                               .values(status=QUEUED, queued_at=now))
-        if claimed != 1:
-            return 0  # another sender took it
-        recipient = db.get(CampaignRecipient, recipient_id)
-        assert recipient is not None
-        self.c.outbox.enqueue_mail(db, _mail(campaign, recipient.email, recipient.display_name, links),
-                                   purpose=PURPOSE, dedupe_key=dedupe_key(campaign.id, recipient.directory_id))
-        return 1
+    def _queue(self, db: Session, campaign: Campaign, ids: list[int], now: datetime) -> int:
+        """Turn the rows still pending among `ids` into queued mail: one UPDATE, one INSERT, the
+        templates rendered once. Rows another sender took meanwhile are left out."""
+        taken = db.execute(update(CampaignRecipient)
+                           .where(CampaignRecipient.id.in_(ids), CampaignRecipient.status == PENDING)
+                           .values(status=QUEUED, queued_at=now)
+                           .returning(CampaignRecipient.directory_id, CampaignRecipient.email,
+                                      CampaignRecipient.display_name)
+                           .execution_options(synchronize_session=False)).all()
+        with use_theme(self.c.themes.themes[campaign.theme]):
+            fill = _form_mail(campaign, mail_links(self.c.settings))
+            mails = [(fill(email, name), dedupe_key(campaign.id, directory_id)) for directory_id, email, name in taken]
+        self.c.outbox.enqueue_mails(db, mails, purpose=PURPOSE)
+        return len(mails)
 
 
 def send_in_background(app: Flask, c: Collaborators, campaign_id: int) -> threading.Thread:

@@ -19,8 +19,11 @@ from devstack.people import BASE_DN
 from devstack.slapd import Slapd
 from portal import PROJECT_ROOT, clock
 from portal.adapters.directory import directory_for
+from portal.branding import use_theme
 from portal.services.campaigns import campaigns
 from portal.services.container import collaborators
+from portal.services.messaging import messages
+from portal.services.messaging.links import mail_links
 from portal.services.proofs import security_info
 from portal.store import get_store
 from portal.store.campaigns import Campaign
@@ -226,3 +229,28 @@ def test_sending_keeps_to_the_messages_per_minute_across_senders(audience_app: C
             assert first.send_batch(campaign_id) is None   # nobody left: finished
         with c.store.transaction() as db:
             assert db.get(Campaign, campaign_id).status == campaigns.FINISHED
+
+
+NAMES = ("Ada Lovelace", "Zoë <O'Brien> & \"Sons\"", "  Ada   Spaced  ", "")
+
+
+@pytest.mark.parametrize("template", [
+    None,                                                                    # the shipped template
+    '{% extends "mail/base.txt" %}{% block body %}Hi {{ recipient_name.split()[0] if recipient_name }}, '
+    '{{ recipient_name|upper }}{% endblock %}',                             # changes the name
+    '{% extends "mail/base.txt" %}{% block body %}{% if recipient_name|length > 12 %}Dear colleague'
+    '{% else %}Hi {{ recipient_name }}{% endif %}{% endblock %}',            # depends on its length
+])
+def test_a_batch_rendered_once_is_what_each_recipient_would_get_alone(acme_app: Flask, theme_dir: Path,
+                                                                      template: str | None) -> None:
+    if template is not None:
+        override(theme_dir, "campaign_coming_soon.txt", template)
+    with acme_app.app_context():
+        campaign = Campaign(template="coming_soon", audience="everybody", theme="acme")
+        c = collaborators(acme_app)
+        fill = campaigns._form_mail(campaign, mail_links(c.settings))
+        for name in NAMES:
+            with use_theme(c.themes.themes["acme"]):
+                alone = messages.render_mail("campaign_coming_soon", "x@example.test", recipient_name=name,
+                                             audience="everybody", **mail_links(c.settings))
+            assert fill("x@example.test", name) == alone

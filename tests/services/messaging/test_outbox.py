@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from typing import Any
 from datetime import timedelta
 from pathlib import Path
 
@@ -228,3 +229,67 @@ def test_a_dedicated_worker_process_delivers_until_it_is_stopped(
     assert worker.returncode == 0, err
     assert "outbox worker running" in out
     assert sorted(m["Subject"] for m in sink.messages()) == ["message 0", "message 1"]
+
+
+class _Flaky:
+    """Keeps what it receives and from which connection; answers 421 ("closing") to the sixth
+    MAIL FROM and 451 (try later) to the first RCPT for person3, once each."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[str, str]] = []   # (connection, recipient)
+        self.mail_commands = 0
+        self.refused: set[str] = set()
+
+    async def handle_MAIL(self, server: object, session: object, envelope: Any, address: str,
+                          options: list[str]) -> str:
+        self.mail_commands += 1
+        if self.mail_commands == 6:
+            return "421 4.3.2 too many messages on this connection"
+        envelope.mail_from = address
+        return "250 OK"
+
+    async def handle_RCPT(self, server: object, session: object, envelope: Any, address: str,
+                          options: list[str]) -> str:
+        if address == "person3@mail.example" and address not in self.refused:
+            self.refused.add(address)
+            return "451 4.7.1 greylisted, try later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: object, session: Any, envelope: Any) -> str:
+        self.received.extend((repr(session.peer), to) for to in envelope.rcpt_tos)
+        return "250 OK"
+
+
+def queue_distinct(app: Flask, count: int) -> None:
+    """`count` campaign-like mails, each with its own dedupe key (sent at most once each)."""
+    outbox: Outbox = app.extensions["outbox"]
+    with app.app_context(), app.extensions["store"].transaction() as db:
+        for i in range(count):
+            outbox.enqueue_mail(db, Mail(f"person{i}@mail.example", f"message {i}", f"text {i}"), purpose="test",
+                                dedupe_key=f"test:{i}")
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_a_batch_keeps_its_connection_and_a_failure_mid_batch_resends_nothing_that_went(
+        make_app: Callable[..., Flask], port: int, threads: int) -> None:
+    flaky = _Flaky()
+    server = Controller(flaky, hostname="127.0.0.1", port=port)
+    server.start()
+    try:
+        app = make_app(outbox_toml(port, delivery_threads=threads))
+        outbox: Outbox = app.extensions["outbox"]
+        queue_distinct(app, 20)
+
+        first = outbox.deliver_due()
+        with clock.travel(timedelta(seconds=61)):  # person3's back-off
+            second = outbox.deliver_due()
+    finally:
+        server.stop()
+
+    assert (first.sent, first.retrying, second.sent) == (19, 1, 1)
+    recipients = [to for _connection, to in flaky.received]
+    assert sorted(recipients) == sorted(f"person{i}@mail.example" for i in range(20))  # each once
+    # 21 messages, over one connection per thread and round, plus one after each failure
+    assert len({connection for connection, _to in flaky.received}) <= 2 * threads + 2
+    assert {row.status for row in rows(app)} == {"sent"}
