@@ -268,8 +268,11 @@ def fix_audience(db: Session, settings: Settings, campaign: Campaign) -> int:
     people = audience(settings, campaign).subquery()
     rows = select(literal(campaign.id), people.c.directory_id, people.c.login,
                   func.substr(people.c.display_name, 1, 255), people.c.email, literal(PENDING))
-    return rows_changed(db, insert(CampaignRecipient).from_select(
+    db.execute(insert(CampaignRecipient).from_select(
         ["campaign_id", "directory_id", "username", "display_name", "email", "status"], rows))
+    # counted afterwards: psycopg reports no row count for INSERT ... SELECT (-1), and the
+    # campaign had no recipients before (only the start that won the DRAFT claim gets here)
+    return db.scalar(select(func.count()).where(CampaignRecipient.campaign_id == campaign.id)) or 0
 
 
 def render(c: Collaborators, campaign: Campaign, *, to: str, name: str) -> Mail:

@@ -26,7 +26,7 @@ from devstack.slapd import Slapd
 from portal import PROJECT_ROOT
 from portal.services.campaigns import campaigns
 from portal.services.container import collaborators
-from tests.admin_support import admin_toml, directory_environ, progress_of
+from tests.admin_support import admin_toml, directory_environ, progress_of, refresh_standings
 from tests.store_support import postgres_url  # noqa: F401 - fixture
 
 PEOPLE = 400
@@ -68,6 +68,7 @@ def test_one_campaign_sent_by_two_worker_processes_reaches_everyone_exactly_once
         postgres_url: str) -> None:  # noqa: F811 - fixture
     environ = {**directory_environ(OU), "PORTAL_DATABASE__URL": postgres_url}
     app = make_app(admin_toml(tables=OUTBOX), environ=environ)  # tmp_path/portal.toml, read by the workers too
+    refresh_standings(app)
     env = {**os.environ, **environ, "PORTAL_CONFIG": str(tmp_path / "portal.toml")}
     mailbox.controller.handler.on_message = lambda _message: time.sleep(0.003)
     workers = [subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "outbox", "run"], cwd=PROJECT_ROOT,
