@@ -21,7 +21,9 @@ from .sections import COOKIE_PREFIXES, Settings
 
 DEFAULT_PATH = Path("config/portal.toml")
 ENV_PREFIX = "PORTAL_"
-NOT_SETTINGS = {"PORTAL_CONFIG"}
+# PORTAL_CONFIG names the file; the others are gunicorn's, read by deploy/gunicorn.conf.py from
+# the same environment file (the portal's workers inherit them).
+NOT_SETTINGS = {"PORTAL_CONFIG", "PORTAL_BIND", "PORTAL_WORKERS", "PORTAL_THREADS", "PORTAL_ACCESS_LOG"}
 
 
 def load_settings(path: str | os.PathLike[str] | None = None,
