@@ -244,7 +244,7 @@ def delivery(report: Report, population: Population, mailbox: Mailbox, rounds: i
         population.flask("outbox", "deliver", env=NO_WORKER)
         arrivals = mailbox.wait_arrivals(mark, count, timeout=600)
         portal_rate, connections = rate(arrivals), connections_at_once(arrivals)
-        sample = sorted(mailbox.sink.maildir.glob("*.eml"))[-1].read_bytes()
+        sample = sorted(mailbox.sink.maildir.glob("*.eml"))[-1].read_bytes().replace(b"\n", b"\r\n")
         mark = mailbox.mark()
         plain_smtplib(population.ports.smtp, sample, count, connections)
         reference_rate = rate(mailbox.wait_arrivals(mark, count, timeout=600))
