@@ -4,10 +4,24 @@ The demo, the scale-out tests and `make bench` run the portal with this same fil
 measured and tested is what IT deploys. Per-server values come from the environment (the
 systemd unit's EnvironmentFile), everything else is fixed here.
 
-Worker model: threads (gthread). The anti-enumeration floor ([reset] min_response_ms) makes
-every reset answer wait; a waiting thread costs a few kB and no CPU, while a waiting sync worker
-is a whole process that serves nobody else. `make bench` measures the floor under load.
+Worker model: threads (gthread), 2 workers x 32 threads by default. The anti-enumeration floor
+([reset] min_response_ms, 300 ms) makes every paced reset answer wait; a waiting thread costs a
+few kB and no CPU, while a waiting sync worker is a whole process that serves nobody else.
+Measured with `make bench` at 2,000 people on the shared 2-core machine (README "Benchmark"):
+with 2 sync workers, 32 paced requests in flight leave the landing page waiting behind the floor
+(p95 seconds instead of milliseconds) and the paced steps queue for a free process; with gthread
+the waits overlap in threads and the landing page is served between them. 32 threads per worker
+are what 32 waiting requests need without queueing; the CPU work is the same either way, so the
+landing page's own throughput changes little between 8 and 32 threads.
+
+The app is preloaded: built once in the master, then forked, so the workers share its pages
+(imports, templates, settings) instead of each building its own. portal/workers.py gives each
+worker its own database and LDAP connections, locks and outbox thread (post_fork below), and the
+master freezes its objects out of the garbage collector before forking, so a collection in a
+worker does not touch (and copy) every shared page. A preloaded app does not pick up new code
+on SIGHUP: restart the service to deploy (systemd `restart`, not `reload`).
 """
+import gc
 import os
 
 wsgi_app = "wsgi:app"
@@ -15,6 +29,7 @@ bind = os.environ.get("PORTAL_BIND", "127.0.0.1:8000")
 worker_class = "gthread"
 workers = int(os.environ.get("PORTAL_WORKERS", "2"))
 threads = int(os.environ.get("PORTAL_THREADS", "32"))
+preload_app = True
 # Requests that take longer than this are cut: the directory and the database have timeouts of
 # their own well below it, so only a hung worker reaches it.
 timeout = 30
@@ -24,3 +39,17 @@ keepalive = 5
 # goes through the same filter (portal.web.logging).
 accesslog = os.environ.get("PORTAL_ACCESS_LOG", "-")
 errorlog = "-"
+
+
+def pre_fork(server, worker):  # noqa: ANN001, ARG001 - gunicorn's hook signature
+    """In the master: what exists now is shared with the worker; keep the collector off it."""
+    gc.freeze()
+
+
+def post_fork(server, worker):  # noqa: ANN001, ARG001 - gunicorn's hook signature
+    """In the new worker, before it serves: its own connections, locks and threads."""
+    app = getattr(worker.app, "callable", None)  # the preloaded app (None when not preloaded)
+    if app is not None and hasattr(app, "extensions"):
+        from portal.workers import after_fork
+
+        after_fork(app)
