@@ -41,15 +41,28 @@ accesslog = os.environ.get("PORTAL_ACCESS_LOG", "-")
 errorlog = "-"
 
 
+def _preloaded_portal(worker):  # noqa: ANN001, ANN202
+    """The portal built in the master (None when not preloaded, or another app, such as the
+    bench's reference page, is served)."""
+    app = getattr(worker.app, "callable", None)
+    is_portal = "collaborators" in getattr(app, "extensions", {})  # portal/services/container.py EXTENSION
+    return app if is_portal else None
+
+
 def pre_fork(server, worker):  # noqa: ANN001, ARG001 - gunicorn's hook signature
-    """In the master: what exists now is shared with the worker; keep the collector off it."""
+    """In the master: build the password lists once (shared, not one copy per worker), then keep
+    the collector off everything that exists now, which the worker shares."""
+    if _preloaded_portal(worker) is not None:
+        from portal.workers import before_fork
+
+        before_fork()
     gc.freeze()
 
 
 def post_fork(server, worker):  # noqa: ANN001, ARG001 - gunicorn's hook signature
     """In the new worker, before it serves: its own connections, locks and threads."""
-    app = getattr(worker.app, "callable", None)  # the preloaded app (None when not preloaded)
-    if app is not None and hasattr(app, "extensions"):
+    app = _preloaded_portal(worker)
+    if app is not None:
         from portal.workers import after_fork
 
         after_fork(app)

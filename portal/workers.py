@@ -13,13 +13,18 @@ from __future__ import annotations
 
 from flask import Flask
 
-from .services.container import EXTENSION, collaborators
+from .services.container import collaborators
+from .services.passwords import rules
+
+
+def before_fork() -> None:
+    """In the master, before the workers exist: build what every worker would otherwise build
+    for itself at its first password check (the password lists), so they share one copy."""
+    rules.load_lists()
 
 
 def after_fork(app: Flask) -> None:
-    """Give this process its own connections, locks and outbox thread (nothing for a non-portal app)."""
-    if EXTENSION not in app.extensions:
-        return
+    """Give this process its own connections, locks and outbox thread."""
     c = collaborators(app)
     c.store.after_fork()
     c.directory.after_fork()
