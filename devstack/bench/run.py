@@ -65,9 +65,11 @@ def main() -> int:
 
 
 @contextmanager
-def main_portal(population: Population, floor_ms: int = FLOOR_MS) -> Iterator[ManagedProcess]:
-    """The portal on the TEST port (the one the dev provider sends administrators back to)."""
-    portal = population.portal("portal", population.ports.portal, floor_ms=floor_ms)
+def main_portal(population: Population, floor_ms: int = FLOOR_MS,
+                model: tuple[str, ...] = ()) -> Iterator[ManagedProcess]:
+    """The portal on the TEST port (the one the dev provider sends administrators back to);
+    `model` is gunicorn arguments for another worker model (devstack/bench/models.py)."""
+    portal = population.portal("portal", population.ports.portal, floor_ms=floor_ms, argv=model)
     with portal:
         yield portal
 
@@ -102,12 +104,13 @@ def idle_memory(report: Report, portal: ManagedProcess, ports: Ports) -> None:
     report.add("worker_uss_idle", max(idle.values()), "MB", "<=", 60)
 
 
-def landing_ratio(report: Report, population: Population, ports: Ports, rounds: int) -> None:
+def landing_ratio(report: Report, population: Population, ports: Ports, rounds: int,
+                  model: tuple[str, ...] = ()) -> None:
     """The portal's `/` against a bare Flask+Jinja page of the same size, same gunicorn settings,
     rounds interleaved, the median of the per-round ratios."""
     size = len(Browser(ports.portal_url, "10.6.0.1").get("/").content)
     reference_port = ports.portal + REFERENCE_PORT_SHIFT
-    reference = population.portal("reference", reference_port, argv=("devstack.bench.reference:app",),
+    reference = population.portal("reference", reference_port, argv=(*model, "devstack.bench.reference:app"),
                                   extra={"BENCH_REFERENCE_BYTES": str(size)})
     ratios = []
     with reference:
