@@ -93,14 +93,18 @@ class Slapd(RestartableServer):
 
     def create(self) -> None:
         """Fresh database, config and TLS files; start; load the demo organization."""
+        self._prepare()
+        self.start()
+        self.apply(ldif.document(self._seed_records()))
+
+    def _prepare(self) -> None:
+        """An empty database folder, the config and the TLS files (nothing started)."""
         shutil.rmtree(self.workdir / "data", ignore_errors=True)
         (self.workdir / "data").mkdir(parents=True)
         self._socket_dir = self._short_socket_dir()
         self._write_tls()
         self.config_file.write_text(self._config())
         self.config_file.chmod(0o600)
-        self.start()
-        self.apply(ldif.document(self._seed_records()))
 
     def destroy(self) -> None:
         self.stop()

@@ -1,7 +1,6 @@
 """The bench's own slapd: the dev stack's configuration with room for N people, loaded offline."""
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 
@@ -26,12 +25,8 @@ class BenchSlapd(Slapd):
         self.seconds_to_seed = 0.0
 
     def create(self) -> None:
-        shutil.rmtree(self.workdir / "data", ignore_errors=True)
-        (self.workdir / "data").mkdir(parents=True)
-        self._socket_dir = self._short_socket_dir()
-        self._write_tls()
-        self.config_file.write_text(self._config())
-        self.config_file.chmod(0o600)
+        """The dev stack's files, then the whole population loaded offline, then start."""
+        self._prepare()
         started = time.monotonic()
         ldif_file = self.workdir / "people.ldif"
         seed.write_ldif(self.population, ldif_file, self._base_records())

@@ -1,5 +1,7 @@
-"""Unique memory (USS) of gunicorn's workers, from /proc/PID/smaps_rollup (private pages only:
-what the process would give back if it ended, copy-on-write pages shared with the master not counted)."""
+"""What gunicorn's processes use: unique memory (USS) of the workers, from /proc/PID/smaps_rollup
+(private pages only: what the process would give back if it ended, copy-on-write pages shared
+with the master not counted), and CPU seconds of the master and its workers, from /proc/PID/stat."""
+import os
 from __future__ import annotations
 
 from pathlib import Path
@@ -23,3 +25,12 @@ def uss_mb(pid: int) -> float:
 
 def workers_uss(master_pid: int) -> dict[int, float]:
     return {pid: uss_mb(pid) for pid in workers_of(master_pid)}
+
+
+def cpu_seconds(master_pid: int) -> float:
+    """User + system CPU of the master and its current workers."""
+    total = 0
+    for pid in (master_pid, *workers_of(master_pid)):
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / os.sysconf("SC_CLK_TCK")

@@ -35,8 +35,8 @@ def main() -> int:
             for name, model in MODELS.items():
                 Report.note(f"worker model {name}")
                 report = Report()
-                with main_portal(population, model=model):
-                    landing_ratio(report, population, TEST, rounds, model)
+                with main_portal(population, model=model) as portal:
+                    landing_ratio(report, population, portal, rounds, model)
                     paced_load(report, TEST, people, rounds)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
