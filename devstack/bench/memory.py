@@ -1,9 +1,9 @@
 """What gunicorn's processes use: unique memory (USS) of the workers, from /proc/PID/smaps_rollup
 (private pages only: what the process would give back if it ended, copy-on-write pages shared
 with the master not counted), and CPU seconds of the master and its workers, from /proc/PID/stat."""
-import os
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 MB = 1024 * 1024
