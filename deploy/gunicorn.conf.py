@@ -7,12 +7,19 @@ systemd unit's EnvironmentFile), everything else is fixed here.
 Worker model: threads (gthread), 2 workers x 32 threads by default. The anti-enumeration floor
 ([reset] min_response_ms, 300 ms) makes every paced reset answer wait; a waiting thread costs a
 few kB and no CPU, while a waiting sync worker is a whole process that serves nobody else.
-Measured with `make bench` at 2,000 people on the shared 2-core machine (README "Benchmark"):
-with 2 sync workers, 32 paced requests in flight leave the landing page waiting behind the floor
-(p95 seconds instead of milliseconds) and the paced steps queue for a free process; with gthread
-the waits overlap in threads and the landing page is served between them. 32 threads per worker
-are what 32 waiting requests need without queueing; the CPU work is the same either way, so the
-landing page's own throughput changes little between 8 and 32 threads.
+Measured with `python -m devstack.bench.models` (1,000 people, 2 workers, the 2-core machine
+shared with other work; p95 under 32 paced requests in flight from 32 addresses):
+
+  model         landing p95 loaded/unloaded   paced steps p95   landing req/s ratio
+  sync          560x                          5.1-5.3 s         1.05
+  gthread x 8   96x                           0.94-0.98 s       0.86
+  gthread x 32  15x                           0.73-0.77 s       1.24
+
+With sync workers two paced requests take both processes and everything else queues behind
+the floor; with 8 threads, 16 requests fit and the other 16 queue. 32 threads per worker hold
+every waiting request, so what remains is CPU: the paced steps' own service time (see `make
+bench`'s reset_service figures), not the floor. The landing page costs the same CPU per answer
+in every model, so the thread count does not trade throughput away.
 
 The app is preloaded: built once in the master, then forked, so the workers share its pages
 (imports, templates, settings) instead of each building its own. portal/workers.py gives each

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
@@ -24,6 +25,7 @@ CODE = re.compile(r"\b(\d{6})\b")
 class Arrival:
     at: float
     peer: tuple[str, int]
+    to: str
 
 
 class Mailbox:
@@ -38,7 +40,7 @@ class Mailbox:
         async def noted(server: Any, session: Any, envelope: Any) -> str:
             answer: str = await saved(server, session, envelope)
             with self._changed:
-                self._arrivals.append(Arrival(time.monotonic(), tuple(session.peer)))
+                self._arrivals.append(Arrival(time.monotonic(), tuple(session.peer), ",".join(envelope.rcpt_tos)))
                 self._changed.notify_all()
             return answer
 
@@ -73,10 +75,15 @@ class Mailbox:
         with self._changed:
             return len(self._arrivals)
 
-    def wait_arrivals(self, since: int, count: int, timeout: float) -> list[Arrival]:
+    def wait_arrivals(self, since: int, count: int, timeout: float,
+                      to: Callable[[str], bool] = lambda _to: True) -> list[Arrival]:
+        """The first `count` arrivals after the mark `since` whose recipient passes `to`
+        (fewer if they do not come within `timeout`)."""
+        def matching() -> list[Arrival]:
+            return [arrival for arrival in self._arrivals[since:] if to(arrival.to)]
         with self._changed:
-            self._changed.wait_for(lambda: len(self._arrivals) - since >= count, timeout)
-            return self._arrivals[since:since + count]
+            self._changed.wait_for(lambda: len(matching()) >= count, timeout)
+            return matching()[:count]
 
     def clear(self) -> None:
         self.sink.clear()
