@@ -7,6 +7,7 @@ the number of connections the portal used at once is what the smtplib reference 
 """
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 import time
@@ -24,7 +25,7 @@ CODE = re.compile(r"\b(\d{6})\b")
 @dataclass(frozen=True)
 class Arrival:
     at: float
-    peer: tuple[str, int]
+    session: int  # which SMTP connection (numbered as they first deliver)
     to: str
 
 
@@ -37,10 +38,14 @@ class Mailbox:
         handler: Any = self.sink.controller.handler
         saved = handler.handle_DATA
 
+        sessions = itertools.count()
+
         async def noted(server: Any, session: Any, envelope: Any) -> str:
             answer: str = await saved(server, session, envelope)
+            if not hasattr(session, "bench_number"):  # a port number can come back; a Session cannot
+                session.bench_number = next(sessions)
             with self._changed:
-                self._arrivals.append(Arrival(time.monotonic(), tuple(session.peer), ",".join(envelope.rcpt_tos)))
+                self._arrivals.append(Arrival(time.monotonic(), session.bench_number, ",".join(envelope.rcpt_tos)))
                 self._changed.notify_all()
             return answer
 
@@ -98,10 +103,10 @@ def rate(arrivals: list[Arrival]) -> float:
 
 def connections_at_once(arrivals: list[Arrival]) -> int:
     """How many SMTP sessions carried mail at the same time (each from its first to last message)."""
-    spans: dict[tuple[str, int], tuple[float, float]] = {}
+    spans: dict[int, tuple[float, float]] = {}
     for arrival in arrivals:
-        first, _ = spans.get(arrival.peer, (arrival.at, arrival.at))
-        spans[arrival.peer] = (first, arrival.at)
+        first, _ = spans.get(arrival.session, (arrival.at, arrival.at))
+        spans[arrival.session] = (first, arrival.at)
     events = sorted([(start, 1) for start, _ in spans.values()] + [(end, -1) for _, end in spans.values()],
                     key=lambda e: (e[0], -e[1]))
     most = current = 0
