@@ -10,16 +10,16 @@ few kB and no CPU, while a waiting sync worker is a whole process that serves no
 Measured with `python -m devstack.bench.models` (1,000 people, 2 workers, the 2-core machine
 shared with other work; p95 under 32 paced requests in flight from 32 addresses):
 
-  model         landing p95 loaded/unloaded   paced steps p95   landing req/s ratio
-  sync          560x                          5.1-5.3 s         1.05
-  gthread x 8   96x                           0.94-0.98 s       0.86
-  gthread x 32  15x                           0.73-0.77 s       1.24
+  model         landing p95 loaded/unloaded   paced steps p95   landing ratio (CPU per answer)
+  sync          625x                          5.5-5.9 s         0.35
+  gthread x 8   118x                          1.7-2.2 s         0.43
+  gthread x 32  9x                            0.84-0.87 s       0.44
 
 With sync workers two paced requests take both processes and everything else queues behind
 the floor; with 8 threads, 16 requests fit and the other 16 queue. 32 threads per worker hold
 every waiting request, so what remains is CPU: the paced steps' own service time (see `make
 bench`'s reset_service figures), not the floor. The landing page costs the same CPU per answer
-in every model, so the thread count does not trade throughput away.
+in every model (1.0-1.4 ms here), so the thread count does not trade throughput away.
 
 The app is preloaded: built once in the master, then forked, so the workers share its pages
 (imports, templates, settings) instead of each building its own. portal/workers.py gives each
