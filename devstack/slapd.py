@@ -251,6 +251,8 @@ directory {self.workdir}/data
 # Audiences, reports and expiry reminders page through everyone: no total size limit for the portal.
 limits dn.exact="{svc}" size.prtotal=unlimited
 index objectClass eq
+# every step after the first reads the account again by entryUUID (the key that survives renames)
+index entryUUID eq
 index uid,mail,cn eq,sub
 index mailLocalAddress eq
 index member,memberOf eq
