@@ -8,7 +8,7 @@
 PYTEST_ARGS ?=
 DIRECTORY ?= openldap
 
-.PHONY: install install-test demo test types messages
+.PHONY: install install-test demo test types messages bench
 
 install:
 	bash devstack/install.sh demo
@@ -29,3 +29,9 @@ types: install
 # add a language with `.venv/bin/pybabel init -i portal/translations/messages.pot -d portal/translations -l fr`.
 messages: install
 	.venv/bin/pybabel extract -F portal/translations/babel.cfg -k _l -o portal/translations/messages.pot .
+
+# make bench:   issue 12's speed and memory figures (devstack/bench; README "Benchmark"): its own
+#               slapd, PostgreSQL database, Redis database number, mail sink and provider; about
+#               15 minutes at the default 100,000 people, BENCH_PEOPLE=2000 for a quick look.
+bench: install-test
+	.venv/bin/python -m devstack.bench

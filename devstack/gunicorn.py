@@ -17,14 +17,16 @@ CONFIG = REPO / "deploy" / "gunicorn.conf.py"
 
 
 def portal_server(name: str, port: int, environ: dict[str, str], log_path: Path, *,
-                  workers: int = 2, threads: int = 8) -> ManagedProcess:
+                  workers: int = 2, threads: int = 8, argv: tuple[str, ...] = ()) -> ManagedProcess:
     """A gunicorn serving the portal on 127.0.0.1:`port`; ready once /healthz answers 200.
 
-    `environ` holds the portal's settings (PORTAL_CONFIG and overrides). Not started yet."""
+    `environ` holds the portal's settings (PORTAL_CONFIG and overrides). `argv` is more gunicorn
+    arguments, which win over the config file: `make bench` passes another worker class to compare,
+    or another WSGI app (its reference page). Not started yet."""
     def answers() -> bool:
         return requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200
 
     settings = {"PORTAL_BIND": f"127.0.0.1:{port}", "PORTAL_WORKERS": str(workers),
                 "PORTAL_THREADS": str(threads), **environ}
-    return ManagedProcess(name, [str(GUNICORN), "-c", str(CONFIG)], log_path, answers,
+    return ManagedProcess(name, [str(GUNICORN), "-c", str(CONFIG), *argv], log_path, answers,
                           env=settings, cwd=REPO)

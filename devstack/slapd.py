@@ -93,14 +93,18 @@ class Slapd(RestartableServer):
 
     def create(self) -> None:
         """Fresh database, config and TLS files; start; load the demo organization."""
+        self._prepare()
+        self.start()
+        self.apply(ldif.document(self._seed_records()))
+
+    def _prepare(self) -> None:
+        """An empty database folder, the config and the TLS files (nothing started)."""
         shutil.rmtree(self.workdir / "data", ignore_errors=True)
         (self.workdir / "data").mkdir(parents=True)
         self._socket_dir = self._short_socket_dir()
         self._write_tls()
         self.config_file.write_text(self._config())
         self.config_file.chmod(0o600)
-        self.start()
-        self.apply(ldif.document(self._seed_records()))
 
     def destroy(self) -> None:
         self.stop()
@@ -247,6 +251,8 @@ directory {self.workdir}/data
 # Audiences, reports and expiry reminders page through everyone: no total size limit for the portal.
 limits dn.exact="{svc}" size.prtotal=unlimited
 index objectClass eq
+# every step after the first reads the account again by entryUUID (the key that survives renames)
+index entryUUID eq
 index uid,mail,cn eq,sub
 index mailLocalAddress eq
 index member,memberOf eq

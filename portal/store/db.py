@@ -30,6 +30,12 @@ class Store:
         with self.sessions.begin() as session:
             yield session
 
+    def after_fork(self) -> None:
+        """In a new worker process: forget the parent's pooled connections without closing them
+        (they are the parent's sockets too), so this process opens its own (SQLAlchemy's pattern
+        for multiprocessing)."""
+        self.engine.dispose(close=False)
+
     def ping(self) -> None:
         with self.engine.connect() as connection:
             connection.execute(text("SELECT 1"))

@@ -170,6 +170,13 @@ def test_environment_overrides_single_keys_with_types(valid: Callable[[str], Pat
     assert settings.oidc.scopes == ["openid", "email"]
 
 
+def test_gunicorns_variables_in_the_same_environment_are_not_settings(valid: Callable[[str], Path]) -> None:
+    """deploy/gunicorn.conf.py reads them from the environment file the portal's workers inherit."""
+    gunicorn = {"PORTAL_BIND": "127.0.0.1:8000", "PORTAL_WORKERS": "2", "PORTAL_THREADS": "32",
+                "PORTAL_ACCESS_LOG": "-"}
+    assert load_settings(valid(), gunicorn).base_url
+
+
 def test_environment_problems_name_the_variable(valid: Callable[[str], Path]) -> None:
     found = problems_of(valid(), {"PORTAL_SESSION__IDLE_MINUTES": "many", "PORTAL_NO_SUCH_KEY": "1"})
     assert "environment variable PORTAL_SESSION__IDLE_MINUTES: session.idle_minutes: must be a whole number (got 'many')" in found

@@ -179,6 +179,9 @@ class LdapDirectory(ABC):
     def close(self) -> None:
         self.pool.close()
 
+    def after_fork(self) -> None:
+        self.pool.after_fork()
+
     def password_policy(self, user: DirectoryUser | None = None) -> PasswordPolicy:
         def read(conn: ldap3.Connection) -> PasswordPolicy:
             return self._policy(conn, self._entry(conn, user.dn) if user else None)

@@ -245,6 +245,13 @@ class ServicePool:
         for _, conn in idle:
             close(conn)
 
+    def after_fork(self) -> None:
+        """In a new worker process: drop the parent's idle connections WITHOUT an unbind (their
+        sockets are still the parent's; an unbind would end its session), with fresh locks."""
+        self._idle = []
+        self._lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(self.endpoint.settings.pool_size)
+
     def _run(self, operation: Operation[T]) -> T:
         """Run `operation` on a pooled connection. Transport errors are left to `read` (which
         retries them); any other ldap3 exception becomes a domain error here."""

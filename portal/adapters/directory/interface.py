@@ -80,3 +80,6 @@ class Directory(Protocol):
 
     def close(self) -> None:
         """Close pooled connections."""
+
+    def after_fork(self) -> None:
+        """In a new worker process: forget the parent's pooled connections (never unbind them)."""

@@ -345,6 +345,13 @@ class Outbox:
 
     # ---- the in-process worker ----
 
+    def after_fork(self) -> None:
+        """In a new worker process: the parent's worker thread does not exist here, and its lock
+        may have been held at the fork; start from nothing (the next message wakes a thread)."""
+        self._lock = threading.Lock()
+        self._wakeup = threading.Event()
+        self._worker = None
+
     def wake(self) -> None:
         """Deliver soon: start the worker thread if none is running, else nudge it."""
         with self._lock:

@@ -12,10 +12,10 @@ import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 from flask_babel import gettext as _
-from zxcvbn import zxcvbn
 
 from ....adapters.directory.passwords import REFUSED_MESSAGE
 from ....adapters.directory.passwords import refused as refused_characters
@@ -43,6 +43,22 @@ class Violation:
 def common_passwords() -> frozenset[str]:
     lines = COMMON_PASSWORDS.read_text(encoding="utf-8").splitlines()
     return frozenset(fold(line) for line in lines if line and not line.startswith("#"))
+
+
+@functools.cache
+def _zxcvbn() -> ModuleType:
+    """zxcvbn builds its dictionaries when imported (about 14 MB and 0.3 s): only once a password
+    is scored, so CLI commands and processes that never check one do not pay for them."""
+    import zxcvbn
+
+    return zxcvbn
+
+
+def load_lists() -> None:
+    """Build the password lists now: a preloading server does it before forking its workers, so
+    they share one copy instead of each building its own at its first password (portal/workers.py)."""
+    common_passwords()
+    _zxcvbn()
 
 
 @dataclass(frozen=True)
@@ -106,7 +122,7 @@ def _contains_any(forms: set[str], words: set[str]) -> bool:
 
 
 def _score(password: str, user_inputs: set[str]) -> int:
-    return int(zxcvbn(password[:SCORED_LENGTH], user_inputs=sorted(user_inputs))["score"])
+    return int(_zxcvbn().zxcvbn(password[:SCORED_LENGTH], user_inputs=sorted(user_inputs))["score"])
 
 
 def _directory_rules(policy: PasswordPolicy, portal_minimum: int) -> list[str]:
