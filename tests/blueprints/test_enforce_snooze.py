@@ -70,7 +70,8 @@ def test_the_window_in_days_and_the_deadline_are_shown_then_enforced(portal_app:
     deadline = (clock.utcnow() + timedelta(days=20)).date()
     app = portal_app(registration=f'snooze_times = 3\nsnooze_days = 7\nrequired_from = "{deadline.isoformat()}"')
     client, page = interrupted(app)
-    assert f"From {deadline.isoformat()} it is required." in page
+    day = deadline.isoformat()
+    assert f'From <time datetime="{day}">{day}</time> it is required.' in page
     with clock.travel(timedelta(days=-8)):
         assert post(client, LATER).status_code == 303
 
