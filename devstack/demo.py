@@ -1,7 +1,8 @@
 """`python -m devstack demo [--directory ad]`: the whole dev stack and the portal, until Ctrl-C.
 
-Starts the directory, the OpenID Connect provider, the mail and SMS sinks and the portal (Flask's
-server), with their state and logs under .devstack/demo/ (or .devstack/demo-ad/). The directory is slapd
+Starts the directory, the OpenID Connect provider, the mail and SMS sinks and the portal (gunicorn
+with deploy/gunicorn.conf.py, as in production),
+with their state and logs under .devstack/demo/ (or .devstack/demo-ad/). The directory is slapd
 seeded with the demo people (config/demo.toml), or with `--directory ad` a Samba Active Directory
 domain controller with the same people, nested groups, a protected group, a delegated service
 account and fine-grained password policies (devstack/samba.py), which the portal reaches over
@@ -27,9 +28,8 @@ from email.message import EmailMessage
 from pathlib import Path
 from types import FrameType
 
-import requests
-
 from devstack import people, samba
+from devstack.gunicorn import portal_server
 from devstack.mailsink import MailSink, summary
 from devstack.oidc_provider import AccountSource, OidcProvider, active_directory_accounts, openldap_accounts
 from devstack.ports import DEMO, Ports, demo_slot
@@ -41,6 +41,8 @@ from devstack.smssink import summary as text_summary
 
 REPO = Path(__file__).resolve().parent.parent
 FLASK = REPO / ".venv" / "bin" / "flask"
+DEMO_WORKERS = 1   # in-process rate limits: see portal_process
+DEMO_THREADS = 8
 OPENLDAP = "openldap"
 ACTIVE_DIRECTORY = "ad"
 
@@ -109,19 +111,21 @@ def _stop_on_signal(signum: int, frame: FrameType | None) -> None:
 
 
 def portal_process(demo: Demo) -> ManagedProcess:
-    """The portal's database is brought to the latest schema first, as on every real start; then
-    the demo's administrator gets her security info (devstack/seed.py)."""
+    """The portal under gunicorn with deploy/gunicorn.conf.py, as production runs it.
+
+    Its database is brought to the latest schema first, as on every real start; the demo's
+    administrator gets her security info (devstack/seed.py), and the people are counted for
+    reports and audiences (production runs that on a timer). One worker process with threads:
+    the demo keeps its embedded defaults (SQLite, rate limits counted in memory), and in-memory
+    limits and code budgets hold only inside one process (a second worker would count its own);
+    the threads serve the few demo visitors at once, waits of the reset floor included."""
     environ = demo.portal_environ()
-    subprocess.run([str(FLASK), "--app", "wsgi", "store", "upgrade"], cwd=REPO, check=True,
-                   env={**os.environ, **environ})
-    subprocess.run([sys.executable, "-m", "devstack.seed"], cwd=REPO, check=True, env={**os.environ, **environ})
-
-    def answers() -> bool:
-        return requests.get(f"{demo.ports.portal_url}/healthz", timeout=2).status_code == 200
-
-    return ManagedProcess(
-        "portal", [str(FLASK), "--app", "wsgi", "run", "--host", "127.0.0.1", "--port", str(demo.ports.portal)],
-        demo.state / "portal.log", answers, env=environ, cwd=REPO)
+    for command in ([str(FLASK), "--app", "wsgi", "store", "upgrade"], [sys.executable, "-m", "devstack.seed"],
+                    [str(FLASK), "--app", "wsgi", "reports", "refresh"]):
+        subprocess.run(command, cwd=REPO, check=True, env={**os.environ, **environ})
+    # gunicorn's control socket in the demo's state folder, not in ~/.gunicorn beside other servers'
+    return portal_server("portal", demo.ports.portal, {**environ, "XDG_RUNTIME_DIR": str(demo.state)},
+                         demo.state / "portal.log", workers=DEMO_WORKERS, threads=DEMO_THREADS)
 
 
 @dataclass(frozen=True)

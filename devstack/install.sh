@@ -2,17 +2,19 @@
 # Install what `make demo` needs on Debian 12 (`install.sh demo`, the default), or what `make test`
 # needs as well (`install.sh test`): Debian packages, the Python virtual environment, the dev OpenID
 # Connect provider's npm packages (which bring their own Node.js 22 from the npm registry: Debian 12's
-# nodejs is 18, too old for oidc-provider 9, but its npm can install it); for the tests, PostgreSQL and
-# Redis installed from Debian when missing and answering on 127.0.0.1 (the demo runs on SQLite and
-# in-process limits). Idempotent and quick when everything is present (each step checks first), never
-# prompts, and downloads only from the package registries (never `playwright install`).
+# nodejs is 18, too old for oidc-provider 9, but its npm can install it); for the tests, PostgreSQL,
+# Redis (answering on 127.0.0.1) and nginx (run in user space by tests/deploy) installed from Debian
+# when missing (the demo runs on SQLite and in-process limits). Idempotent and quick when everything
+# is present (each step checks first), never prompts, and downloads only from the package registries
+# (never `playwright install`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 MODE=${1:-demo}
 PACKAGES=(slapd ldap-utils openssl samba samba-dsdb-modules samba-vfs-modules samba-ad-provision chromium)
-[ "$MODE" = test ] && PACKAGES+=(postgresql redis-server)
+[ "$MODE" = test ] && PACKAGES+=(postgresql redis-server nginx)
 case "$MODE" in demo|test) ;; *) echo "usage: install.sh [demo|test]" >&2; exit 2 ;; esac
+[ "$MODE" = test ] && PACKAGES+=(systemd)  # systemd-analyze, for tests/deploy/test_systemd.py
 OIDC_DIR=devstack/oidc
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo

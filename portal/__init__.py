@@ -7,10 +7,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import click
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .settings import Problem, Settings, SettingsError, load_settings
+from .settings.sections import RateLimitSettings
 
 if TYPE_CHECKING:
     from .branding import ThemeRegistry
@@ -49,7 +51,8 @@ def _configure(app: Flask, settings: Settings, themes: ThemeRegistry) -> None:
     from .services.proofs import codes
     from .services.reporting.readiness import add_readiness_check
     from .store import Store
-    from .web import errors, fields, headers, hosts, registration_gate
+    from .store.migrate import SchemaWatch
+    from .web import errors, fields, headers, hosts, registration_gate, schema_gate
     from .web import logging as app_logging
     from .web.sessions import StoreSessionInterface
 
@@ -67,8 +70,7 @@ def _configure(app: Flask, settings: Settings, themes: ThemeRegistry) -> None:
         PREFERRED_URL_SCHEME="https" if settings.https else "http",
         WTF_CSRF_TIME_LIMIT=settings.session.absolute_minutes * 60,
         WTF_CSRF_SSL_STRICT=settings.https,
-        RATELIMIT_STORAGE_URI=settings.rate_limits.storage_uri,
-        RATELIMIT_HEADERS_ENABLED=True,
+        **_rate_limit_config(settings.rate_limits),
         BABEL_DEFAULT_LOCALE="en",
         BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).with_name("translations")),
     )
@@ -101,9 +103,27 @@ def _configure(app: Flask, settings: Settings, themes: ThemeRegistry) -> None:
     for blueprint in (static.bp, landing.bp, auth.bp, health.bp, register.bp, enforce.bp, reset.bp, change.bp,
                       admin.bp):
         app.register_blueprint(blueprint)
+    schema = SchemaWatch(store)
+    schema_gate.install(app, schema)
     add_readiness_check(app, "database", store.ping)
+    add_readiness_check(app, "schema", schema.check)
     add_readiness_check(app, "directory", directory.directory_for(app).ping)
     register_commands(app)
+    if click.get_current_context(silent=True) is None:
+        # a server starting; a command line says nothing here, `store upgrade` being one of them
+        schema.report_at_start()
+
+
+def _rate_limit_config(limits: RateLimitSettings) -> dict[str, object]:
+    """Flask-Limiter's storage. One that cannot be reached raises StorageError (errors.py makes it a
+    503 page): no in-memory fallback and no swallowed errors, which would both let attempts through
+    uncounted across processes. Redis must answer within seconds, or the request is refused."""
+    options: dict[str, object] = {"wrap_exceptions": True}
+    if limits.storage_uri != "memory://":
+        options |= {"key_prefix": limits.key_prefix, "socket_connect_timeout": 2, "socket_timeout": 2}
+    return {"RATELIMIT_STORAGE_URI": limits.storage_uri, "RATELIMIT_STORAGE_OPTIONS": options,
+            "RATELIMIT_SWALLOW_ERRORS": False, "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": False,
+            "RATELIMIT_HEADERS_ENABLED": True}
 
 
 def _locale_selector() -> Callable[[], str | None]:

@@ -48,6 +48,13 @@ def admin_app(make_app: Callable[..., Flask], oidc_provider: OidcProvider, mailb
     return build
 
 
+def refresh_standings(app: Flask) -> str:
+    """`reports refresh`, as the timer runs it: the standings that reports and audiences count."""
+    result = app.test_cli_runner().invoke(args=["reports", "refresh"])
+    assert result.exit_code == 0, result.output
+    return str(result.output)
+
+
 def post(client: FlaskClient, path: str, data: dict[str, str] | None = None, *, token_from: str = "/",
          **kwargs: Any) -> Any:
     """POST as the browser would, with the session's CSRF token (read from the page `token_from`)."""

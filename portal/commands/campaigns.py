@@ -80,6 +80,8 @@ def send_command(campaign_id: int, wait: bool, by: str) -> None:
         raise click.UsageError(f"no campaign {campaign_id}") from None
     except campaigns.AlreadyStarted:
         pass  # sending or finished: carry on where it stopped
+    except campaigns.CampaignError as error:  # nobody counted yet
+        raise click.ClickException(str(error)) from None
     stop = threading.Event()
     previous = {signum: signal.signal(signum, lambda *_: stop.set()) for signum in (signal.SIGINT, signal.SIGTERM)}
     try:

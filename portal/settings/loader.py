@@ -21,7 +21,9 @@ from .sections import COOKIE_PREFIXES, Settings
 
 DEFAULT_PATH = Path("config/portal.toml")
 ENV_PREFIX = "PORTAL_"
-NOT_SETTINGS = {"PORTAL_CONFIG"}
+# Not settings keys: the settings file's path, and the per-server values deploy/gunicorn.conf.py reads
+# from the same environment file (they would otherwise stop the portal as unknown keys).
+NOT_SETTINGS = {"PORTAL_CONFIG", "PORTAL_BIND", "PORTAL_WORKERS", "PORTAL_THREADS", "PORTAL_ACCESS_LOG"}
 
 
 def load_settings(path: str | os.PathLike[str] | None = None,

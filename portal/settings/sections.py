@@ -99,6 +99,8 @@ def _storage_uri(v: str) -> str | None:
 @dataclass(frozen=True, kw_only=True)
 class RateLimitSettings:
     storage_uri: str = setting("memory://", check=_storage_uri, secret=True)
+    # in Redis only: every counter's key starts with it (several portals, or tests, on one Redis)
+    key_prefix: str = setting("portal", check=checks.simple_name)
 
 
 def _secret_key(v: str) -> str | None:

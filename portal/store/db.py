@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from flask import Flask, current_app
-from sqlalchemy import CursorResult, Delete, Engine, Update, create_engine, event, text
+from sqlalchemy import CursorResult, Delete, Engine, Insert, Update, create_engine, event, text
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -72,8 +72,8 @@ def get_store() -> Store:
     return store
 
 
-def rows_changed(db: Session, statement: Update | Delete) -> int:
-    """Run an UPDATE or DELETE and say how many rows it changed (a claim won is exactly one).
+def rows_changed(db: Session, statement: Update | Delete | Insert) -> int:
+    """Run an UPDATE, DELETE or INSERT and say how many rows it changed (a claim won is exactly one).
 
     Session.execute is typed as returning a plain Result whatever the statement; for these it
     is a CursorResult, the one that has `rowcount`."""

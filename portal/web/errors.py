@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, g, render_template, request
+from flask import Flask, current_app, g, render_template, request
+from flask.globals import request_ctx
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from flask_wtf.csrf import CSRFError
+from limits.errors import StorageError
 from markupsafe import escape
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from ..services.container import collaborators
@@ -42,6 +45,12 @@ CSRF_MESSAGE = (_l("This page has expired"),
 NOT_RECORDED_MESSAGE = (_l("Nothing was changed"),
                         _l("The portal cannot keep its records right now, so it did not change your password "
                            "or your account. Please try again in a few minutes."))
+LIMITS_DOWN_MESSAGE = (_l("This can't be done right now"),
+                       _l("The portal cannot count attempts right now, so it does not accept this step. "
+                          "Nothing was changed. Please try again in a few minutes."))
+DATABASE_DOWN_MESSAGE = (_l("The portal is unavailable right now"),
+                         _l("The portal cannot reach its records, so nothing was changed. "
+                            "Please try again in a few minutes."))
 REFERENCE = _l("If you contact the help desk, give them this reference:")
 EVENT_UNEXPECTED = "error.unexpected"
 
@@ -71,6 +80,21 @@ def _record_unexpected(error: Exception) -> None:
         log.exception("the unexpected error could not be recorded in the audit trail")
 
 
+def _database_down(error: OperationalError) -> tuple[str, int]:
+    """The database cannot be reached: the step's transaction rolled back, and the pool connects
+    again by itself (pre-ping) once the database is back."""
+    log.error("database unreachable: %s", type(error.orig).__name__)
+    return render_error(503, *DATABASE_DOWN_MESSAGE)
+
+
+def _null_session_for_the_error_page() -> None:
+    """The session could not be opened: the page and the end of the request see an empty one that
+    is never saved (Flask's own stand-in for a session that cannot be had)."""
+    context = request_ctx._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy
+    if context._session is None:
+        context._session = current_app.session_interface.make_null_session(current_app)
+
+
 def install(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError) -> tuple[str, int]:
@@ -81,8 +105,20 @@ def install(app: Flask) -> None:
     def _not_recorded(_error: AttemptNotRecorded) -> tuple[str, int]:
         return render_error(503, *NOT_RECORDED_MESSAGE)
 
+    @app.errorhandler(StorageError)
+    def _limits_down(error: StorageError) -> tuple[str, int]:
+        # refused, never let through uncounted; the rest of the portal keeps working
+        log.error("rate limit storage unreachable: %s", type(error.storage_error).__name__)
+        return render_error(503, *LIMITS_DOWN_MESSAGE)
+
+    app.register_error_handler(OperationalError, _database_down)
+
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> tuple[str, int]:
+        cause = getattr(error, "original_exception", None)
+        if isinstance(cause, OperationalError):  # raised before any view: opening the session
+            _null_session_for_the_error_page()
+            return _database_down(cause)
         code = error.code or 500
         return render_error(code if code in MESSAGES else 400)
 

@@ -65,7 +65,9 @@ def install(app: Flask, settings: Settings) -> None:
         "Content-Security-Policy": content_security_policy(settings),
         "X-Frame-Options": "DENY",
         "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "no-referrer",
+        # same-origin, not no-referrer: over https the CSRF check (WTF_CSRF_SSL_STRICT) refuses a
+        # form post without a same-origin Referer, and other sites still learn nothing
+        "Referrer-Policy": "same-origin",
         "Cross-Origin-Opener-Policy": "same-origin",
         "Cross-Origin-Resource-Policy": "same-origin",
         "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",

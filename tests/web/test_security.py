@@ -27,7 +27,7 @@ def test_every_response_carries_the_security_headers(plain_client: PortalClient,
     assert "default-src 'none'" in csp
     assert headers["X-Frame-Options"] == "DENY"
     assert headers["X-Content-Type-Options"] == "nosniff"
-    assert headers["Referrer-Policy"] == "no-referrer"
+    assert headers["Referrer-Policy"] == "same-origin"
     assert "Strict-Transport-Security" not in headers   # http://127.0.0.1 base URL: no HSTS
 
 

@@ -5,6 +5,7 @@ abstract methods that openldap.py and active_directory.py implement.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import time
 import unicodedata
@@ -28,6 +29,7 @@ MAX_IDENTIFIER = 256
 POLICY_CACHE_SECONDS = 300
 PAGE_SIZE = 500  # entries per page; Active Directory answers at most 1000 (MaxPageSize)
 WHO_AM_I = "1.3.6.1.4.1.4203.1.11.3"
+PAGED_RESULTS = "1.2.840.113556.1.4.319"
 
 Entry = Mapping[str, Any]  # one ldap3 search response item: dn, attributes, raw_attributes
 
@@ -64,6 +66,23 @@ def any_equal(names: Iterable[str], attributes: tuple[str, ...]) -> str:
     return "(|" + "".join(f"({a}={escape_filter_chars(n)})" for n in names for a in attributes) + ")"
 
 
+@functools.lru_cache(maxsize=4096)
+def _group_name(group_dn: str) -> str:
+    """A group's name from its DN, cached: a listing of everybody meets the same groups again and again."""
+    try:
+        return dn.first_value(group_dn)
+    except ValueError:
+        return group_dn
+
+
+def _normalized(entry_dn: str) -> tuple[dn.RDN, ...] | None:
+    """dn.normalized, None for a DN that does not parse (it then equals nothing, as dn.same says)."""
+    try:
+        return dn.normalized(entry_dn)
+    except ValueError:
+        return None
+
+
 class LdapDirectory(ABC):
     """The Directory interface (interface.py) over LDAP, minus the kind-specific parts."""
 
@@ -76,6 +95,8 @@ class LdapDirectory(ABC):
         self.map: AttributeMap = attribute_map(settings)
         self.bases = (settings.base_dn, *settings.extra_base_dns)
         self._policies: dict[str, tuple[float, PasswordPolicy]] = {}
+        # parsed once, not per person listed: the portal's own account and the protected DNs
+        self._denied_dns = {_normalized(d) for d in (settings.bind_dn, *settings.protected_accounts)} - {None}
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -101,26 +122,44 @@ class LdapDirectory(ABC):
         return self._find_one(f"(&{self.map.user_filter}{id_filter})" if id_filter else None)
 
     def people(self) -> Iterator[DirectoryUser]:
-        return iter(self.pool.read(self._everyone))
+        """Streamed: one page of entries in memory at a time, on one pooled connection held
+        until the last person (or the caller stops early, which closes it)."""
+        return self.pool.stream(self._everyone)
 
-    def _everyone(self, conn: ldap3.Connection) -> list[DirectoryUser]:
+    def _everyone(self, conn: ldap3.Connection) -> Iterator[DirectoryUser]:
         """A paged search (RFC 2696) per base on one connection: servers bind the paging state to
         it. OpenLDAP counts the pages together against the account's size limit, so the service
-        account needs `limits dn.exact="<its DN>" size.prtotal=unlimited`."""
-        found: dict[str, DirectoryUser] = {}
+        account needs `limits dn.exact="<its DN>" size.prtotal=unlimited`. Only overlapping bases
+        need the ids seen so far (to list each entry once); with one base nothing is kept."""
+        seen: set[str] | None = set() if len(self.bases) > 1 else None
         for base in self.bases:
-            entries = conn.extend.standard.paged_search(
-                base, self.map.user_filter, ldap3.SUBTREE, attributes=self._read_attributes(),
-                paged_size=PAGE_SIZE, time_limit=self.settings.timeout_seconds, generator=False)
+            for page in self._pages(conn, base):
+                for entry in page:
+                    key = self._entry_key(entry)
+                    if key is None or (seen is not None and key in seen):
+                        continue
+                    if seen is not None:
+                        seen.add(key)
+                    yield self._user_from_entry(conn, entry)
+
+    def _pages(self, conn: ldap3.Connection, base: str) -> Iterator[list[Entry]]:
+        """The people under `base`, a page at a time. Each page's result and cookie are read
+        before it is handed on: building a user runs other searches on the same connection
+        (groups, deny list), which replace `conn.result`."""
+        cookie: bytes | None = None
+        while True:
+            conn.search(base, self.map.user_filter, ldap3.SUBTREE, attributes=self._read_attributes(),
+                        paged_size=PAGE_SIZE, paged_cookie=cookie, time_limit=self.settings.timeout_seconds)
             code = conn.result["result"]
-            if code not in (0, 32):  # 32: the base itself is missing -> nobody there
+            if code == 32:  # the base itself is missing -> nobody there
+                return
+            if code != 0:
                 raise DirectoryUnavailable(f"listing people failed: {code} {conn.result['description']} "
                                            f"{conn.result['message']}")
-            for entry in entries or []:
-                key = self._entry_key(entry)
-                if key is not None and key not in found:
-                    found[key] = self._user_from_entry(conn, entry)
-        return list(found.values())
+            cookie = conn.result.get("controls", {}).get(PAGED_RESULTS, {}).get("value", {}).get("cookie")
+            yield list(conn.response or [])
+            if not cookie:
+                return
 
     def _entry_key(self, entry: Entry) -> str | None:
         """What makes two search results one entry (overlapping bases): its directory id, never a
@@ -202,24 +241,15 @@ class LdapDirectory(ABC):
             email=first(entry, self.map.email),
             alternate_emails=values(entry, self.map.alternate_email) if self.map.alternate_email else (),
             mobile=first(entry, self.map.mobile) if self.map.mobile else None,
-            groups=frozenset(self._group_name(g) for g in groups), group_dns=frozenset(groups),
+            groups=frozenset(_group_name(g) for g in groups), group_dns=frozenset(groups),
             attributes={name: values(entry, name) for name in self.map.extra},
             state=self._state(conn, entry),
         )
         return DirectoryUser(**{**user.__dict__, "protected": self._protected(conn, user, entry)})
 
-    @staticmethod
-    def _group_name(group_dn: str) -> str:
-        try:
-            return dn.first_value(group_dn)
-        except ValueError:
-            return group_dn
-
     def _protected(self, conn: ldap3.Connection, user: DirectoryUser, entry: Entry) -> bool:
         """The deny list: the portal's own account, named accounts, members of named groups."""
-        if dn.same(user.dn, self.settings.bind_dn):
-            return True
-        if any(dn.same(account, user.dn) for account in self.settings.protected_accounts):
+        if _normalized(user.dn) in self._denied_dns:
             return True
         if self._named_on_deny_list(conn, entry):
             return True

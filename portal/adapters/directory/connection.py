@@ -20,7 +20,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -194,6 +194,46 @@ class ServicePool:
             return self._run(operation)
         except TRANSPORT_ERRORS as error:
             raise domain_error(error, "read") from error
+
+    def stream(self, operation: Callable[[ldap3.Connection], Iterator[T]]) -> Iterator[T]:
+        """Run a read that hands on its results as they come (a listing of everybody). A
+        connection lost before the first result is replaced once, as in `read`; after that the
+        caller has results it cannot give back, so the loss is DirectoryUnavailable."""
+        for attempt in (1, 2):
+            started = False
+            try:
+                for item in self._stream(operation):
+                    started = True
+                    yield item
+                return
+            except TRANSPORT_ERRORS as error:
+                if started or attempt == 2:
+                    raise domain_error(error, "read") from error
+                log.info("directory connection lost during a read (%s); retrying on a new one", error)
+
+    def _stream(self, operation: Callable[[ldap3.Connection], Iterator[T]]) -> Iterator[T]:
+        """`_run` for a generator: the connection and the slot are held while the caller reads,
+        and a connection left mid-read (an error, or the caller stopping early) is closed, not
+        pooled: the server may still hold the unfinished search's state on it."""
+        if not self._slots.acquire(timeout=self.endpoint.settings.timeout_seconds):
+            raise DirectoryUnavailable("every pooled directory connection is busy")
+        conn: ldap3.Connection | None = None
+        finished = False
+        try:
+            conn = self._take() or self._open()
+            yield from operation(conn)
+            finished = True
+        except LIBRARY_ERRORS as error:
+            if isinstance(error, TRANSPORT_ERRORS):
+                raise
+            raise domain_error(error, "directory request") from error
+        finally:
+            if conn is not None:
+                if finished:
+                    self._give_back(conn)
+                else:
+                    close(conn)
+            self._slots.release()
 
     def write(self, operation: Operation[T]) -> T:
         """Run ONE write request. No retry: once sent, silence means the outcome is unknown."""

@@ -36,9 +36,12 @@ class Directory(Protocol):
 
     def people(self) -> Iterator[DirectoryUser]:
         """Every account the portal serves (the user filter under every search base), with its
-        groups and state: audiences, reports and expiry reminders, never a user-facing flow.
+        groups and state: the standings refresh and expiry reminders, never a user-facing flow.
 
-        Raises DirectoryUnavailable (also when the server's size limit cuts the paged search short).
+        A generator over a paged search: memory stays at one page whatever the directory's size,
+        and the listing holds one pooled connection until it is read to the end or closed.
+        Raises DirectoryUnavailable while it is read (also when the server's size limit cuts the
+        paged search short): a caller must not act on "who is missing" before the end.
         """
 
     def verify_password(self, user: DirectoryUser, password: str) -> None:

@@ -16,11 +16,6 @@ from .blueprint import administrator, bp
 from .downloads import csv_download
 
 
-def _directory_down() -> ResponseReturnValue:
-    return render_error(503, _("The directory is not available right now"),
-                        _("Audiences come from the directory. Please try again in a few minutes."))
-
-
 def _back_to(campaign_id: int) -> ResponseReturnValue:
     return redirect(url_for(".campaign", campaign_id=campaign_id)), 303
 
@@ -64,12 +59,9 @@ def campaign_create() -> ResponseReturnValue:
 @bp.get("/campaigns/<id:campaign_id>")
 def campaign(campaign_id: int) -> ResponseReturnValue:
     viewer = _viewer()
-    try:
-        page = campaigns.page(collaborators(), campaign_id, viewer_email=viewer.email, viewer_name=viewer.name)
-    except campaigns.DirectoryUnavailable:
-        return _directory_down()
+    page = campaigns.page(collaborators(), campaign_id, viewer_email=viewer.email, viewer_name=viewer.name)
     return render_template("admin/campaign.html", campaign=page.campaign, audience_size=page.audience_size,
-                           progress=page.progress, stalled=page.stalled, preview=page.preview,
+                           counted_at=page.counted_at, progress=page.progress, stalled=page.stalled, preview=page.preview,
                            template_problem=page.template_problem)
 
 
@@ -106,8 +98,6 @@ def campaign_send(campaign_id: int) -> ResponseReturnValue:
     except ChannelUnavailable:
         flash(_("No mail server is configured."), "error")
         return _back_to(campaign_id)
-    except campaigns.DirectoryUnavailable:
-        return _directory_down()
     except campaigns.CampaignError as error:
         flash(str(error), "error")
         return _back_to(campaign_id)

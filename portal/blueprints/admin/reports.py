@@ -1,4 +1,6 @@
-"""/admin/reports: coverage (with its chart), methods, re-confirmation, activity, failures, pauses."""
+"""/admin/reports: coverage (with its chart), methods, re-confirmation, activity, failures, pauses.
+
+The long tables come a page at a time (`?reconfirm_page=2`); every CSV streams the whole table."""
 from __future__ import annotations
 
 from datetime import date
@@ -8,11 +10,9 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from ...services.container import collaborators
-from ...services.reporting.reports import NAMES, DirectoryUnavailable, Table, tables
-from ...services.reporting.csv_export import rows_as_csv
 from ...services.reporting.date_range import BadRange, DateRange
+from ...services.reporting.reports import NAMES, PAGED, Table, csv_lines, page
 from ...services.reporting.svg_chart import line_chart
-from ...web.errors import render_error
 from .blueprint import bp
 from .downloads import csv_download
 
@@ -25,6 +25,12 @@ def _group() -> str | None:
     return (request.args.get("group") or "").strip()[:255] or None
 
 
+def _pages() -> dict[str, int]:
+    """`<name>_page` for each paged table; anything but a positive number is the first page."""
+    wanted = {name: request.args.get(f"{name}_page", "") for name in PAGED}
+    return {name: int(text) for name, text in wanted.items() if text.isdigit() and 0 < len(text) < 10}
+
+
 def _coverage_points(coverage: Table) -> list[tuple[date, float]]:
     """(day, percent registered): the first and last columns of the coverage table."""
     return [(day, float(share)) for day, *_counts, share in coverage.rows
@@ -34,14 +40,14 @@ def _coverage_points(coverage: Table) -> list[tuple[date, float]]:
 @bp.get("/reports")
 def reports() -> ResponseReturnValue:
     try:
-        found = tables(collaborators(), _period(), _group())
+        found = page(collaborators(), _period(), _group(), pages=_pages())
     except BadRange as error:
-        return render_template("admin/reports.html", error=str(error), tables=None, chart=None), 400
-    except DirectoryUnavailable:
-        return render_error(503, _("The directory is not available right now"),
-                            _("Reports count the people in the directory. Please try again in a few minutes."))
-    chart = line_chart(_coverage_points(found["coverage"]), title=_("Registered people, share of everybody in scope"))
-    return render_template("admin/reports.html", error=None, tables=found, chart=chart)
+        return render_template("admin/reports.html", error=str(error), tables=None, chart=None,
+                               refreshed_at=None), 400
+    chart = line_chart(_coverage_points(found.tables["coverage"]),
+                       title=_("Registered people, share of everybody in scope"))
+    return render_template("admin/reports.html", error=None, tables=found.tables, chart=chart,
+                           refreshed_at=found.refreshed_at)
 
 
 @bp.get("/reports/<name>.csv")
@@ -50,9 +56,6 @@ def report_csv(name: str) -> ResponseReturnValue:
         abort(404)
     try:
         period = _period()
-        [table] = tables(collaborators(), period, _group(), [name]).values()
     except BadRange as error:
         return Response(f"{error}\n", status=400, mimetype="text/plain")
-    except DirectoryUnavailable:
-        return Response("the directory is not available right now\n", status=503, mimetype="text/plain")
-    return csv_download(rows_as_csv(table.header, table.rows), f"{name}-{period.first}-{period.last}.csv")
+    return csv_download(csv_lines(collaborators(), period, _group(), name), f"{name}-{period.first}-{period.last}.csv")

@@ -28,18 +28,17 @@ from typing import NamedTuple
 
 from flask import Flask
 from jinja2 import TemplateError
-from sqlalchemy import String, func, literal, select, update
+from sqlalchemy import ColumnElement, Select, String, func, insert, literal, select, true, update
 from sqlalchemy.orm import Session
 
 from ... import clock
-from ...adapters.directory import Directory
-from ...adapters.directory import DirectoryUnavailable as DirectoryUnavailable  # raised by page and start
 from ...adapters.mail import Mail
 from ...branding import use_theme
 from ...settings import Settings
 from ...store import rows_changed
 from ...store.campaigns import Campaign, CampaignRecipient
 from ...store.outbox import OutboxMessage
+from ...store.standings import PersonStanding
 from ..container import Collaborators
 from ..messaging import messages
 from ..messaging.links import mail_links
@@ -47,7 +46,7 @@ from ..messaging.outbox import EXPIRED, FAILED, SENT, ChannelUnavailable
 from ..messaging.outbox import PENDING as OUTBOX_PENDING
 from ..reporting.csv_export import Cell, rows_as_csv
 from ..security import audit
-from .population import Standing, standings
+from . import population
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +58,8 @@ PENDING, QUEUED = "pending", "queued"
 PURPOSE, TEST_PURPOSE = "campaign", "campaign-test"
 MAX_BATCH = 50
 STALLED_AFTER = timedelta(minutes=2)
+NOT_COUNTED_YET = ("the people have not been counted yet: run `flask --app wsgi reports refresh` "
+                   "(audiences come from its standings)")
 RECIPIENTS_HEADER = ("username", "name", "email", "template", "queued_at", "delivery", "delivered_at")
 
 
@@ -99,6 +100,7 @@ class CampaignPage:
 
     campaign: Campaign
     audience_size: int | None       # drafts only: how many people it would reach now
+    counted_at: datetime | None     # when the standings the audience comes from were refreshed
     progress: Progress
     stalled: bool
     preview: Mail | None
@@ -136,16 +138,16 @@ def create(c: Collaborators, *, template: str, audience: str, group: str | None,
 
 
 def page(c: Collaborators, campaign_id: int, *, viewer_email: str | None, viewer_name: str) -> CampaignPage:
-    """Raises NoSuchCampaign, and DirectoryUnavailable for a draft (its audience is counted)."""
+    """Raises NoSuchCampaign."""
     with c.store.transaction() as db:
         campaign = _campaign(db, campaign_id)
-        size = len(audience(db, c.directory, c.settings, campaign)) if campaign.status == DRAFT else None
-        found = progress(db, campaign_id)
+        size = audience_size(db, c.settings, campaign) if campaign.status == DRAFT else None
+        found, counted_at = progress(db, campaign_id), population.last_refresh(db)
     try:
         preview, problem = render(c, campaign, to=viewer_email or "", name=viewer_name), None
     except TemplateError as error:  # IT's own template: tell them what is wrong with it
         preview, problem = None, f"{type(error).__name__}: {error}"
-    return CampaignPage(campaign, size, found, stalled(campaign), preview, problem)
+    return CampaignPage(campaign, size, counted_at, found, stalled(campaign), preview, problem)
 
 
 def preview(c: Collaborators, campaign_id: int, *, to: str, name: str) -> Mail:
@@ -169,7 +171,7 @@ def send_test(c: Collaborators, campaign_id: int, *, to: str | None, name: str, 
 
 def start(c: Collaborators, campaign_id: int, *, by: str) -> int:
     """Fix the audience and mark the campaign as sending; the number of recipients. Raises
-    NoSuchCampaign, AlreadyStarted, DirectoryUnavailable.
+    NoSuchCampaign, AlreadyStarted, CampaignError before the first `reports refresh`.
 
     The conditional UPDATE makes two administrators pressing "send" at once start it once.
     """
@@ -177,18 +179,16 @@ def start(c: Collaborators, campaign_id: int, *, by: str) -> int:
         campaign = _campaign(db, campaign_id)
         if campaign.status != DRAFT:
             raise AlreadyStarted("this campaign has already been started")
-        people = audience(db, c.directory, c.settings, campaign)
+        if population.last_refresh(db) is None:
+            raise CampaignError(NOT_COUNTED_YET)
         won = rows_changed(db, update(Campaign).where(Campaign.id == campaign_id, Campaign.status == DRAFT)
                            .values(status=SENDING, started_at=clock.utcnow(), started_by=by))
         if won != 1:
             raise AlreadyStarted("this campaign has already been started")
-        db.add_all(CampaignRecipient(campaign_id=campaign_id, directory_id=s.user.directory_id,
-                                     username=s.user.login, display_name=s.user.display_name[:255],
-                                     email=s.user.email, status=PENDING)
-                   for s in people)
+        count = fix_audience(db, c.settings, campaign)
         audit.record(db, "campaign.started", audit.SUCCESS, username=by,
-                     details={"campaign": campaign_id, "recipients": len(people)})
-    return len(people)
+                     details={"campaign": campaign_id, "recipients": count})
+    return count
 
 
 def start_in_background(c: Collaborators, app: Flask, campaign_id: int, *, by: str) -> int:
@@ -241,15 +241,33 @@ def _campaign(db: Session, campaign_id: int) -> Campaign:
     return campaign
 
 
-def audience(db: Session, directory: Directory, settings: Settings, campaign: Campaign) -> list[Standing]:
-    """Who the campaign goes to now: people in scope, in its audience, with a mail address."""
-    wanted: dict[str, Callable[[Standing], bool]] = {
-        EVERYBODY: lambda s: True,
-        UNREGISTERED: lambda s: not s.registered,
-        RECONFIRM_DUE: lambda s: s.reconfirm_due,
+def audience(settings: Settings, campaign: Campaign) -> Select[PersonStanding]:
+    """Who the campaign goes to now: people in scope, in its audience, with a mail address.
+
+    A query on the standings (population.py), not a list: the page counts it and `start` copies
+    it into the recipient rows inside the database, whatever the size of the organization. People
+    the directory gained since the last `reports refresh` are not in it until the next one."""
+    wanted: dict[str, ColumnElement[bool]] = {
+        EVERYBODY: true(),
+        UNREGISTERED: PersonStanding.registered.is_(False),
+        RECONFIRM_DUE: population.reconfirm_due(settings, clock.utcnow()),
     }
-    keep = wanted[campaign.audience]
-    return [s for s in standings(db, directory, settings, campaign.group) if s.user.email and keep(s)]
+    return (select(PersonStanding).where(population.scope(campaign.group), PersonStanding.email.is_not(None),
+                                         PersonStanding.email != "", wanted[campaign.audience])
+            .order_by(PersonStanding.login, PersonStanding.directory_id))
+
+
+def audience_size(db: Session, settings: Settings, campaign: Campaign) -> int:
+    return db.scalar(select(func.count()).select_from(audience(settings, campaign).order_by(None).subquery())) or 0
+
+
+def fix_audience(db: Session, settings: Settings, campaign: Campaign) -> int:
+    """One pending recipient row per person in the audience now, written by INSERT ... SELECT; how many."""
+    people = audience(settings, campaign).subquery()
+    rows = select(literal(campaign.id), people.c.directory_id, people.c.login,
+                  func.substr(people.c.display_name, 1, 255), people.c.email, literal(PENDING))
+    return rows_changed(db, insert(CampaignRecipient).from_select(
+        ["campaign_id", "directory_id", "username", "display_name", "email", "status"], rows))
 
 
 def render(c: Collaborators, campaign: Campaign, *, to: str, name: str) -> Mail:

@@ -80,8 +80,13 @@ class OidcSignIn:
                            "timeout": settings.timeout_seconds},
         )
 
-    def metadata(self) -> dict[str, Any]:
-        """The provider's discovery document, refused if it names another issuer than settings."""
+    def metadata(self, *, fresh: bool = False) -> dict[str, Any]:
+        """The provider's discovery document, refused if it names another issuer than settings.
+
+        authlib keeps the first copy for the life of the process; `fresh` fetches it again, so a
+        provider that went away since is noticed before anyone is sent to it."""
+        if fresh:
+            self.client.server_metadata.pop("_loaded_at", None)
         try:
             metadata: dict[str, Any] = self.client.load_server_metadata()
         except Exception as error:  # noqa: BLE001 - network, JSON or HTTP status: all "unreachable"
@@ -97,7 +102,7 @@ class OidcSignIn:
         (0 = always); the request time is kept with the state, so `complete` can refuse an ID
         token whose auth_time shows the provider ignored the request.
         """
-        self.metadata()
+        self.metadata(fresh=True)  # a provider that is down gets the "unavailable" page, not the browser
         if max_age is None:
             redirected: Response = self.client.authorize_redirect(redirect_uri)
             return redirected

@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from ...adapters.directory import Directory, DirectoryUnavailable
 from ...settings import Settings
 from ...store import Store
+from ..campaigns import population
 from ..proofs import security_info
 from ..proofs.methods import DESTINATIONS, InvalidEntry
 from ..proofs.security_info import FROM_IMPORT
@@ -75,6 +76,7 @@ def _import_line(number: int, cells: dict[str, str], complete: bool, seen: set[s
     with store.transaction() as db:
         for kind, value in values.items():
             security_info.save_method(db, user, kind, destination=value, source=FROM_IMPORT)
+        population.record_person(db, settings, user)
         audit.record(db, "registration.imported", audit.SUCCESS, username=user.login,
                      details={"methods": ",".join(values)})
     return LineResult(number, user.login, tuple(values))

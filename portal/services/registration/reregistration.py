@@ -6,7 +6,8 @@ after it, even info only IT maintains. The "not now" allowance starts afresh, as
 request. Each person asked is on record with who asked, in the transaction that asks.
 
 Only people the portal does anything for can be asked: in the rollout scope, not protected, not
-disabled (the same scope as campaigns and reports, campaigns/population.py).
+disabled (the same scope as campaigns and reports, campaigns/population.py). A group's members
+are read from the directory as it is now, not from the standings of the last `reports refresh`.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 
 from ...adapters.directory import DirectoryUnavailable as DirectoryUnavailable  # for the callers
 from ...adapters.directory import DirectoryUser
-from ..campaigns.population import in_scope, people_in_scope
+from ..campaigns.population import in_scope
 from ..container import Collaborators
 from ..proofs import security_info
 from ..security import audit
@@ -47,7 +48,8 @@ def for_person(c: Collaborators, login: str, *, by: str) -> Asked:
 def for_group(c: Collaborators, group: str, *, by: str) -> Asked:
     """Ask every member of `group` (name or DN) in scope. Raises NotAsked, DirectoryUnavailable."""
     group = _name(group, "a group name or DN")
-    members = list(people_in_scope(c.directory, c.settings, group))
+    # from the directory itself, not the standings of the last refresh: who is a member now
+    members = [user for user in c.directory.people() if in_scope(c.settings, user) and user.in_group(group)]
     if not members:
         raise NotAsked(f"Nobody in the rollout scope is a member of {group!r}.")
     return _ask(c, members, by=by, group=group)

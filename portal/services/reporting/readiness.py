@@ -1,4 +1,5 @@
-"""Readiness: the checks /readyz runs (the database and the directory: without them nothing works),
+"""Readiness: the checks /readyz runs (the database, its schema being at the code's migrations, and the
+directory: without them nothing works),
 and the checks of outside services the admin page reports on beside them.
 
 The outside services are not part of /readyz: a mail server or SMS gateway that is down delays messages (the

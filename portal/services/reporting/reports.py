@@ -1,10 +1,12 @@
 """The numbers administrators watch while rolling self-service out, as plain tables.
 
 Every report is a `Table` (a header and rows), so the pages, their CSV downloads and the CLI
-show the same numbers. Two sources:
+show the same numbers. Two sources, both counted in SQL so that a request costs the same at
+100 people as at 100,000 (no list of the population is ever built here):
 
-- the directory and the store, read once (population.py): coverage, methods in use and who is
-  due to re-confirm, for everybody in scope, or the members of one group;
+- the standings (store/standings.py, kept by population.refresh and after each registration
+  change): coverage, methods in use and who is due to re-confirm, for everybody in scope, or the
+  members of one group;
 - the audit trail, for the chosen days: resets and changes per day with their outcomes and
   reasons, the most common failure reasons, and accounts whose self-service reset is paused.
 
@@ -12,171 +14,231 @@ Coverage over time is derived from when each person's counted methods were regis
 method keeps its first registration date when changed), measured against today's population:
 the curve shows how today's staff got to where they are, without a nightly snapshot job.
 
-`tables` is the step the admin pages and the CLI call: it reads in a transaction of its own.
+The long tables (PAGED) come a page at a time on the admin page, and whole, streamed row by row,
+as CSV (`csv_lines`). Each table stands alone (its own header, rows and paging), so a dashboard
+can later show any of them as a tile.
 """
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from functools import cached_property
+from datetime import datetime, timedelta
+from typing import Any, Unpack
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.orm import Session
 
 from ... import clock
-from ...adapters.directory import Directory
-from ...adapters.directory import DirectoryUnavailable as DirectoryUnavailable  # raised by `tables`
 from ...settings import Settings
 from ...store.audit import AuditEvent
-from ...store.security_info import SecurityProfile
-from ..campaigns.population import Standing, standings
+from ...store.standings import PersonStanding
+from ..campaigns import population
 from ..container import Collaborators
 from ..passwords.change import EVENT as CHANGE_EVENT
-from ..proofs.methods import REGISTRY, Registers
+from ..proofs.methods import REGISTRY
 from ..reset.verification import EVENT_PAUSED
 from ..reset.writer import EVENT_PASSWORD as RESET_EVENT
 from ..security import audit
-from .csv_export import Cell
+from .csv_export import Cell, rows_as_csv
 from .date_range import DateRange
+from .sql import CodePointOrder, UtcDay
 
 NAMES = ("coverage", "methods", "reconfirm", "activity", "failures", "paused")
+FROM_STANDINGS = ("coverage", "methods", "reconfirm")  # empty until the first `reports refresh`
+PAGED = ("reconfirm", "activity")  # as long as the population or the days times the reasons
+PAGE_SIZE = 50
 ACTIONS = {RESET_EVENT: "reset", CHANGE_EVENT: "change"}
 TOP_REASONS = 10
-SINCE_ALWAYS = datetime.min.replace(tzinfo=UTC)
+STREAM_ROWS = 1000  # rows fetched at a time while a CSV streams
+HEADERS = {
+    "coverage": ("day", "in_scope", "registered", "percent"),
+    "methods": ("method", "people", "percent"),
+    "reconfirm": ("username", "name", "email", "confirmed_at", "days_since"),
+    "activity": ("day", "action", "outcome", "reason", "count"),
+    "failures": ("event", "reason", "count"),
+    "paused": ("username", "paused_at", "paused_until"),
+}
+Rows = Iterator[tuple[Cell, ...]]
+Query = Select[Unpack[tuple[Any, ...]]]
+
+
+@dataclass(frozen=True)
+class Paging:
+    page: int
+    pages: int
+    total: int  # rows in the whole table
 
 
 @dataclass(frozen=True)
 class Table:
     header: tuple[str, ...]
     rows: list[tuple[Cell, ...]]
+    paging: Paging | None = None  # set when `rows` is one page of a longer table
 
 
-def tables(c: Collaborators, period: DateRange, group: str | None = None,
-           names: Iterable[str] = NAMES) -> dict[str, Table]:
+@dataclass(frozen=True)
+class ReportsPage:
+    tables: dict[str, Table]
+    refreshed_at: datetime | None  # when the standings were last refreshed; None: never yet
+
+
+def tables(c: Collaborators, period: DateRange, group: str | None = None, names: Iterable[str] = NAMES,
+           pages: Mapping[str, int] | None = None) -> dict[str, Table]:
     """The reports `names` (KeyError for a name that is none) for `period` and, optionally, the
-    members of `group`. Raises DirectoryUnavailable: the reports count the people it holds."""
+    members of `group`; a PAGED table holds page `pages[name]` (default 1)."""
+    return page(c, period, group, names, pages).tables
+
+
+def page(c: Collaborators, period: DateRange, group: str | None = None, names: Iterable[str] = NAMES,
+         pages: Mapping[str, int] | None = None) -> ReportsPage:
+    """`tables` and when the standings they count were last refreshed, read in one transaction."""
     with c.store.transaction() as db:
-        found = Reports(db, c.directory, c.settings, period, group)
-        return {name: found.table(name) for name in names}
+        found = Reports(db, c.settings, period, group)
+        return ReportsPage({name: found.table(name, (pages or {}).get(name, 1)) for name in names},
+                           population.last_refresh(db))
+
+
+def refreshed_at(c: Collaborators) -> datetime | None:
+    """When the standings were last refreshed; None: never yet (FROM_STANDINGS count nobody)."""
+    with c.store.transaction() as db:
+        return population.last_refresh(db)
+
+
+def csv_lines(c: Collaborators, period: DateRange, group: str | None, name: str) -> Iterator[str]:
+    """One whole report as CSV lines, read while they are sent (its own transaction, opened at the
+    first line). KeyError now, before any line, for a name that is none."""
+    header = HEADERS[name]
+
+    def lines() -> Iterator[str]:
+        with c.store.transaction() as db:
+            yield from rows_as_csv(header, Reports(db, c.settings, period, group).rows(name))
+    return lines()
 
 
 class Reports:
-    """Every report for one period and (optionally) one group; the people in scope are read once."""
+    """Every report for one period and (optionally) one group."""
 
-    def __init__(self, db: Session, directory: Directory, settings: Settings, period: DateRange,
-                 group: str | None = None) -> None:
-        self.db, self.directory, self.settings = db, directory, settings
+    def __init__(self, db: Session, settings: Settings, period: DateRange, group: str | None = None) -> None:
+        self.db, self.settings = db, settings
         self.period, self.group = period, group
+        self.now = clock.utcnow()
 
-    def table(self, name: str) -> Table:
+    def table(self, name: str, page: int = 1) -> Table:
         if name not in NAMES:
             raise KeyError(name)
-        table: Table = getattr(self, name)()
-        return table
+        if name not in PAGED:
+            return Table(HEADERS[name], list(self.rows(name)))
+        total = self.db.scalar(select(func.count()).select_from(self._query(name).subquery())) or 0
+        pages = max(1, -(-total // PAGE_SIZE))
+        page = min(max(page, 1), pages)
+        rows = list(self.rows(name, self._query(name).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
+        return Table(HEADERS[name], rows, Paging(page, pages, total) if total > PAGE_SIZE else None)
 
-    # ---- from the directory and the store ----
+    def rows(self, name: str, query: Query | None = None) -> Rows:
+        """A report's rows, all of them unless `query` (a PAGED table's query, narrowed) says otherwise."""
+        if name in PAGED:
+            query = query if query is not None else self._query(name).execution_options(yield_per=STREAM_ROWS)
+            return self.reconfirm(query) if name == "reconfirm" else self.activity(query)
+        rows: Rows = getattr(self, name)()
+        return rows
 
-    @cached_property
-    def people(self) -> list[Standing]:
-        return standings(self.db, self.directory, self.settings, self.group)
+    def _query(self, name: str) -> Query:
+        return self._reconfirm_query() if name == "reconfirm" else self._activity_query()
 
-    def coverage(self) -> Table:
+    # ---- from the standings ----
+
+    def _in_scope(self, *where: ColumnElement[bool]) -> int:
+        query = select(func.count()).select_from(PersonStanding).where(population.scope(self.group), *where)
+        return self.db.scalar(query) or 0
+
+    def coverage(self) -> Rows:
         """Per day: people in scope, people registered by the end of that day, and the share."""
-        since = [self._registered_since(s) for s in self.people]
-        total = len(self.people)
-        rows: list[tuple[Cell, ...]] = []
+        total = self._in_scope()
+        registered = self._in_scope(PersonStanding.registered_day < self.period.first)
+        per_day = dict(self.db.execute(
+            select(PersonStanding.registered_day, func.count()).where(
+                population.scope(self.group), PersonStanding.registered_day >= self.period.first,
+                PersonStanding.registered_day <= self.period.last).group_by(PersonStanding.registered_day)).all())
         for day in self.period.days():
-            end = datetime.combine(day + timedelta(days=1), datetime.min.time(), UTC)
-            registered = sum(1 for moment in since if moment is not None and moment < end)
-            rows.append((day, total, registered, _percent(registered, total)))
-        return Table(("day", "in_scope", "registered", "percent"), rows)
+            registered += per_day.get(day, 0)
+            yield day, total, registered, _percent(registered, total)
 
-    def methods(self) -> Table:
+    def methods(self) -> Rows:
         """How many people in scope have each method that counts for them."""
-        total = len(self.people)
-        counts = Counter(kind for s in self.people for kind in s.policy.counted(s.info))
         kinds = [k for k in REGISTRY if k in self.settings.registration.methods]
-        return Table(("method", "people", "percent"), [(k, counts[k], _percent(counts[k], total)) for k in kinds])
+        counts = self.db.execute(select(
+            func.count(), *(func.coalesce(func.sum(case((population.has_method(k), 1), else_=0)), 0) for k in kinds))
+            .select_from(PersonStanding).where(population.scope(self.group))).one()
+        total = counts[0]
+        for kind, n in zip(kinds, counts[1:], strict=True):
+            yield kind, n, _percent(n, total)
 
-    def reconfirm(self) -> Table:
+    def _reconfirm_query(self) -> Query:
         """People with enough methods whose last confirmation is older than reconfirm_days."""
-        now = clock.utcnow()
-        due = sorted((s for s in self.people if s.reconfirm_due), key=lambda s: s.user.login)
-        return Table(("username", "name", "email", "confirmed_at", "days_since"),
-                     [(s.user.login, s.user.display_name, s.user.email, s.status.confirmed_at,
-                       (now - s.status.confirmed_at).days if s.status.confirmed_at else None) for s in due])
+        return (select(PersonStanding.login, PersonStanding.display_name, PersonStanding.email,
+                       PersonStanding.confirmed_at)
+                .where(population.scope(self.group), population.reconfirm_due(self.settings, self.now))
+                .order_by(PersonStanding.login, PersonStanding.directory_id))
 
-    @staticmethod
-    def _registered_since(standing: Standing) -> datetime | None:
-        """When the person first had as many counted methods as they need (None: not registered)."""
-        if not standing.registered:
-            return None
-        moments = sorted(_method_since(standing.profile, kind) for kind in standing.policy.counted(standing.info))
-        return moments[standing.policy.required - 1] if len(moments) >= standing.policy.required else None
+    def reconfirm(self, query: Query) -> Rows:
+        for login, name, email, confirmed_at in self.db.execute(query):
+            at = clock.as_utc(confirmed_at)
+            yield login, name, email, at, (self.now - at).days
 
     # ---- from the audit trail ----
 
-    def activity(self) -> Table:
+    def _activity_query(self) -> Query:
         """Resets and changes per day, by outcome and reason (an attempt is counted by its outcome)."""
-        query = select(AuditEvent.at, AuditEvent.event, AuditEvent.outcome, AuditEvent.reason).where(
-            *self._audit_filter(), AuditEvent.event.in_(ACTIONS), AuditEvent.outcome != audit.ATTEMPTED)
-        counts = Counter((clock.as_utc(at).date(), ACTIONS[event], outcome, reason or "")
-                         for at, event, outcome, reason in self.db.execute(query))
-        return Table(("day", "action", "outcome", "reason", "count"),
-                     [(*key, n) for key, n in sorted(counts.items())])
+        day, reason = UtcDay(AuditEvent.at), func.coalesce(AuditEvent.reason, "")
+        return (select(day, AuditEvent.event, AuditEvent.outcome, reason, func.count())
+                .where(*self._audit_filter(), AuditEvent.event.in_(ACTIONS), AuditEvent.outcome != audit.ATTEMPTED)
+                .group_by(day, AuditEvent.event, AuditEvent.outcome, reason)
+                .order_by(day, CodePointOrder(AuditEvent.event), CodePointOrder(AuditEvent.outcome),
+                          CodePointOrder(reason)))
 
-    def failures(self) -> Table:
+    def activity(self, query: Query) -> Rows:
+        for day, event, outcome, reason, n in self.db.execute(query):
+            yield day, ACTIONS[event], outcome, reason, n
+
+    def failures(self) -> Rows:
         """The most common reasons anything failed or was refused, across every event."""
         count = func.count().label("n")
         query = (select(AuditEvent.event, AuditEvent.reason, count)
                  .where(*self._audit_filter(), AuditEvent.outcome.in_((audit.FAILURE, audit.REFUSED)))
                  .group_by(AuditEvent.event, AuditEvent.reason).order_by(count.desc(), AuditEvent.event)
                  .limit(TOP_REASONS))
-        return Table(("event", "reason", "count"), [tuple(row) for row in self.db.execute(query)])
+        for row in self.db.execute(query):
+            yield tuple(row)
 
-    def paused(self) -> Table:
+    def paused(self) -> Rows:
         """Accounts whose self-service reset is paused right now (too many failed verifications).
 
         Not limited to the chosen days: a pause that started before them may still hold."""
-        now = clock.utcnow()
         latest: dict[str, tuple[datetime, datetime]] = {}
-        since = now - timedelta(minutes=self.settings.reset.pause_minutes)
+        since = self.now - timedelta(minutes=self.settings.reset.pause_minutes)
         query = (select(AuditEvent).where(AuditEvent.event == EVENT_PAUSED, AuditEvent.at > since,
                                           *self._group_filter()).order_by(AuditEvent.at))
         for event in self.db.scalars(query):
             at = clock.as_utc(event.at)
             minutes = (event.details or {}).get("minutes", self.settings.reset.pause_minutes)
             latest[event.username or ""] = (at, at + timedelta(minutes=int(minutes)))
-        return Table(("username", "paused_at", "paused_until"),
-                     [(user, at, until) for user, (at, until) in sorted(latest.items()) if until > now])
+        for user, (at, until) in sorted(latest.items()):
+            if until > self.now:
+                yield user, at, until
 
     def _audit_filter(self) -> list[ColumnElement[bool]]:
         return [AuditEvent.at >= self.period.start, AuditEvent.at < self.period.end, *self._group_filter()]
 
     def _group_filter(self) -> list[ColumnElement[bool]]:
+        """Events of the group's members (in scope or not: audit covers everyone), matched by
+        lower-cased login in SQL against the standings, never a member list built here. EXISTS
+        rather than IN: should the planner misjudge the sizes (statistics not gathered yet), its
+        nested loop still probes two indexes per event instead of rescanning the members."""
         if not self.group:
             return []
-        logins = self._group_logins
-        return [or_(*(func.lower(AuditEvent.username).in_(logins[i:i + 500]) for i in range(0, len(logins), 500)))]
-
-    @cached_property
-    def _group_logins(self) -> list[str]:
-        """Lower-cased logins of the group's members (in scope or not: audit covers everyone)."""
-        group = self.group or ""
-        return sorted({u.login.lower() for u in self.directory.people() if u.in_group(group)}) or [""]
-
-
-def _method_since(profile: SecurityProfile | None, kind: str) -> datetime:
-    """When a counted method was first registered; a method only the directory holds (no row
-    here) has been there as long as the portal can tell."""
-    if profile is None:
-        return SINCE_ALWAYS
-    if REGISTRY[kind].registers is Registers.ANSWERS:
-        return max((clock.as_utc(a.created_at) for a in profile.answers), default=SINCE_ALWAYS)
-    own = next((m for m in profile.methods if m.kind == kind), None)
-    return clock.as_utc(own.created_at) if own else SINCE_ALWAYS
+        member = select(PersonStanding.directory_id).where(
+            PersonStanding.login_key == func.lower(AuditEvent.username), population.in_group(self.group))
+        return [member.exists()]
 
 
 def _percent(part: int, whole: int) -> float:

@@ -32,6 +32,7 @@ from portal.adapters.directory import (
     create_directory,
     dn,
 )
+from portal.adapters.directory import base as directory_base
 from portal.settings.directory import DirectorySettings
 from tests.lookalike_names import PAIRS, SHARP_S, Pair, pair_id
 
@@ -212,6 +213,21 @@ class DirectoryContract:
         for account in accounts:
             user = found(directory, account.login)
             assert dn.same(user.dn, account.dn)
+
+    def test_everyone_streams_a_page_at_a_time_and_an_early_stop_frees_the_connection(
+            self, backend: Backend, make_directory: Callable[..., Directory], monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(directory_base, "PAGE_SIZE", 2)  # several pages from a handful of people
+        accounts = [backend.add_person(strong_password()) for _ in range(5)]
+        directory = make_directory(pool_size=1)
+        stream = directory.people()
+        assert not isinstance(stream, (list, tuple))
+        listed = [u.login for u in stream if any(dn.same(u.dn, a.dn) for a in accounts)]
+        assert sorted(listed) == sorted(a.login for a in accounts)
+        for _ in range(3):  # one pooled connection: a leaked one would make the next read wait, then fail
+            stream = directory.people()
+            next(stream)
+            stream.close()
+        assert dn.same(found(directory, accounts[0].login).dn, accounts[0].dn)
 
     def test_reads_an_account_again_by_its_directory_id(self, directory: Directory, account: Account) -> None:
         user = found(directory, account.login)

@@ -29,7 +29,7 @@ from devstack.slapd import Slapd
 from portal import PROJECT_ROOT, clock
 from portal.services.campaigns import campaigns
 from portal.services.container import collaborators
-from tests.admin_support import admin_toml, directory_environ, progress_of
+from tests.admin_support import admin_toml, directory_environ, progress_of, refresh_standings
 
 PEOPLE = 2000
 OU = f"ou=campaign-load,{BASE_DN}"
@@ -77,6 +77,7 @@ def test_a_campaign_killed_halfway_resumes_and_reaches_everyone_exactly_once(
         make_app: Callable[..., Flask], mailbox: MailSink, two_thousand_people: set[str], tmp_path: Path) -> None:
     environ = directory_environ(OU)
     app = make_app(admin_toml(), environ=environ)  # writes tmp_path/portal.toml, which the sender reads too
+    refresh_standings(app)
     campaign_id = campaigns.create(collaborators(app), template="available_now", audience="everybody",
                                    group=None, theme="default", by="test")
 

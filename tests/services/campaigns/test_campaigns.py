@@ -24,7 +24,9 @@ from portal.services.container import collaborators
 from portal.services.proofs import security_info
 from portal.store import get_store
 from portal.store.campaigns import Campaign
-from tests.admin_support import ADMIN, admin_app, directory_environ, location, post, progress_of  # noqa: F401
+from portal.store.standings import PersonStanding
+from tests.admin_support import (  # noqa: F401
+    ADMIN, admin_app, directory_environ, location, post, progress_of, refresh_standings)
 from tests.registration_support import mail_body, sign_in
 from tests.support import BASE_URL
 
@@ -63,6 +65,7 @@ def audience_app(admin_app: Callable[..., Flask], audience_people: dict[str, str
         app = admin_app(environ=directory_environ(OU), **toml)
         register(app, "aud-ann")
         register(app, "aud-cat", ago=timedelta(days=200))  # reconfirm_days is 180
+        refresh_standings(app)
         return app
     return build
 
@@ -71,7 +74,7 @@ def audience_of(app: Flask, audience: str, group: str | None = None) -> set[str]
     with app.app_context(), get_store().transaction() as db:
         settings = app.extensions["settings"]
         campaign = Campaign(template="coming_soon", audience=audience, group=group, theme="default")
-        return {s.user.login for s in campaigns.audience(db, directory_for(), settings, campaign)}
+        return set(db.scalars(campaigns.audience(settings, campaign).with_only_columns(PersonStanding.login)))
 
 
 def test_audiences_come_from_the_directory_and_the_store(audience_app: Callable[..., Flask]) -> None:

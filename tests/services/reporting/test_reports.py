@@ -24,8 +24,9 @@ from portal.services.reset.verification import EVENT_PAUSED
 from portal.services.reset.writer import EVENT_PASSWORD as RESET_EVENT
 from portal.services.security import audit
 from portal.store import get_store
-from tests.admin_support import ADMIN, admin_app, directory_environ  # noqa: F401
+from tests.admin_support import ADMIN, admin_app, directory_environ, refresh_standings  # noqa: F401
 from tests.registration_support import sign_in
+from tests.store_support import postgres_url  # noqa: F401 - fixture
 
 OU = f"ou=reports,{BASE_DN}"
 POLICY = f"cn=reports,ou=policies,{BASE_DN}"
@@ -88,10 +89,19 @@ def fresh_password() -> str:
     return f"Lantern-Harbor-{next(SERIAL)}-Quartz!"
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_environ(request: pytest.FixtureRequest) -> dict[str, str]:
+    """Reports count in SQL: each test on both stores."""
+    if request.param == "postgresql":
+        return {"PORTAL_DATABASE__URL": request.getfixturevalue("postgres_url")}
+    return {}
+
+
 @pytest.fixture
-def app(admin_app: Callable[..., Flask], report_people: None, amy_password: list[str]) -> Flask:
+def app(admin_app: Callable[..., Flask], report_people: None, amy_password: list[str],
+        store_environ: dict[str, str]) -> Flask:
     """A fresh store per test, with the same story: registrations, changes, resets and pauses."""
-    app = admin_app(environ=directory_environ(OU))
+    app = admin_app(environ={**directory_environ(OU), **store_environ})
     register(app, "rep-cal", days_ago(200))  # long ago: due to re-confirm (reconfirm_days = 180)
     register(app, "rep-amy", days_ago(5))
     register(app, "rep-bob", days_ago(2))
@@ -106,6 +116,7 @@ def app(admin_app: Callable[..., Flask], report_people: None, amy_password: list
     record(app, RESET_EVENT, audit.FAILURE, "rep-dee", days_ago(1), reason="too_short")
     record(app, EVENT_PAUSED, audit.REFUSED, "rep-dee", timedelta(minutes=10), reason="too_many_failures", minutes=60)
     record(app, EVENT_PAUSED, audit.REFUSED, "rep-cal", timedelta(hours=2), reason="too_many_failures", minutes=60)
+    refresh_standings(app)
     return app
 
 
@@ -205,3 +216,79 @@ def test_the_cli_prints_the_same_csv_as_the_page(app: Flask, admin: Any) -> None
         assert result.exit_code == 0, result.output
         assert result.stdout_bytes.decode() == page
     assert app.test_cli_runner().invoke(args=["reports", "show", "coverage", "--from", "x"]).exit_code == 2
+
+
+LONG_OU = f"ou=reports-long,{BASE_DN}"
+LONG = 60  # more than a page (PAGE_SIZE = 50)
+
+
+@pytest.fixture(scope="module")
+def many_due(slapd: Slapd) -> list[str]:
+    """60 people, each registered 200 days ago: all due to re-confirm."""
+    names = [f"due-{n:02d}" for n in range(LONG)]
+    slapd.apply(ldif.document([ldif.entry(LONG_OU, {"objectClass": "organizationalUnit", "ou": "reports-long"}),
+                               *(ldif.entry(f"uid={name},{LONG_OU}", {"objectClass": "inetOrgPerson", "uid": name,
+                                                                       "cn": name, "sn": "Due",
+                                                                       "mail": f"{name}@example.test"})
+                                 for name in names)]))
+    return names
+
+
+@pytest.fixture
+def long_admin(admin_app: Callable[..., Flask], many_due: list[str], store_environ: dict[str, str]) -> Any:
+    app = admin_app(environ={**directory_environ(LONG_OU), **store_environ})
+    for n, name in enumerate(many_due):
+        register(app, name, days_ago(200))
+        record(app, RESET_EVENT, audit.SUCCESS, name, days_ago(n))  # one activity row per day
+    refresh_standings(app)
+    client = app.test_client()
+    sign_in(client, ADMIN)
+    return client
+
+
+def page_rows(page: str, name: str) -> int:
+    table = page[page.index(f'id="report-{name}"'):]
+    return table[:table.index("</table>")].count("<tr>") - 1  # the header row
+
+
+def test_long_tables_come_a_page_at_a_time(long_admin: Any, many_due: list[str]) -> None:
+    first = long_admin.get("/admin/reports").get_data(as_text=True)
+    assert page_rows(first, "reconfirm") == 50 and "Page 1 of 2 (60 rows)." in first
+    assert "reconfirm_page=2" in first and many_due[0] in first and many_due[-1] not in first
+    second = long_admin.get("/admin/reports?reconfirm_page=2").get_data(as_text=True)
+    assert page_rows(second, "reconfirm") == 10 and "Page 2 of 2 (60 rows)." in second
+    assert many_due[-1] in second and many_due[0] not in second
+    assert "People counted at the last refresh" in second
+    for odd in ("0", "-1", "x", "99999999999"):
+        assert long_admin.get(f"/admin/reports?reconfirm_page={odd}").status_code == 200
+    assert "Page 2 of 2" in long_admin.get("/admin/reports?reconfirm_page=99").get_data(as_text=True)
+
+
+def test_activity_comes_a_page_at_a_time_too(long_admin: Any) -> None:
+    days = f"from={TODAY - timedelta(days=LONG - 1)}&to={TODAY}"
+    second = long_admin.get(f"/admin/reports?{days}&activity_page=2").get_data(as_text=True)
+    assert page_rows(second, "activity") == 10 and "Page 2 of 2 (60 rows)." in second
+    assert page_rows(second, "reconfirm") == 50                # each table keeps its own page
+    rows = report(long_admin, "activity", days)
+    assert [date.fromisoformat(row[0]) for row in rows[1:]] == [TODAY - timedelta(days=n) for n in range(LONG)][::-1]
+
+
+def test_csv_files_and_the_cli_stream_the_whole_table(long_admin: Any, many_due: list[str]) -> None:
+    response = long_admin.get("/admin/reports/reconfirm.csv")
+    assert response.is_streamed
+    rows = csv_rows(response.get_data(as_text=True))
+    assert [row[0] for row in rows[1:]] == many_due       # every row, in login order
+    result = long_admin.application.test_cli_runner().invoke(args=["reports", "show", "reconfirm"])
+    assert result.exit_code == 0 and csv_rows(result.output) == rows
+
+
+def test_the_page_and_the_cli_say_when_nothing_was_counted_yet(admin_app: Callable[..., Flask],
+                                                               report_people: None) -> None:
+    app = admin_app(environ=directory_environ(OU))
+    client = app.test_client()
+    sign_in(client, ADMIN)
+    page = client.get("/admin/reports").get_data(as_text=True)
+    assert "The people have not been counted yet" in page and "flask --app wsgi reports refresh" in page
+    result = app.test_cli_runner().invoke(args=["reports", "show", "coverage"])
+    assert result.exit_code == 0 and "nobody has been counted yet" in result.stderr
+    assert "nobody" not in result.stdout and result.stdout.startswith('"day","in_scope"')

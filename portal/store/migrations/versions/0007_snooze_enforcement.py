@@ -2,14 +2,14 @@
 
 Existing profiles start with no "not now" used and no request from IT.
 
-Revision ID: 0006_snooze
-Revises: 0005
+Revision ID: 0007_snooze
+Revises: 0006_reports
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_snooze"
-down_revision = "0005"
+revision = "0007_snooze"
+down_revision = "0006_reports"
 branch_labels = None
 depends_on = None
 
