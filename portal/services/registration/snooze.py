@@ -6,19 +6,21 @@ Here the same: up to `registration.snooze_times` times, within `snooze_days` day
 person's security profile, so it holds across sessions, browsers and portal servers; it starts
 afresh when they confirm their info (proofs/security_info.py).
 
-The allowance is decided again when "not now" is posted, in the transaction that counts it, so two
-tabs cannot use the last one twice.
+The allowance is decided again when "not now" is posted, and the count is a conditional UPDATE, so
+two tabs cannot both spend the last one.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from sqlalchemy import func, update
 from sqlalchemy.orm import Session
 
 from ... import clock
 from ...adapters.directory import DirectoryUser
 from ...settings import Settings
+from ...store import rows_changed
 from ...store.security_info import SecurityProfile
 from ..container import Collaborators
 from ..proofs import security_info
@@ -79,16 +81,23 @@ def snooze(c: Collaborators, user: DirectoryUser, reason: str) -> Allowance:
         now = c.clock.utcnow()
         profile = security_info.profile_for(db, user)
         found = allowance_for(c.settings, profile, now)
-        if found.allowed:
-            _count(db, profile, now)
+        times = c.settings.registration.snooze_times
+        if found.allowed and _count(db, profile, times, now):
             audit.record(db, EVENT_SNOOZED, audit.SUCCESS, username=user.login, reason=reason,
-                         details={"snoozes": profile.snoozes})
-        else:
-            audit.record(db, EVENT_SNOOZE_REFUSED, audit.REFUSED, username=user.login, reason=found.refused)
-        return found
+                         details={"snoozes": times - found.remaining + 1})   # this one included
+            return found
+        refused = found if not found.allowed else Allowance(0, found.until, found.deadline, USED_UP)
+        audit.record(db, EVENT_SNOOZE_REFUSED, audit.REFUSED, username=user.login, reason=refused.refused)
+        return refused
 
 
-def _count(db: Session, profile: SecurityProfile, now: datetime) -> None:
-    profile.snoozes = (profile.snoozes or 0) + 1
-    profile.first_snoozed_at = profile.first_snoozed_at or now
-    db.flush()
+def _count(db: Session, profile: SecurityProfile, times: int, now: datetime) -> bool:
+    """One more "not now", if fewer than `times` are used: a conditional UPDATE, so two tabs (or
+    two portal servers) cannot both spend the last one."""
+    db.flush()  # a profile created just now gets its row first
+    counted = rows_changed(db, update(SecurityProfile)
+                           .where(SecurityProfile.id == profile.id, SecurityProfile.snoozes < times)
+                           .values(snoozes=SecurityProfile.snoozes + 1,
+                                   first_snoozed_at=func.coalesce(SecurityProfile.first_snoozed_at, now)))
+    db.expire(profile)
+    return counted == 1
