@@ -3,9 +3,13 @@ days of the first, never from required_from on; each is on record, and confirmin
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 from datetime import timedelta
 
 from flask import Flask
+
+from devstack.mailsink import MailSink
+from devstack.oidc_provider import OidcProvider
 from sqlalchemy import select
 
 from portal import clock
@@ -13,9 +17,12 @@ from portal.adapters.directory import DirectoryUser
 from portal.services.container import collaborators
 from portal.services.proofs import security_info
 from portal.services.registration import snooze
+from portal.services.registration.snooze import _count
 from portal.services.registration.policy import MISSING
 from portal.store.audit import AuditEvent
-from tests.registration_support import portal_app, sms_gateway  # noqa: F401
+from portal.store.security_info import SecurityProfile
+from tests.registration_support import DIRECTORY_ENVIRON, registration_toml, portal_app, sms_gateway  # noqa: F401
+from tests.store_support import postgres_url  # noqa: F401 - fixture
 
 
 def carol(app: Flask) -> DirectoryUser:
@@ -96,3 +103,23 @@ def test_confirming_starts_the_allowance_afresh(portal_app: Callable[..., Flask]
         security_info.confirm(db, user)
 
     assert allowance(app, user).remaining == 1
+
+
+def test_the_last_not_now_cannot_be_spent_twice(make_app: Callable[..., Flask], oidc_provider: OidcProvider,
+                                                mailbox: MailSink, sms_gateway: Any, postgres_url: str) -> None:
+    """Two tabs post "not now" at once (PostgreSQL, where the two transactions really overlap): the
+    one that read the allowance first finds the last one spent when it comes to count it."""
+    app = make_app(registration_toml(sms_gateway.url, registration="snooze_times = 1"),
+                   environ={**DIRECTORY_ENVIRON, "PORTAL_DATABASE__URL": postgres_url})
+    user = carol(app)
+    c = collaborators(app)
+    with app.app_context(), c.store.transaction() as db:
+        security_info.profile_for(db, user)   # her profile exists (she registered before, say)
+    with app.app_context(), c.store.transaction() as first:
+        profile = security_info.profile_for(first, user)
+        assert snooze.allowance_for(c.settings, profile, clock.utcnow()).allowed
+        assert not_now(app, user).allowed   # the other tab, committed meanwhile
+
+        assert _count(first, profile, 1, clock.utcnow()) is False
+    with app.extensions["store"].transaction() as db:
+        assert db.scalar(select(SecurityProfile.snoozes).where(SecurityProfile.directory_id == user.directory_id)) == 1
