@@ -1,7 +1,7 @@
 """`python -m devstack demo [--directory ad]`: the whole dev stack and the portal, until Ctrl-C.
 
-Starts the directory, the OpenID Connect provider, the mail sink and the portal (gunicorn with
-deploy/gunicorn.conf.py, as in production),
+Starts the directory, the OpenID Connect provider, the mail and SMS sinks and the portal (gunicorn
+with deploy/gunicorn.conf.py, as in production),
 with their state and logs under .devstack/demo/ (or .devstack/demo-ad/). The directory is slapd
 seeded with the demo people (config/demo.toml), or with `--directory ad` a Samba Active Directory
 domain controller with the same people, nested groups, a protected group, a delegated service
@@ -36,6 +36,8 @@ from devstack.ports import DEMO, Ports, demo_slot
 from devstack.process import ManagedProcess, ServerFailed
 from devstack.restartable import RestartableServer
 from devstack.slapd import Slapd
+from devstack.smssink import SmsSink, Text
+from devstack.smssink import summary as text_summary
 
 REPO = Path(__file__).resolve().parent.parent
 FLASK = REPO / ".venv" / "bin" / "flask"
@@ -77,7 +79,7 @@ class Demo:
         For slot 0 they are exactly what the settings file says (tests/devstack/test_demo_ad.py holds the
         files to that), so they are only passed to a portal on another slot."""
         placed = {"PORTAL_BASE_URL": self.ports.portal_url, "PORTAL_OIDC__ISSUER": self.ports.issuer,
-                  "PORTAL_MAIL__PORT": str(self.ports.smtp),
+                  "PORTAL_MAIL__PORT": str(self.ports.smtp), "PORTAL_SMS__WEBHOOK__URL": self.ports.sms_url,
                   "PORTAL_DATABASE__URL": f"sqlite:///instance/{self.name}.db"}
         if self.directory == OPENLDAP:
             return placed | {"PORTAL_DIRECTORY__URL": self.ports.ldap_url}
@@ -168,12 +170,17 @@ def _print_mail(message: EmailMessage) -> None:
     print(f"  {summary(message)}", flush=True)
 
 
-def banner(demo: Demo, directory: StartedDirectory, provider: OidcProvider, sink: MailSink) -> str:
+def _print_text(text: Text) -> None:
+    print(f"  {text_summary(text)}", flush=True)
+
+
+def banner(demo: Demo, directory: StartedDirectory, provider: OidcProvider, sink: MailSink, texts: SmsSink) -> str:
     accounts = "\n".join(directory.people)
     return (f"\nPortal:        {demo.ports.portal_url}\n"
             f"OIDC provider: {provider.issuer}\n"
             f"Directory:     {directory.description}\n"
             f"Mail (SMTP 127.0.0.1:{demo.ports.smtp}) lands in {sink.maildir}\n"
+            f"SMS (webhook {texts.url}) lands in {texts.folder}\n"
             f"Logs:          {demo.state}/\n\n"
             f"Demo accounts (username, password, groups):\n{accounts}\n"
             f"{people.DEMO_ADMIN} opens /admin at once (the header links to it); her authenticator key,"
@@ -189,12 +196,13 @@ def run(directory: str = OPENLDAP) -> int:
     start_directory = _start_samba if directory == ACTIVE_DIRECTORY else _start_slapd
     try:
         with ExitStack() as stack:
-            print("Starting the directory, the OIDC provider, the mail sink and the portal...", flush=True)
+            print("Starting the directory, the OIDC provider, the mail and SMS sinks and the portal...", flush=True)
             started = start_directory(demo, stack)
             provider = stack.enter_context(OidcProvider(demo.ports.oidc, demo.state / "oidc", started.accounts))
             sink = stack.enter_context(MailSink(demo.ports.smtp, demo.state / "mail", on_message=_print_mail))
+            texts = stack.enter_context(SmsSink(demo.ports.sms, demo.state / "sms", on_text=_print_text))
             portal = stack.enter_context(portal_process(demo))
-            print(banner(demo, started, provider, sink), flush=True)
+            print(banner(demo, started, provider, sink, texts), flush=True)
             while True:
                 time.sleep(0.5)
                 for child in (portal, provider.process, started.server.process):

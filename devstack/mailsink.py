@@ -9,11 +9,9 @@ from __future__ import annotations
 import argparse
 import email
 import email.policy
-import itertools
 import logging
 import signal
 import threading
-import time
 from collections.abc import Callable
 from email.message import EmailMessage
 from pathlib import Path
@@ -21,6 +19,8 @@ from types import TracebackType
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from devstack.spool import Spool
 
 
 # aiosmtpd narrates every SMTP command at INFO: thousands of lines per campaign test, none useful.
@@ -34,20 +34,16 @@ def parse(raw: bytes) -> EmailMessage:
 
 
 class _SaveToMaildir:
-    """aiosmtpd handler: write each message's bytes atomically, then tell the listener."""
+    """aiosmtpd handler: keep each message's bytes in the spool, then tell the listener."""
 
-    def __init__(self, maildir: Path, on_message: Callable[[EmailMessage], None] | None) -> None:
-        self.maildir = maildir
+    def __init__(self, spool: Spool, on_message: Callable[[EmailMessage], None] | None) -> None:
+        self.spool = spool
         self.on_message = on_message
-        self.sequence = itertools.count()
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         # SMTP lines end in CRLF; files on disk (and the parsed bodies) use plain newlines.
         content = (envelope.original_content or b"").replace(b"\r\n", b"\n")
-        name = f"{time.time_ns():020d}-{next(self.sequence):06d}.eml"
-        partial = self.maildir / f".{name}.part"
-        partial.write_bytes(content)
-        partial.rename(self.maildir / name)  # readers never see half a message
+        self.spool.save(content)
         if self.on_message is not None:
             self.on_message(parse(content))
         return "250 Message accepted"
@@ -60,11 +56,12 @@ class MailSink:
                  on_message: Callable[[EmailMessage], None] | None = None) -> None:
         self.port = port
         self.maildir = maildir
-        self.controller = Controller(_SaveToMaildir(maildir, on_message),
+        self.spool = Spool(maildir, ".eml")
+        self.controller = Controller(_SaveToMaildir(self.spool, on_message),
                                      hostname="127.0.0.1", port=port)
 
     def start(self) -> None:
-        self.maildir.mkdir(parents=True, exist_ok=True)
+        self.spool.create()
         self.controller.start()
 
     def stop(self) -> None:
@@ -72,23 +69,15 @@ class MailSink:
 
     def messages(self) -> list[EmailMessage]:
         """Every message received so far, oldest first."""
-        return [parse(path.read_bytes()) for path in sorted(self.maildir.glob("*.eml"))]
+        return [parse(content) for content in self.spool.contents()]
 
     def clear(self) -> None:
-        for path in self.maildir.glob("*.eml"):
-            path.unlink()
+        self.spool.clear()
 
     def wait_for(self, predicate: Callable[[EmailMessage], bool],
                  timeout: float = 5.0) -> EmailMessage:
         """The first message that satisfies `predicate`; TimeoutError if none arrives in time."""
-        deadline = time.monotonic() + timeout
-        while True:
-            for message in self.messages():
-                if predicate(message):
-                    return message
-            if time.monotonic() >= deadline:
-                raise TimeoutError(f"no matching message in {self.maildir} after {timeout} s")
-            time.sleep(0.05)
+        return self.spool.wait_for(parse, predicate, timeout)
 
     def __enter__(self) -> "MailSink":
         self.start()

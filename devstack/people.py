@@ -67,8 +67,8 @@ AD_ONLY_PEOPLE: tuple[Person, ...] = (
 )
 
 # Seeded into the demo's portal only (devstack/seed.py), never the tests' directory or database: the
-# demo administrator's alternate email and authenticator app, the two methods administrators need
-# (the demo sends no SMS, so her mobile does not count), so /admin opens at once. Published, like
+# demo administrator's alternate email and authenticator app, two methods administrators may use
+# whatever the gateway (her mobile counts too while the demo's SMS sink is on), so /admin opens at once. Published, like
 # the passwords: add the key to any authenticator app to try the administrator's journeys.
 DEMO_ADMIN = "erin"
 DEMO_ADMIN_ALTERNATE_EMAIL = "erin.private@mail.example"

@@ -33,6 +33,15 @@ class Ports:
     samba_address: str  # Samba AD DC listens on <samba_address>:389/636
 
     @property
+    def sms(self) -> int:
+        """The SMS sink (devstack/smssink.py): next to the mail sink, in every slot."""
+        return self.smtp + 1
+
+    @property
+    def sms_url(self) -> str:
+        return f"http://127.0.0.1:{self.sms}/sms"
+
+    @property
     def portal_url(self) -> str:
         return f"http://127.0.0.1:{self.portal}"
 

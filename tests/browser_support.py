@@ -67,8 +67,11 @@ def violations(page: Page) -> list[str]:
 
 @pytest.fixture(scope="session")
 def screenshot_dir(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config) -> Path:
-    folder = tmp_path_factory.mktemp("screenshots", numbered=False)
-    pytestconfig.stash[SCREENSHOTS_KEY] = folder
+    """One folder per run: each module that imports this fixture gets its own copy of it, and
+    they must all share the folder the run prints."""
+    folder = pytestconfig.stash.get(SCREENSHOTS_KEY, None)
+    if folder is None:
+        folder = pytestconfig.stash[SCREENSHOTS_KEY] = tmp_path_factory.mktemp("screenshots", numbered=False)
     return folder
 
 

@@ -7,26 +7,45 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from flask import Blueprint, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
 from ..extensions import limiter
 from ..services.container import collaborators
-from ..services.registration import enforcement
+from ..services.registration import enforcement, snooze
 from ..web.account import account_groups, signed_in_account
+from ..web.headers import forms_may_lead_back
 from ..web.identity import current_user, sign_in_required
-from ..web.registration_gate import mark_pending, pending
+from ..web.registration_gate import mark_pending, pending, postpone, postponed
 
 bp = Blueprint("enforce", __name__)
 
 
 @bp.get("/security-info/required")
+@forms_may_lead_back  # "not now" can end an /enforce round trip at the other application
 @sign_in_required
 def required() -> ResponseReturnValue:
     mark = pending()
     if mark is None:
         return redirect(url_for("register.index"))
-    return render_template("enforce/required.html", reason=mark.get("reason"))
+    allowance = snooze.allowance(collaborators(), signed_in_account())
+    return render_template("enforce/required.html", reason=mark.get("reason"), allowance=allowance)
+
+
+@bp.post("/security-info/required/later", endpoint="snooze")
+@sign_in_required
+def snooze_registration() -> ResponseReturnValue:
+    """"Not now": on to where the person was going, while the allowance lasts; else back to the
+    notice page, which then says registration can no longer wait."""
+    mark = pending()
+    if mark is None:
+        return redirect(url_for("register.index"))
+    allowance = snooze.snooze(collaborators(), signed_in_account(), mark.get("reason", ""))
+    if not allowance.allowed:
+        flash(_("You can no longer postpone this. Please continue to register your security info."), "error")
+        return redirect(url_for(".required")), 303
+    return redirect(postpone()), 303
 
 
 @bp.get("/enforce")
@@ -47,7 +66,7 @@ def finish() -> ResponseReturnValue:
         return redirect(url_for("landing.index"))
     account = signed_in_account()
     status = enforcement.check(collaborators(), account, account_groups(account), returning_to=url)
-    if not status.compliant:
+    if not status.compliant and not postponed():
         return redirect(mark_pending(status.reason or "", request.full_path))
     return redirect(url)
 

@@ -1,4 +1,4 @@
-"""`flask --app wsgi registration ...`: import security info prepared by IT."""
+"""`flask --app wsgi registration ...`: import security info prepared by IT, ask people to re-register."""
 from __future__ import annotations
 
 import sys
@@ -8,6 +8,7 @@ import click
 from flask.cli import AppGroup
 
 from ..services.container import collaborators
+from ..services.registration import reregistration
 from ..services.registration.csv_import import ImportStopped, import_rows, read_csv
 
 registration_cli = AppGroup("registration", help="Security info people register.")
@@ -46,3 +47,29 @@ def purge_codes_command() -> None:
     with c.store.transaction() as db:
         removed = c.codes.purge(db)
     click.echo(f"removed {removed} expired codes")
+
+
+@registration_cli.command("require-reregistration")
+@click.option("--user", "login", help="A login name or email.")
+@click.option("--group", help="A group name or DN: every member in the rollout scope.")
+@click.option("--by", default="cli", show_default=True, help="Who asks, for the audit log.")
+def require_reregistration_command(login: str | None, group: str | None, by: str) -> None:
+    """Make the next sign-in (or /enforce visit) of a person or a group's members ask them to
+    check and confirm their security info. Exits with 1 when nobody was asked."""
+    if (login is None) == (group is None):
+        raise click.UsageError("give exactly one of --user and --group")
+    c = collaborators()
+    try:
+        if login is not None:
+            asked = reregistration.for_person(c, login, by=by)
+        else:
+            asked = reregistration.for_group(c, group or "", by=by)
+    except reregistration.NotAsked as refused:
+        click.echo(str(refused), err=True)
+        sys.exit(1)
+    except reregistration.DirectoryUnavailable as error:
+        click.echo(f"directory unavailable: {error}", err=True)
+        sys.exit(2)
+    for name in asked.logins:
+        click.echo(f"{name}: asked to re-register")
+    click.echo(f"{len(asked.logins)} asked")

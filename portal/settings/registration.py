@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import phonenumbers
 
@@ -37,6 +38,14 @@ def _question(v: str) -> str | None:
     return None if 5 <= len(v.strip()) <= 200 else f"must be a question of 5 to 200 characters (got {v!r})"
 
 
+def _day(v: str) -> str | None:
+    try:
+        ok = v == "" or (len(v) == 10 and bool(date.fromisoformat(v)))
+    except ValueError:
+        ok = False
+    return None if ok else f"must be empty (no deadline) or a date written YYYY-MM-DD (got {v!r})"
+
+
 def _api_key(v: str) -> str | None:
     return None if v == "" or len(v) >= 32 else "must be empty (API disabled) or at least 32 random characters"
 
@@ -67,11 +76,21 @@ class RegistrationSettings:
     admin_methods_required: int = setting(2, check=checks.between(2, 3))
     require_registration: bool = setting(False)
     reconfirm_days: int = setting(180, check=checks.between(0, 730))
+    # "not now" on the notice page: how many times (0 = never) and for how many days after the first
+    snooze_times: int = setting(3, check=checks.between(0, 10))
+    snooze_days: int = setting(14, check=checks.between(1, 14))
+    # from this day (UTC, YYYY-MM-DD) there is no "not now" any more; "" = no deadline
+    required_from: str = setting("", check=_day)
     recent_sign_in_minutes: int = setting(10, check=checks.between(1, 60))
     return_to_origins: list[str] = setting([], check=checks.each(checks.origin_url))
     api_key: str = setting("", check=_api_key, secret=True)
     phone: PhoneSettings = setting(PhoneSettings)
     questions: QuestionSettings = setting(QuestionSettings)
+
+    @property
+    def deadline(self) -> date | None:
+        """`required_from` as a date (checked when the settings were loaded)."""
+        return date.fromisoformat(self.required_from) if self.required_from else None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -24,6 +24,12 @@ class SecurityProfile(Base):
     username: Mapped[str] = mapped_column(String(255), index=True)
     # when the person (or IT, by import) last said "this is still correct"; None = never
     confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # enforcement (services/registration/snooze.py): "not now" so far, and when the first was,
+    # both cleared when the person confirms; and when IT last asked them to re-register (they must
+    # confirm after that moment)
+    snoozes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    first_snoozed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reregistration_requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 

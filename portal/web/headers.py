@@ -44,8 +44,8 @@ def content_security_policy(settings: Settings, form_targets: Iterable[str] = ()
 def forms_may_lead_back(view: F) -> F:
     """Mark a view whose page holds a form that can end an `/enforce` round trip.
 
-    Such a form completes registration; the answer redirects to /enforce/continue and from there
-    to the other application's `return_to`. Chromium applies the page's `form-action` to every
+    Such a form completes registration (or postpones it: "not now" on the notice page); the answer
+    redirects to /enforce/continue and from there to the other application's `return_to`. Chromium applies the page's `form-action` to every
     redirect after the submit, so on these pages, while the session is on its way back to another
     application, the policy adds the allowed return origins (`registration.return_to_origins`,
     the list `return_to` is checked against). Every other page keeps the narrow policy: its forms

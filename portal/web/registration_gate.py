@@ -4,7 +4,8 @@ After sign-in, a person in scope who lacks enough methods or is due to re-confir
 "pending" mark in their session; while it is there, every page except registration, sign-in and
 sign-out sends them to the notice page (a before_request gate, so no route can skip it). Once
 their info is complete and confirmed, the mark is released and they continue where they were
-going.
+going; so they do when they choose "not now" while they still may (services/registration/snooze.py),
+for the rest of that session.
 """
 from __future__ import annotations
 
@@ -23,9 +24,11 @@ from .identity import current_user
 
 log = logging.getLogger(__name__)
 PENDING_KEY = "registration_pending"
-# what a person with a pending mark may still reach: the way out, and the way through
+SNOOZED_KEY = "registration_snoozed"
+# what a person with a pending mark may still reach: the way out, the way through, and "not now"
 OPEN_BLUEPRINTS = {"register", "assets", "health"}
-OPEN_ENDPOINTS = {"enforce.required", "enforce.start", "auth.signin", "auth.callback", "auth.signout"}
+OPEN_ENDPOINTS = {"enforce.required", "enforce.snooze", "enforce.start", "auth.signin", "auth.callback",
+                  "auth.signout"}
 
 
 def after_sign_in(identity: Identity, next_path: str, resume: str | None = None) -> str:
@@ -88,6 +91,18 @@ def release() -> str:
     """Clear the mark; where the person was going before they were interrupted."""
     mark = session.pop(PENDING_KEY, None) or {}
     return safe_next_path(mark.get("next"))
+
+
+def postpone() -> str:
+    """"Not now" was granted: clear the mark, and let /enforce return this session's person to
+    other applications without asking again until they sign in anew (a new session); where the
+    person was going."""
+    session[SNOOZED_KEY] = True
+    return release()
+
+
+def postponed() -> bool:
+    return session.get(SNOOZED_KEY) is True
 
 
 def install(app: Flask) -> None:

@@ -19,6 +19,8 @@ from flask import Flask
 
 from devstack.mailsink import MailSink
 from portal import clock
+from portal.services.container import collaborators
+from portal.services.registration import reregistration, snooze
 from tests.registration_support import SmsGatewayServer, sms_gateway  # noqa: F401
 from tests.reset_support import (Browser, Person, Stack, app, audit_events, code_sent_to, mails_to,  # noqa: F401
                                  new_browser, reset_app, stack)
@@ -84,6 +86,21 @@ def test_every_kind_of_account_gets_the_same_answers(reset_app: Any, stack: Stac
     refused_for = {e.username for e in audit_events(app, "reset.step_refused")}
     assert refused_for == {can_reset.login, out_of_scope.login, disabled.login, without_methods.login,
                            protected.login, None}
+
+
+def test_enforcement_state_changes_nothing_a_stranger_sees(reset_app: Any, stack: Stack) -> None:
+    """A person IT asked to re-register, who then used "not now", looks like everyone else."""
+    plain, asked = stack.add_person(), stack.add_person()
+    app = reset_app()
+    with app.app_context():
+        c = collaborators(app)
+        reregistration.for_person(c, asked.login, by="erin")
+        user = c.directory.find_user(asked.login)
+        assert user is not None and snooze.snooze(c, user, "requested").allowed
+
+    reference = walk(app, plain.login)
+    assert walk(app, asked.login) == reference
+    assert walk(app, "nobody-here") == reference
 
 
 @pytest.mark.parametrize("stack", ["slapd"], indirect=True)

@@ -88,6 +88,10 @@ def test_theme_names_cannot_walk_out_of_the_branding_folder(write: Callable[[str
     ('[session]\nidle_minutes = 0', "session.idle_minutes: must be between 1 and 1440 (got 0)"),
     ('[rate_limits]\nstorage_uri = "memcached://x"', "rate_limits.storage_uri: must be memory://"),
     ('[hosts]\n"Bad Host" = "default"', "hosts.Bad Host: must be a lower-case host name"),
+    ('[registration]\nsnooze_days = 15', "registration.snooze_days: must be between 1 and 14 (got 15)"),
+    ('[registration]\nrequired_from = "31.03.2027"',
+     "registration.required_from: must be empty (no deadline) or a date written YYYY-MM-DD (got '31.03.2027')"),
+    ('[registration]\nrequired_from = "2027-02-30"', "registration.required_from: must be empty (no deadline)"),
 ])
 def test_wrong_values_name_key_and_what_is_allowed(valid: Callable[[str], Path], extra: str, expected: str) -> None:
     path = valid(extra)

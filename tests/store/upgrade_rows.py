@@ -155,6 +155,11 @@ def standings(rows: Rows) -> None:
     rows.add("standings_refreshes", {"started_at": rows.now, "finished_at": rows.now, "people": 1})
 
 
+def snooze_enforcement(rows: Rows) -> None:
+    """0007 adds only columns to security_profiles; the profiles from before read as no "not now"
+    used and no re-registration asked for."""
+
+
 ROWS: dict[str, Callable[[Rows], None]] = {
     "0001": users_and_sessions,
     "0002": security_info_audit_outbox,
@@ -162,4 +167,5 @@ ROWS: dict[str, Callable[[Rows], None]] = {
     "0004": campaigns,
     "0005": session_owner,
     "0006": standings,
+    "0007": snooze_enforcement,
 }

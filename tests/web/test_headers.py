@@ -13,10 +13,12 @@ from tests.registration_support import APP_ORIGIN, app, portal_app, post, sign_i
 
 NARROW = {"'self'", TEST.issuer}
 RESUME = f"/enforce/continue?return_to={quote(APP_ORIGIN + '/after', safe='')}"
-# pages whose form can complete registration, and so continue to the other application
-LEADING_BACK = ["/register", "/register/questions", "/register/totp", "/register/email/confirm"]
+# pages whose form can complete registration (or postpone it: "not now" on the notice page), and
+# so continue to the other application
+LEADING_BACK = ["/security-info/required", "/register", "/register/questions", "/register/totp",
+                "/register/email/confirm"]
 # pages a person on the way back also sees, whose forms end on the portal or at the provider
-STAYING = ["/security-info/required", "/register/verify", "/register/email", "/register/phone"]
+STAYING = ["/register/verify", "/register/email", "/register/phone"]
 
 
 def form_action(client: FlaskClient, path: str) -> set[str]:

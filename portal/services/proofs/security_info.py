@@ -52,6 +52,8 @@ class SecurityInfo:
     enrolled: frozenset[str]  # methods with an enrolled secret (an authenticator app)
     answered: tuple[str, ...]  # question keys with a stored answer
     confirmed_at: datetime | None
+    # when IT last asked this person to re-register (admin action); None = never
+    reregistration_requested_at: datetime | None = None
 
     def destination(self, key: str) -> Destination | None:
         return next((d for d in self.destinations if d.key == key), None)
@@ -98,8 +100,13 @@ def from_profile(profile: SecurityProfile | None, user: DirectoryUser, directory
         directory_id=user.directory_id, login=user.login, destinations=tuple(destinations),
         enrolled=frozenset(m.kind for m in methods if m.kind in SECRETS),
         answered=tuple(a.question_key for a in profile.answers) if profile else (),
-        confirmed_at=clock.as_utc(profile.confirmed_at) if profile and profile.confirmed_at else None,
+        confirmed_at=_utc(profile.confirmed_at if profile else None),
+        reregistration_requested_at=_utc(profile.reregistration_requested_at if profile else None),
     )
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    return clock.as_utc(moment) if moment is not None else None
 
 
 def directory_destinations(user: DirectoryUser, directory_methods: list[str],
@@ -197,7 +204,21 @@ def confirm(db: Session, user: DirectoryUser) -> None:
     db.flush()
 
 
+def request_reregistration(db: Session, user: DirectoryUser, now: datetime) -> None:
+    """IT asks the person to re-register: they must confirm after `now` (registration_policy.status)."""
+    profile = profile_for(db, user)
+    profile.reregistration_requested_at = now
+    _fresh_allowance(profile)
+    db.flush()
+
+
 def _touch(profile: SecurityProfile, now: datetime, *, confirmed: bool) -> None:
     profile.updated_at = now
     if confirmed:
         profile.confirmed_at = now
+        _fresh_allowance(profile)
+
+
+def _fresh_allowance(profile: SecurityProfile) -> None:
+    """The "not now" allowance (registration/snooze.py) starts afresh with each new request."""
+    profile.snoozes, profile.first_snoozed_at = 0, None

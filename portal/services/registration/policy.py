@@ -17,6 +17,7 @@ from ..proofs.security_info import SecurityInfo
 
 MISSING = "missing"      # fewer methods than required
 RECONFIRM = "reconfirm"  # enough methods, but not confirmed within reconfirm_days
+REQUESTED = "requested"  # enough methods, but IT asked for re-registration after the last confirmation
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ class Status:
     required: int
     confirmed_at: datetime | None
     compliant: bool
-    reason: str | None  # MISSING, RECONFIRM or None when compliant
+    reason: str | None  # MISSING, RECONFIRM, REQUESTED or None when compliant
 
 
 def is_admin(settings: Settings, groups: Iterable[str]) -> bool:
@@ -75,12 +76,15 @@ def status(settings: Settings, policy: Policy, info: SecurityInfo, now: datetime
 
     Info that only the directory or an import holds, never confirmed by the person, is IT's to
     keep current: it is not "due" for re-confirmation, so people whose data IT maintains are
-    never interrupted for it.
+    never interrupted for it, unless IT asks for re-registration (then a confirmation after the
+    request is what counts).
     """
     count = len(policy.counted(info))
     reason = None
     if count < policy.required:
         reason = MISSING
+    elif _requested(info.reregistration_requested_at, info.confirmed_at):
+        reason = REQUESTED
     elif _reconfirm_due(settings.registration.reconfirm_days, info.confirmed_at, now):
         reason = RECONFIRM
     return Status(methods=count, required=policy.required, confirmed_at=info.confirmed_at,
@@ -89,3 +93,7 @@ def status(settings: Settings, policy: Policy, info: SecurityInfo, now: datetime
 
 def _reconfirm_due(days: int, confirmed_at: datetime | None, now: datetime) -> bool:
     return days > 0 and confirmed_at is not None and now - confirmed_at > timedelta(days=days)
+
+
+def _requested(requested_at: datetime | None, confirmed_at: datetime | None) -> bool:
+    return requested_at is not None and (confirmed_at is None or confirmed_at < requested_at)
