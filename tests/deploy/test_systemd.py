@@ -14,6 +14,7 @@ import shlex
 import shutil
 import signal
 import subprocess
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -199,6 +200,15 @@ def flask(*args: str, environ: dict[str, str]) -> subprocess.CompletedProcess[st
                           env={**os.environ, **environ}, capture_output=True, text=True, timeout=120)
 
 
+def eventually(condition: Callable[[], bool], seconds: float = 10) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 def by_name(name: str) -> Unit:
     return next(u for u in SERVICES if u.name == name)
 
@@ -218,7 +228,7 @@ def test_the_web_unit_runs_gunicorn_as_written(settings_file: Callable[[str], Pa
 
     with ManagedProcess("portal-web", as_run_here(argv, tmp_path, TEST.portal), tmp_path / "web.log", ready,
                         env=environ, cwd=PROJECT_ROOT):
-        assert (runtime / "gunicorn.ctl").is_socket()
+        assert eventually((runtime / "gunicorn.ctl").is_socket)  # the master opens it after the workers
         assert requests.get(f"{TEST.portal_url}/", timeout=5).status_code == 200
 
 
