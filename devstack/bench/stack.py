@@ -84,7 +84,7 @@ identify_per_account_per_hour = 1000
 verify_per_ip_per_hour = 10000
 
 [campaigns]
-messages_per_minute = 100000
+messages_per_minute = 1000000  # the queueing figure times the portal, not a pace IT sets
 
 [outbox]
 poll_seconds = 1
