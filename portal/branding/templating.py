@@ -36,6 +36,7 @@ from .theme import Theme
 SEPARATOR = "::"
 BUILTIN_ONLY = ("admin/",)  # template folders a theme cannot override
 UNSAFE_NAMES = frozenset(("config", "request", "session", "g"))  # what Flask hands every template
+SAFETY_MEMO_SIZE = 4096  # (class, attribute) answers the sandbox remembers; beyond, it asks each time
 
 
 class ThemeLoader(BaseLoader):
@@ -94,6 +95,26 @@ class PortalEnvironment(ThemeNaming, ImmutableSandboxedEnvironment):
     def __init__(self, app: Flask, **options: Any) -> None:
         super().__init__(**options)
         self.app = app
+        self._safe_attributes: dict[tuple[type, str], bool] = {}
+
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        """The immutable sandbox's answer, remembered per (class, attribute name).
+
+        Jinja decides from the attribute's name and from isinstance checks on the object only
+        (never from `value`), and a page asks the same few dozen questions on every render
+        (about 60 us a page, measured). An object whose `__class__` is not its type (a proxy)
+        could answer isinstance differently per instance, so it is always asked afresh; the
+        memo is bounded because templates may look names up from data (`x[name]`)."""
+        cls = type(obj)
+        if obj.__class__ is not cls:
+            return super().is_safe_attribute(obj, attr, value)
+        key = (cls, attr)
+        safe = self._safe_attributes.get(key)
+        if safe is None:
+            safe = super().is_safe_attribute(obj, attr, value)
+            if len(self._safe_attributes) < SAFETY_MEMO_SIZE:
+                self._safe_attributes[key] = safe
+        return safe
 
 
 def install(app: Flask, builtin: Path, themes: Mapping[str, Theme]) -> None:
