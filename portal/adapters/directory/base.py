@@ -183,13 +183,17 @@ class LdapDirectory(ABC):
         self.pool.after_fork()
 
     def password_policy(self, user: DirectoryUser | None = None) -> PasswordPolicy:
-        def read(conn: ldap3.Connection) -> PasswordPolicy:
-            return self._policy(conn, self._entry(conn, user.dn) if user else None)
-        return self.pool.read(read)
+        """The user's rules from where the user's entry named them when it was read (no second
+        search of the entry); the default rules without a user or when it named none."""
+        return self.pool.read(lambda conn: self._policy_at(conn, user.policy_dn if user else None))
 
     def _policy(self, conn: ldap3.Connection, entry: Entry | None) -> PasswordPolicy:
-        """The policy of `entry` (or the default one), cached: it is read on every state check."""
-        for source in dict.fromkeys(s for s in (self._policy_dn(entry), self._policy_dn(None)) if s):
+        """The policy of `entry` (or the default one)."""
+        return self._policy_at(conn, self._policy_dn(entry))
+
+    def _policy_at(self, conn: ldap3.Connection, own: str | None) -> PasswordPolicy:
+        """The policy at `own` (else the default one), cached: it is read on every state check."""
+        for source in dict.fromkeys(s for s in (own, self._policy_dn(None)) if s):
             cached = self._policies.get(source)
             if cached and time.monotonic() - cached[0] < POLICY_CACHE_SECONDS:
                 return cached[1]
@@ -246,7 +250,7 @@ class LdapDirectory(ABC):
             mobile=first(entry, self.map.mobile) if self.map.mobile else None,
             groups=frozenset(_group_name(g) for g in groups), group_dns=frozenset(groups),
             attributes={name: values(entry, name) for name in self.map.extra},
-            state=self._state(conn, entry),
+            state=self._state(conn, entry), policy_dn=self._policy_dn(entry),
         )
         return DirectoryUser(**{**user.__dict__, "protected": self._protected(conn, user, entry)})
 

@@ -51,6 +51,7 @@ class DirectoryUser:
     attributes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # `extra_attributes`
     state: AccountState = AccountState()
     protected: bool = False  # on the deny list: the portal never changes this account
+    policy_dn: str | None = None  # where its entry says its password rules are (None: the default ones)
 
     def known_as(self, name: str) -> bool:
         """Whether `name` is this account's own login name or work email, case aside.

@@ -163,14 +163,17 @@ class Outbox:
 
     def _enqueue(self, db: Session, channel: str, payload: dict[str, str | None], purpose: str,
                  expires_at: datetime | None, dedupe_key: str | None) -> bool:
+        """One message; a dedupe key queued before keeps its first one (False). Only a dedupe key
+        can conflict, so only a keyed message pays for a savepoint (and its own flush)."""
         row = OutboxMessage(**self._row(channel, payload, purpose, clock.utcnow(), expires_at, dedupe_key))
-        try:
-            with db.begin_nested():
-                db.add(row)
-        except IntegrityError:
-            if dedupe_key is None:
-                raise
-            return False
+        if dedupe_key is None:
+            db.add(row)
+        else:
+            try:
+                with db.begin_nested():
+                    db.add(row)
+            except IntegrityError:
+                return False
         self._wake_after_commit(db)
         return True
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from ... import clock
 from ...adapters.directory.model import DirectoryUser
 from ...settings import Settings
+from ..proofs.security_info import SecurityInfo
 from ..reset.accounts import load_info
 from .messages import queue_mail
 from .notifications import recipients
@@ -45,13 +46,16 @@ def _send(db: Session, event: str, addresses: list[str], user: DirectoryUser, **
     return len(addresses)
 
 
-def _to_user(db: Session, event: str, user: DirectoryUser, **context: object) -> int:
-    return _send(db, event, recipients(user, load_info(db, _settings().registration, user)), user, **context)
+def _to_user(db: Session, event: str, user: DirectoryUser, info: SecurityInfo | None = None,
+             **context: object) -> int:
+    """`info`: the person's security info when the caller read it already in this step."""
+    known = info or load_info(db, _settings().registration, user)
+    return _send(db, event, recipients(user, known), user, **context)
 
 
-def password_reset(db: Session, user: DirectoryUser, *, admin: bool) -> int:
+def password_reset(db: Session, user: DirectoryUser, *, admin: bool, info: SecurityInfo | None = None) -> int:
     """After a self-service reset; administrators' resets are also reported to IT."""
-    sent = _to_user(db, "reset", user)
+    sent = _to_user(db, "reset", user, info)
     if admin:
         sent += _send(db, "admin_reset", list(_settings().notifications.admin_emails), user)
     return sent
@@ -66,8 +70,8 @@ def password_may_have_changed(db: Session, user: DirectoryUser) -> int:
     return _to_user(db, "maybe_changed", user)
 
 
-def account_unlocked(db: Session, user: DirectoryUser) -> int:
-    return _to_user(db, "unlocked", user)
+def account_unlocked(db: Session, user: DirectoryUser, *, info: SecurityInfo | None = None) -> int:
+    return _to_user(db, "unlocked", user, info)
 
 
 def reset_paused(db: Session, user: DirectoryUser, *, until: datetime) -> int:

@@ -218,18 +218,19 @@ def check_answers(c: Collaborators, binding: flows.Binding | None, form: Mapping
 
 def _check(c: Collaborators, binding: flows.Binding | None, form: Mapping[str, str], signed_in: SignedIn | None,
            page: Callable[[Session, ResetFlow], CodePage | QuestionsPage]) -> Checked:
-    """The check is committed first (counted, compared, the flow moved on); the next page is read
-    from the flow as it is then."""
+    """The check is committed first (counted, compared, the flow moved on); after a failure the
+    page is read from the flow as it is then. A pass moved the flow itself, in the committed
+    transaction, so where it goes next is known without reading the row again."""
     with c.store.transaction() as db:
         flow = flows.load(db, binding, states=(flows.IDENTIFIED,))
         outcome, _until = check(c, db, flow, _proven_account(c, db, flow, signed_in), form)
+        verified = flow.state == flows.VERIFIED
     if outcome is Check.PAUSED:
         return Checked(outcome)
+    if outcome is Check.PASSED:
+        return Checked(outcome, next=Step.PASSWORD if verified else Step.VERIFY)
     with c.store.transaction() as db:
-        flow = flows.load(db, binding, states=flows.OPEN_STATES)
-        if outcome is Check.FAILED:
-            return Checked(outcome, page=page(db, flow))
-        return Checked(outcome, next=Step.PASSWORD if flow.state == flows.VERIFIED else Step.VERIFY)
+        return Checked(outcome, page=page(db, flows.load(db, binding, states=flows.OPEN_STATES)))
 
 
 # -- (c) new password, (d) write -----------------------------------------------------------------

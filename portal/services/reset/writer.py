@@ -108,9 +108,9 @@ def _record(c: Collaborators, db: Session, flow_id: str, attempt: writes.Attempt
                    details={"methods": ",".join(flow.methods_done)})
     if flow.state == flows.DONE:
         if new_password is None:
-            password_notices.account_unlocked(db, account.user)
+            password_notices.account_unlocked(db, account.user, info=account.info)
         else:
-            password_notices.password_reset(db, account.user, admin=account.policy.admin)
+            password_notices.password_reset(db, account.user, admin=account.policy.admin, info=account.info)
     if new_password is not None and outcome in PASSWORD_MAY_HAVE_CHANGED:
         writes.password_written(db, account.user, confirmed=outcome is not Written.UNKNOWN)
 

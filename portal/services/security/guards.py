@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ... import clock
@@ -62,10 +62,7 @@ class Guard:
         """
         now = clock.utcnow()
         row_key = self._key(key)
-        self._ensure(db, row_key, now)
-        db.execute(update(AccountGuard)
-                   .where(AccountGuard.key == row_key, AccountGuard.window_started_at < now - self.window)
-                   .values(failures=0, window_started_at=now))
+        self._open_window(db, row_key, now)
         admitted = update(AccountGuard).where(AccountGuard.key == row_key, self._not_paused(now))
         if counted:
             return rows_changed(db, admitted.values(failures=AccountGuard.failures)) == 1
@@ -99,12 +96,11 @@ class Guard:
     def _not_paused(now: datetime) -> ColumnElement[bool]:
         return or_(AccountGuard.paused_until.is_(None), AccountGuard.paused_until <= now)
 
-    @staticmethod
-    def _ensure(db: Session, row_key: str, now: datetime) -> None:
-        if db.get(AccountGuard, row_key) is not None:
-            return
-        try:
-            with db.begin_nested():
-                db.add(AccountGuard(key=row_key, failures=0, window_started_at=now))
-        except IntegrityError:  # another process created it first: fine, it exists
-            pass
+    def _open_window(self, db: Session, row_key: str, now: datetime) -> None:
+        """The guard's row exists, its count starting afresh when its window is over: one upsert
+        (a parallel first attempt that inserted it first just makes this one the update)."""
+        insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
+        db.execute(insert(AccountGuard).values(key=row_key, failures=0, window_started_at=now)
+                   .on_conflict_do_update(index_elements=[AccountGuard.key],
+                                          set_={"failures": 0, "window_started_at": now},
+                                          where=AccountGuard.window_started_at < now - self.window))

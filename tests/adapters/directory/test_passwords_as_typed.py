@@ -131,7 +131,8 @@ def test_the_adapter_refuses_them_too_before_any_bind_or_write(app: Flask, stack
 def test_what_ldap3_cannot_encode_becomes_a_domain_error(app: Flask, stack: Stack) -> None:
     """A DN ldap3 cannot encode (a lone surrogate) fails as DirectoryError, never as UnicodeError."""
     person = stack.add_person()
-    broken = replace(user_of(app, person), dn=f"{user_of(app, person).dn}\udc80")
+    broken = replace(user_of(app, person), dn=f"{user_of(app, person).dn}\udc80",
+                     policy_dn=f"{user_of(app, person).dn}\udc80")  # the rules are read where the entry named them
     directory = directory_for(app)
     with app.test_request_context():
         for attempt in (lambda: directory.verify_password(broken, person.password),
