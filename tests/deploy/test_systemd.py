@@ -37,9 +37,6 @@ INSTALL = "/opt/portal"        # where the units expect the release
 FLASK_APP = ["--app", "wsgi"]
 WEB_INSTANCE = "portal-web@8000.service"
 MOST_EXPOSED = 2.0             # `systemd-analyze security`: up to 2 is "OK"
-# `flask --app wsgi reports refresh` comes with the reports work (issue 12); until it is merged, the
-# one unit that runs it is checked for everything but the command's existence
-ARRIVING_COMMANDS = {("reports", "refresh")}
 
 
 @dataclass(frozen=True)
@@ -175,8 +172,6 @@ def test_every_command_a_unit_runs_exists(make_app: Callable[..., Flask], unit: 
     assert rest == []
     group = make_app().cli.commands.get(group_name)
     assert isinstance(group, click.Group), f"{unit}: no command group {group_name}"
-    if (group_name, command_name) in ARRIVING_COMMANDS and command_name not in group.commands:
-        pytest.skip(f"`flask --app wsgi {group_name} {command_name}` is not on this branch yet (issue 12)")
     assert command_name in group.commands, f"{unit}: no command {group_name} {command_name}"
 
 
@@ -254,14 +249,10 @@ def test_the_outbox_worker_runs_until_sigterm(settings_file: Callable[[str], Pat
 @pytest.mark.parametrize("unit", [u for u in SERVICES if u.value("Service", "Type") == "oneshot"],
                          ids=lambda u: u.name)
 def test_each_periodic_job_runs(settings_file: Callable[[str], Path], slapd: Slapd, mail_sink: MailSink,
-                                tmp_path: Path, make_app: Callable[..., Flask], unit: Unit) -> None:
+                                tmp_path: Path, unit: Unit) -> None:
     environ = unit_environ(unit, settings_file(MAIL_TOML), TEST.portal)
     assert flask("store", "upgrade", environ=environ).returncode == 0
-    known = make_app().cli.commands
     for argv in commands(unit):
-        group, command = argv[3:5]
-        if (group, command) in ARRIVING_COMMANDS and command not in known[group].commands:  # type: ignore[attr-defined]
-            continue  # see test_every_command_a_unit_runs_exists
         done = subprocess.run(as_run_here(argv, tmp_path, TEST.portal), cwd=PROJECT_ROOT, capture_output=True,
                               text=True, env={**os.environ, **environ}, timeout=300)
         assert done.returncode == 0, done.stdout + done.stderr
