@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from .branding import ThemeRegistry
     from .services.container import Collaborators
+    from .services.passwords.rules import PasswordRules
     from .store import Store
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -28,21 +29,23 @@ log = logging.getLogger(__name__)
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the app; raise SettingsError (every problem listed) rather than start half-configured."""
     from .branding import ThemeRegistry
+    from .services.passwords.rules import PasswordRules
 
     settings = settings or load_settings()
     problems: list[Problem] = []
     themes = ThemeRegistry.load(settings, PROJECT_ROOT, problems)
+    password_rules = PasswordRules.load(settings.passwords, problems)
     if problems or themes is None:
         raise SettingsError(problems)
 
     app = Flask(__name__, static_folder=None)
     app.extensions["settings"] = settings
     app.extensions["themes"] = themes
-    _configure(app, settings, themes)
+    _configure(app, settings, themes, password_rules)
     return app
 
 
-def _configure(app: Flask, settings: Settings, themes: ThemeRegistry) -> None:
+def _configure(app: Flask, settings: Settings, themes: ThemeRegistry, password_rules: PasswordRules) -> None:
     from .branding import templating
     from .commands import register_commands
     from .extensions import babel, csrf, limiter
@@ -86,7 +89,7 @@ def _configure(app: Flask, settings: Settings, themes: ThemeRegistry) -> None:
                                                   app.config["WTF_CSRF_FIELD_NAME"])  # set by csrf.init_app
     limiter.init_app(app)
     babel.init_app(app, locale_selector=_locale_selector())
-    built = _collaborators(app, settings, store, themes)
+    built = _collaborators(app, settings, store, themes, password_rules)
     container.install(app, built)
 
     app_logging.install(app)
@@ -123,7 +126,8 @@ def _rate_limit_config(limits: RateLimitSettings) -> dict[str, object]:
             "RATELIMIT_HEADERS_ENABLED": True}
 
 
-def _collaborators(app: Flask, settings: Settings, store: Store, themes: ThemeRegistry) -> Collaborators:
+def _collaborators(app: Flask, settings: Settings, store: Store, themes: ThemeRegistry,
+                   password_rules: PasswordRules) -> Collaborators:
     """Built once; the directory and the OIDC client only where configured and used (link mode has
     neither: blueprints/external.py)."""
     from . import clock
@@ -138,7 +142,7 @@ def _collaborators(app: Flask, settings: Settings, store: Store, themes: ThemeRe
         log.warning("every action is a link and [admin] groups is empty: [oidc] and [directory] are not used")
     return Collaborators(
         settings=settings, store=store, outbox=outbox.init_app(app, settings, store),
-        codes=codes.init_app(app, settings.codes), themes=themes, clock=clock,
+        codes=codes.init_app(app, settings.codes), themes=themes, clock=clock, password_rules=password_rules,
         configured_directory=directory.init_app(app, settings.directory) if used and settings.directory else None,
         configured_oidc=OidcSignIn(app, settings.oidc) if used and settings.oidc else None)
 

@@ -15,7 +15,6 @@ from ..services.container import collaborators
 from ..services.errors import DirectoryUnavailable
 from ..services.messaging.links import action_url
 from ..services.passwords.change import PASSWORD_MAY_HAVE_CHANGED, Changed, SignedInAccount, change_password
-from ..services.passwords.rules import PasswordRules
 from ..services.reset.identifiers import InvalidIdentifier
 from ..web import fields
 from ..web.account import signed_in_user
@@ -33,8 +32,8 @@ def _limit() -> str:
 
 
 def _form(errors: list[str] | None = None, status: int = 200) -> ResponseReturnValue:
-    settings = collaborators().settings
-    rules = PasswordRules(settings.passwords).describe()
+    c = collaborators()
+    settings, rules = c.settings, c.password_rules.describe()
     return render_template("change/index.html", rules=rules, errors=errors or [], signed_in=current_user(),
                            reset_url=action_url(settings, "reset")), status
 

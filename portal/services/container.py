@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from ..branding import ThemeRegistry
     from .identity.oidc import OidcSignIn
     from .messaging.outbox import Outbox
+    from .passwords.rules import PasswordRules
     from .proofs.codes import CodeBook
 
 EXTENSION = "collaborators"
@@ -55,6 +56,7 @@ class Collaborators:
     codes: CodeBook
     themes: ThemeRegistry
     clock: Clock
+    password_rules: PasswordRules   # with the breached-passwords list, opened at start-up
     configured_directory: Directory | None    # None: no [directory], or nothing here reads accounts
     configured_oidc: OidcSignIn | None        # None: no [oidc], or nothing here signs people in
 

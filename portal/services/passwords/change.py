@@ -34,7 +34,7 @@ from ..security import audit
 from ..security.crypto import app_secret
 from ..security.guards import Guard, guard_key
 from . import writes
-from .rules import PasswordRules, Violation, personal_words
+from .rules import Violation, personal_words
 
 EVENT = "password.change"
 
@@ -130,7 +130,7 @@ def change(c: Collaborators, *, user: DirectoryUser | None, identifier: str, cur
 
 def _write(c: Collaborators, guard: Guard, key: str, user: DirectoryUser, current: str, new: str) -> ChangeResult:
     """The rules, then the attempt on record, then the change as the person, then its outcome."""
-    violations = PasswordRules(c.settings.passwords).check(new, personal=personal_words(user))
+    violations = c.password_rules.check(new, personal=personal_words(user))
     with writes.before_write(c.store) as db:
         if violations:
             guard.passed(db, key)  # the current password was right: the try comes off the count

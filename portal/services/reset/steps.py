@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 
 from ...store.flows import ResetFlow
 from ..container import Collaborators
-from ..passwords.rules import PasswordRules
 from ..proofs.methods.questions import KEY as QUESTIONS
 from ..proofs.methods.questions import Question
 from ..proofs.methods.totp import KEY as TOTP
@@ -247,7 +246,7 @@ def _password_page(c: Collaborators, db: Session, binding: flows.Binding | None,
     if account is None:
         raise flows.FlowError("no_longer_eligible")
     policy = c.directory.password_policy(account.user)
-    return PasswordPage(PasswordRules(c.settings.passwords).describe(policy),
+    return PasswordPage(c.password_rules.describe(policy),
                         can_unlock=c.settings.reset.allow_unlock and account.user.state.locked)
 
 

@@ -26,7 +26,7 @@ from ...store.flows import ResetFlow
 from ..container import Collaborators
 from ..messaging import password_notices
 from ..passwords import writes
-from ..passwords.rules import PasswordRules, Violation, personal_words
+from ..passwords.rules import Violation, personal_words
 from ..security import audit
 from . import flows
 from .accounts import Account, SignedIn, reload
@@ -80,7 +80,7 @@ def write(c: Collaborators, binding: flows.Binding | None, *, new_password: str 
         if new_password is None and not c.settings.reset.allow_unlock:
             raise flows.FlowError("wrong_step")
         if new_password is not None:
-            violations = PasswordRules(c.settings.passwords).check(new_password, personal=personal_words(account.user))
+            violations = c.password_rules.check(new_password, personal=personal_words(account.user))
             if violations:
                 audit.record(db, event, audit.FAILURE, username=flow.login, reason=violations[0].code,
                              details={"rules": ",".join(v.code for v in violations)})

@@ -2,7 +2,8 @@
 
 Directories refuse short or recently used passwords but happily accept "Contoso2026!" or
 "P@ssw0rd1"; these rules refuse what attackers try first: common passwords, the organization's
-own name, the person's own name or login, and anything zxcvbn scores as guessable. Nothing is
+own name, the person's own name or login, passwords known from data breaches (when a Pwned
+Passwords file or mirror is set: breached.py) and anything zxcvbn scores as guessable. Nothing is
 trimmed or truncated: the password checked is the password written. The directory's own rules
 (its minimum length, history, complexity) are shown alongside and enforced by the directory.
 """
@@ -19,7 +20,9 @@ from flask_babel import gettext as _
 
 from ....adapters.directory.passwords import REFUSED_MESSAGE
 from ....adapters.directory.passwords import refused as refused_characters
+from ....settings.engine import Problem
 from ....settings.passwords import PasswordSettings
+from . import breached as breach_list
 from .normalize import fold, variants, words_of
 
 if TYPE_CHECKING:  # directory types are only read here
@@ -64,6 +67,13 @@ def load_lists() -> None:
 @dataclass(frozen=True)
 class PasswordRules:
     settings: PasswordSettings
+    breached: breach_list.BreachedPasswords | None = None  # None: no [passwords.breached] list set
+
+    @classmethod
+    def load(cls, settings: PasswordSettings, problems: list[Problem]) -> PasswordRules:
+        """Built once at start-up: a breached-passwords file is opened and checked now, and a
+        Problem for it is appended (the portal does not start) when it cannot serve."""
+        return cls(settings, breach_list.load(settings.breached, problems))
 
     def describe(self, policy: PasswordPolicy | None = None) -> list[str]:
         """The rules in the words shown next to the password field, before anyone types."""
@@ -73,6 +83,8 @@ class PasswordRules:
                    min=s.min_length, max=s.max_length),
                  _("Not a common password, not even with letters swapped for look-alikes (P@ssw0rd)."),
                  _("Not your name or your user name.")]
+        if self.breached is not None:
+            rules.append(_("Not a password known from data breaches."))
         if s.organization_terms:
             rules.append(_("Not the organization's name or products: %(terms)s.",
                            terms=", ".join(s.organization_terms)))
@@ -106,6 +118,9 @@ class PasswordRules:
                                                           "products in your password.")))
         if _contains_any(forms, names):
             found.append(Violation("personal", _("Do not use your name or user name in your password.")))
+        refusal = self.breached.refusal(password) if self.breached is not None and not found else None
+        if refusal is not None:
+            found.append(Violation(refusal, breach_list.message(refusal)))
         if not found and s.min_score and _score(password, names | terms) < s.min_score:
             found.append(Violation("too_weak", _("This password is too easy to guess. Make it longer, "
                                                  "for example with a few more unrelated words.")))
