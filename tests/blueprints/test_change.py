@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +17,8 @@ from tests.parallel_support import at_once
 from tests.registration_support import SmsGatewayServer, sms_gateway  # noqa: F401
 from tests.reset_support import (NEW_PASSWORD, Browser, Stack, app, audit_events, browser,  # noqa: F401
                                  change, mails_to, new_browser, reset_app, signed_in, stack)
+from tests.services.passwords.breached_support import ONCE as BREACHED_ONCE
+from tests.services.passwords.breached_support import breached_toml, pwned_file  # noqa: F401
 
 TOKEN = re.compile(r'name="csrf_token" value="[^"]+"')
 
@@ -115,6 +118,20 @@ def test_the_rules_and_the_directory_s_history_apply(app: Flask, stack: Stack, b
     assert change(browser, person.password, person.password, login=person.login).status_code == 400
     assert "You used this password recently" in browser.text
     assert stack.binds(person, person.password)
+
+
+def test_a_password_from_a_breach_is_refused_with_the_reason(reset_app: Any, stack: Stack,
+                                                             pwned_file: tuple[Path, list[bytes]]) -> None:
+    app = reset_app(tables=breached_toml(file=str(pwned_file[0])))
+    person = stack.add_person()
+    browser = new_browser(app)
+    assert "Not a password known from data breaches" in browser.get("/change/").get_data(as_text=True)
+    assert change(browser, person.password, BREACHED_ONCE, login=person.login).status_code == 400
+    assert "This password has appeared in a data breach" in browser.text
+    assert stack.binds(person, person.password)
+    assert [e.reason for e in audit_events(app, "password.change")] == ["breached"]
+    assert change(browser, person.password, login=person.login).status_code == 200
+    assert stack.binds(person, NEW_PASSWORD)
 
 
 def test_change_works_when_reset_is_rolled_out_to_nobody(reset_app: Any, stack: Stack) -> None:

@@ -20,6 +20,8 @@ from tests.reset_support import (ADMINS, ANSWERS, HELPDESK_NOTICE, NEW_PASSWORD,
                                  app, audit_events, browser, code_sent_to, code_texted_to, mails_to,
                                  new_browser, register_questions, register_totp, reset_app, stack,
                                  verified_by_email)
+from tests.services.passwords.breached_support import ONCE as BREACHED_ONCE
+from tests.services.passwords.breached_support import breached_toml, pwned_file  # noqa: F401
 
 SECOND_PASSWORD = "Quartz tundra, violet 77 jigsaw"
 
@@ -133,6 +135,20 @@ def test_each_rule_refuses_and_the_same_flow_tries_again(
 
     assert browser.set_password(password).status_code == 400 and says in browser.text
     assert browser.set_password(NEW_PASSWORD, again="something else").status_code == 400
+    assert stack.binds(person, person.password)  # nothing reached the directory
+    assert browser.set_password(NEW_PASSWORD).status_code == 200
+    assert stack.binds(person, NEW_PASSWORD)
+
+
+def test_a_password_from_a_breach_is_refused_and_the_same_flow_tries_again(
+        reset_app: Any, stack: Stack, mailbox: MailSink, pwned_file: tuple[Path, list[bytes]]) -> None:
+    app = reset_app(tables=breached_toml(file=str(pwned_file[0])))
+    person = stack.add_person()
+    browser = new_browser(app)
+    verified_by_email(browser, mailbox, person)
+    assert "Not a password known from data breaches" in browser.get("/reset/password").get_data(as_text=True)
+    assert browser.set_password(BREACHED_ONCE).status_code == 400
+    assert "This password has appeared in a data breach" in browser.text
     assert stack.binds(person, person.password)  # nothing reached the directory
     assert browser.set_password(NEW_PASSWORD).status_code == 200
     assert stack.binds(person, NEW_PASSWORD)

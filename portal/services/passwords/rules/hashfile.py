@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-SAMPLES = 1024
+SAMPLES = 256
 HASH_LENGTHS = {"sha1": 40, "ntlm": 32}
 _LINE = re.compile(rb"([0-9A-F]+):([0-9]+)\r?")
 
