@@ -25,7 +25,7 @@ from devstack.people import MAIL_DOMAIN
 from devstack.ports import TEST, Ports
 from devstack.process import ManagedProcess
 
-from . import memory, resets, seed
+from . import breached, memory, resets, seed
 from .clients import Browser, LatencySampler, median, percentile, requests_per_second, timed
 from .figures import Report
 from .mailbox import Mailbox, connections_at_once, rate
@@ -50,6 +50,7 @@ def main() -> int:
     shutil.rmtree(workdir, ignore_errors=True)
     clear_rate_limits()
     try:
+        breached.lookup_figures(report, workdir / "breached")
         with Mailbox(TEST.smtp, workdir / "mail") as mailbox:
             for smaller in (s for s in CURVE if s < size):
                 with Population(smaller, TEST, workdir / f"people-{smaller}") as population:
