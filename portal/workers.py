@@ -7,7 +7,10 @@ interleaves their requests on one wire, and a lock held at the moment of the for
 forever in the child. deploy/gunicorn.conf.py calls `after_fork` from its post_fork hook.
 
 The limiter needs nothing: its Redis client's connection pool notices the new process id and
-opens its own connections, and the memory storage is per process by nature.
+opens its own connections, and the memory storage is per process by nature. Nor does the
+breached-passwords file: its memory map is read-only and only ever sliced (no file offset, no
+lock), so the workers search the mapping the master opened (services/passwords/rules/hashfile.py),
+and the range mirror opens a new connection per check.
 """
 from __future__ import annotations
 
