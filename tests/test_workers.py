@@ -17,6 +17,7 @@ import requests
 
 from devstack.gunicorn import portal_server
 from devstack.slapd import Slapd
+from tests.services.passwords.breached_support import CLEAN, ONCE, breached_toml, pwned_file  # noqa: F401
 from tests.store_support import postgres_url  # noqa: F401 - fixture
 from tests.support import settings_toml
 
@@ -80,3 +81,43 @@ def test_two_preloaded_workers_never_use_a_connection_of_the_master_or_of_each_o
         first, second = used.values()
         assert master[kind] not in first | second, f"a worker used the master's {kind}"
         assert not first & second, f"two workers used the same {kind}"
+
+
+BREACHED_APP = textwrap.dedent('''
+    """wsgi.py's app, with a page saying which process answered and what the password rules say
+    of a password (the breached-passwords file was opened by the master, before the fork)."""
+    import os
+
+    from flask import jsonify, request
+
+    from portal.services.container import collaborators
+    from wsgi import app
+
+
+    def rules():
+        violations = collaborators(app).password_rules.check(request.args["password"])
+        return jsonify({"pid": os.getpid(), "codes": [v.code for v in violations]})
+
+
+    app.add_url_rule("/_rules", "rules", rules)
+''')
+
+
+def test_preloaded_workers_search_the_breached_file_the_master_opened(
+        tmp_path: Path, make_app: Callable[..., object], pwned_file: tuple[Path, list[bytes]]) -> None:
+    """The map is opened once, in the master; each worker finds what is listed and nothing else."""
+    breached = breached_toml(file=str(pwned_file[0]))
+    make_app(breached)  # the schema, in the settings' SQLite file
+    port = int(os.environ.get("DEVSTACK_TEST_SLOT", "0")) * 10 + 15008
+    config = tmp_path / "portal.toml"
+    config.write_text(settings_toml(f"sqlite:///{tmp_path}/portal.db", breached, base_url=f"http://127.0.0.1:{port}"))
+    (tmp_path / "breached_wsgi.py").write_text(BREACHED_APP)
+    server = portal_server("portal", port, {"PORTAL_CONFIG": str(config), "PORTAL_ACCESS_LOG": "/dev/null"},
+                           tmp_path / "gunicorn.log", workers=2, threads=4,
+                           argv=("--pythonpath", str(tmp_path), "breached_wsgi:app"))
+    passwords = [ONCE, CLEAN] * 40
+    with server, ThreadPoolExecutor(8) as pool:
+        seen = list(pool.map(lambda p: requests.get(f"http://127.0.0.1:{port}/_rules", params={"password": p},
+                                                    timeout=10).json(), passwords))
+    assert len({answer["pid"] for answer in seen}) == 2, "both workers should have answered"
+    assert [answer["codes"] for answer in seen] == [["breached"], []] * 40
