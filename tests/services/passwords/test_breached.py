@@ -17,6 +17,7 @@ from portal import create_app
 from portal.services.container import collaborators
 from portal.services.passwords.rules import PasswordRules
 from portal.services.passwords.rules.digests import md4, ntlm_hex, sha1_hex
+from portal.services.passwords.rules import hashfile
 from portal.services.passwords.rules.hashfile import HashFile
 from portal.settings import SettingsError, load_settings
 from tests.services.passwords.breached_support import (BREACHED, CLEAN, ONCE, breached_toml, pwned_file,  # noqa: F401
@@ -57,8 +58,12 @@ def test_listed_hashes_are_found_with_their_counts_and_others_are_not(pwned_file
 @pytest.mark.parametrize("lines", [1, 2, 3, 5000])
 @pytest.mark.parametrize("line_end", [b"\r\n", b"\n"], ids=["crlf", "lf"])
 @pytest.mark.parametrize("final_line_end", [True, False], ids=["line-end-at-eof", "no-line-end-at-eof"])
+@pytest.mark.parametrize("samples", [hashfile.SAMPLES, 1], ids=["fences", "one-fence"])
 def test_every_line_is_found_first_and_last_included_and_nothing_between(
-        tmp_path: Path, lines: int, line_end: bytes, final_line_end: bool) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lines: int, line_end: bytes, final_line_end: bool,
+        samples: int) -> None:
+    """With one fence (the first lines and the last) the binary search covers the whole file."""
+    monkeypatch.setattr(hashfile, "SAMPLES", samples)
     path = tmp_path / "pwned.txt"
     keys = write_pwned_file(path, lines, line_end=line_end, final_line_end=final_line_end)
     assert path.read_bytes().endswith(line_end) is final_line_end

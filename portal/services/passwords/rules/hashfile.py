@@ -45,7 +45,6 @@ class HashFile:
     """Occurrence counts of hashes in one sorted file (`count(b"HEX")`, 0 when absent)."""
 
     def __init__(self, path: Path, hash_format: str) -> None:
-        self.path = path
         self.hash_length = HASH_LENGTHS[hash_format]
         self._map = _open_map(path)
         self.size = len(self._map)
@@ -63,11 +62,13 @@ class HashFile:
         return self._search(key, fences.offsets[index], end)
 
     def _search(self, key: bytes, lo: int, hi: int) -> int:
-        """Binary search by bytes: the line holding `key`, if any, starts in [lo, hi].
+        """Binary search by bytes, keeping `lo` a line start and the line holding `key`, if any,
+        starting in [lo, hi].
 
         Each step takes the first line that starts after the middle byte: a smaller hash moves
-        `lo` to that line, a greater one moves `hi` to the middle (the key's line, if any, starts
-        at or before it). The few lines left between lo and hi are then read in order."""
+        `lo` to that line, a greater one (or no whole line there) moves `hi` to the middle, since
+        the key's line then starts at or before it, in the line that holds the middle byte. When
+        lo meets hi, the line starting there is the only place left for the key."""
         m, length = self._map, self.hash_length
         while lo < hi:
             middle = (lo + hi) // 2
@@ -83,17 +84,7 @@ class HashFile:
                 lo = start
             else:
                 hi = middle
-        return self._scan(key, lo, hi)
-
-    def _scan(self, key: bytes, start: int, last: int) -> int:
-        """The lines starting in [start, last], in order, up to one with a hash not below `key`."""
-        m, length = self._map, self.hash_length
-        while start <= last and start + length <= self.size:
-            found = m[start:start + length]
-            if found >= key:
-                return _count_at(m, start + length) if found == key else 0
-            start = _next_line(m, start)
-        return 0
+        return _count_at(m, lo + length) if m[lo:lo + length] == key else 0
 
 
 def _open_map(path: Path) -> mmap.mmap:
