@@ -20,6 +20,12 @@ BREACHED_FORMATS = ("sha1", "ntlm")
 UNAVAILABLE_CHOICES = ("accept", "refuse")
 
 
+def _absolute_path(v: str) -> str | None:
+    if v.startswith("/"):
+        return None
+    return f"must be an absolute path such as /var/lib/portal/pwned-passwords-sha1.txt (got {v!r})"
+
+
 def _range_url(v: str) -> str | None:
     if v.count("{prefix}") != 1:
         return f"must contain {{prefix}} once, where the first 5 hex digits of the hash go (got {v!r})"
@@ -35,7 +41,7 @@ class BreachedSettings:
     """Passwords known from data breaches (Pwned Passwords), refused: from a downloaded file, or
     from a self-hosted range mirror that is only ever sent the first 5 hex digits of a hash."""
 
-    file: str | None = setting(None, check=checks.non_empty)
+    file: str | None = setting(None, check=_absolute_path)
     range_url: str | None = setting(None, check=_range_url)
     format: str = setting("sha1", check=checks.one_of(BREACHED_FORMATS))
     min_count: int = setting(1, check=checks.between(1, 1_000_000))

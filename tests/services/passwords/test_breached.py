@@ -170,6 +170,7 @@ def test_a_file_that_cannot_serve_stops_the_portal_with_one_line(
      "passwords.breached.range_url: set either file or range_url, not both"),
     ({"range_url": "https://pwned.example/range/"}, "passwords.breached.range_url: must contain {prefix} once"),
     ({"range_url": "http://pwned.example/range/{prefix}"}, "passwords.breached.range_url: must use https://"),
+    ({"file": "pwned.txt"}, "passwords.breached.file: must be an absolute path"),
     ({"format": "md5"}, "passwords.breached.format: must be one of sha1, ntlm"),
     ({"on_unavailable": "retry"}, "passwords.breached.on_unavailable: must be one of accept, refuse"),
     ({"min_count": 0}, "passwords.breached.min_count: must be between 1"),
