@@ -37,14 +37,15 @@ def breached_toml(**keys: str | int | float) -> str:
 
 class RangeMirror(ThreadingHTTPServer):
     """GET /range/PREFIX: the suffixes of the listed hashes with that prefix, padded with count-0
-    lines as Pwned Passwords pads; `status` other than 200 answers that instead. `asked` keeps
-    every path requested (what left the portal)."""
+    lines as Pwned Passwords pads; `status` other than 200 answers that instead, and `answer`
+    replaces the body. `asked` keeps every path requested (what left the portal)."""
 
     def __init__(self, passwords: Mapping[str, int], hash_format: str = "sha1") -> None:
         super().__init__(("127.0.0.1", 0), _RangeHandler)
         self.hashes = {DIGESTS[hash_format](p).decode(): n for p, n in passwords.items()}
         self.suffix_length = HASH_LENGTHS[hash_format] - 5
         self.status = 200
+        self.answer: str | None = None
         self.asked: list[str] = []
 
     @property
@@ -63,7 +64,7 @@ class _RangeHandler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 (http.server's name)
         self.server.asked.append(self.path)
         prefix = urlsplit(self.path).path.rsplit("/", 1)[-1]
-        body = self.server.body(prefix).encode() if self.server.status == 200 else b"unavailable"
+        body = (self.server.body(prefix) if self.server.answer is None else self.server.answer).encode()
         self.send_response(self.server.status)
         self.send_header("Content-Type", "text/plain")
         self.send_header("Content-Length", str(len(body)))

@@ -237,6 +237,13 @@ def test_a_mirror_that_fails_accepts_by_default_and_refuses_when_set(
     assert ONCE not in logged and sha1_hex(ONCE).decode() not in logged and sha1_hex(ONCE).decode()[:5] not in logged
 
 
+def test_an_answer_that_is_not_a_range_counts_as_unavailable(make_app: Callable[..., Flask]) -> None:
+    with range_mirror(BREACHED) as mirror:
+        mirror.answer = "<html>Sign in to the proxy</html>"
+        app = make_app(breached_toml(range_url=mirror.url, on_unavailable="refuse"))
+        assert codes(app, ONCE) == ["breached_unchecked"]
+
+
 def test_a_mirror_that_does_not_answer_in_time_counts_as_unavailable(make_app: Callable[..., Flask]) -> None:
     with silent_port() as url:
         app = make_app(breached_toml(range_url=url, timeout_seconds=0.2, on_unavailable="refuse"))
