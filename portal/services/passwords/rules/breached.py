@@ -30,6 +30,8 @@ FILE_KEY = "passwords.breached.file"
 
 
 class HashCounts(Protocol):
+    """What the rule asks a list (the file or the mirror): how often a hash was seen, 0 never."""
+
     def count(self, key: bytes) -> int: ...
 
 
