@@ -6,6 +6,8 @@ downloader's format; the mirror is a real HTTP server in a thread.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,7 +15,7 @@ import pytest
 from flask import Flask
 
 from devstack.pwned import write_pwned_file
-from portal import create_app
+from portal import PROJECT_ROOT, create_app
 from portal.services.container import collaborators
 from portal.services.passwords.rules import PasswordRules
 from portal.services.passwords.rules.digests import md4, ntlm_hex, sha1_hex
@@ -163,6 +165,18 @@ def test_a_file_that_cannot_serve_stops_the_portal_with_one_line(
     [problem] = [str(p) for p in raised.value.problems]
     assert problem.startswith(f"{path}: passwords.breached.file: ") and says in problem
     assert "\n" not in problem
+
+
+def test_the_server_does_not_start_and_says_so_in_one_line(tmp_path: Path, settings_file: Callable[[str], Path]) -> None:
+    """What the service manager shows: wsgi.py exits 2 with the one line."""
+    missing = tmp_path / "pwned-passwords-sha1.txt"
+    config = settings_file(breached_toml(file=str(missing)))
+    result = subprocess.run([sys.executable, "-c", "import wsgi"], capture_output=True, text=True,
+                            env={**os.environ, "PORTAL_CONFIG": str(config)}, cwd=PROJECT_ROOT)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"portal: settings error: {missing}: passwords.breached.file: not found: download it with "
+        f"haveibeenpwned-downloader (README \"Breached passwords\")"]
 
 
 @pytest.mark.parametrize("keys, says", [
