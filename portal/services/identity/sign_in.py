@@ -29,7 +29,8 @@ class SignedIn:
 
 
 def begin(c: Collaborators) -> Response | None:
-    """The redirect to the provider; None when it cannot be reached (on record)."""
+    """The redirect to the provider, which is to send the person back to the callback on this
+    request's host (its configured base URL); None when it cannot be reached (on record)."""
     try:
         return c.oidc.redirect(external_url("auth.callback"))
     except SignInError as error:
@@ -42,7 +43,7 @@ def complete(c: Collaborators) -> SignedIn | None:
     """Finish the callback request's sign-in and remember the person; None when the provider's
     answer is refused (on record, with the reason)."""
     try:
-        identity = c.oidc.complete()
+        identity = c.oidc.complete(external_url("auth.callback"))
     except SignInError as error:
         log.warning("sign-in rejected: %s", error)
         _record_failure(c, "rejected", error)
