@@ -97,6 +97,16 @@ def test_each_host_keeps_its_own_host_only_session_cookie(second: SecondHostClie
                                                                                      domain="127.0.0.1")
 
 
+def test_a_session_opens_only_on_the_host_it_began_on(app: Flask, second: SecondHostClient) -> None:
+    first = app.test_client()
+    signed_in(first, "alice")
+
+    second.use_session_cookie(first.session_cookie or "")   # copied by hand: a browser never sends it there
+
+    assert "Signed in as" not in second.get("/").get_data(as_text=True)
+    assert "Signed in as Alice Andersen" in first.get("/").get_data(as_text=True)
+
+
 def test_a_callback_on_another_host_than_sign_in_began_on_is_refused_cleanly(
         app: Flask, second: SecondHostClient, caplog: pytest.LogCaptureFixture) -> None:
     first = app.test_client()
@@ -109,9 +119,12 @@ def test_a_callback_on_another_host_than_sign_in_began_on_is_refused_cleanly(
 
     second.use_session_cookie(first.session_cookie or "")   # the first host's cookie, carried over by hand
     with caplog.at_level(logging.WARNING, logger="portal.services.identity.sign_in"):
-        assert second.get(callback).status_code == 400
-    assert "the callback came to another host than the one the sign-in started on" in caplog.text
+        assert second.get(callback).status_code == 400      # that session opens on its own host only
+    assert "sign-in rejected: unknown, reused or missing state" in caplog.text
     assert "Signed in as" not in second.get("/").get_data(as_text=True)
+
+    assert first.get(callback).status_code == 302           # where it began, it still completes
+    assert "Signed in as Alice Andersen" in first.get("/").get_data(as_text=True)
 
 
 def test_sign_out_on_the_second_host_returns_to_it_and_the_provider_allows_that(second: SecondHostClient) -> None:

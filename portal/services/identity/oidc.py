@@ -112,9 +112,9 @@ class OidcSignIn:
         # in an app, redirect() builds the app's Response class; its annotation names werkzeug's base
         return cast(Response, flask_redirect(started["url"]))
 
-    def complete(self, redirect_uri: str) -> Identity:
-        """Finish the code flow for the callback request, which came to `redirect_uri`; each state
-        works once, and only at the callback the sign-in started for (that is, on its own host)."""
+    def complete(self) -> Identity:
+        """Finish the code flow for the callback request; each state works once, and only in the
+        session it began in, which opens on its own host only (web/sessions.py)."""
         if "error" in request.args:
             raise SignInError(f"provider returned error {request.args.get('error', '')[:64]!r}")
         state = request.args.get("state", "")
@@ -125,8 +125,6 @@ class OidcSignIn:
             integration.clear_state_data(session, state)
         if not data or not code:
             raise SignInError("unknown, reused or missing state")
-        if data.get("redirect_uri") != redirect_uri:
-            raise SignInError("the callback came to another host than the one the sign-in started on")
         metadata = self.metadata()
         try:
             token = self.client.fetch_access_token(code=code, redirect_uri=data["redirect_uri"],

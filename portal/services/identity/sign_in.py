@@ -43,7 +43,7 @@ def complete(c: Collaborators) -> SignedIn | None:
     """Finish the callback request's sign-in and remember the person; None when the provider's
     answer is refused (on record, with the reason)."""
     try:
-        identity = c.oidc.complete(external_url("auth.callback"))
+        identity = c.oidc.complete()
     except SignInError as error:
         log.warning("sign-in rejected: %s", error)
         _record_failure(c, "rejected", error)
