@@ -6,11 +6,10 @@ page) or links to the landing page (in mails) rather than to a page that is not 
 
 Absolute URLs come from settings, never from the request's Host header: a reset link built from
 a forged Host header would send the victim's code to the attacker. The header only chooses which
-configured host's `base_url` a request's links start with (that of the host the person is on, so
-a flow that began there, whose session opens on that host only (web/sessions.py), mails links back
-to it);
-a host name that is not configured never gets that far (web/hosts.py answers 400) and would get
-`base_url`. Built from settings alone, links also work from the CLI (campaign mails: `base_url`).
+configured host's `base_url` a request's links start with: that of the host the person is on,
+where their flow began (its session opens on that host only: web/sessions.py). A host name that
+is not configured never gets that far (web/hosts.py answers 400) and would get `base_url`. Built
+from settings alone, links also work from the CLI (campaign mails: `base_url`).
 """
 from __future__ import annotations
 
