@@ -12,7 +12,7 @@ import pytest
 from portal import PROJECT_ROOT
 from portal.settings import SettingsError, load_settings
 
-from tests.support import settings_toml
+from tests.support import hosts_toml, settings_toml
 
 
 def problems_of(path: Path, environ: dict[str, str] | None = None) -> list[str]:
@@ -178,6 +178,18 @@ def test_environment_overrides_single_keys_with_types(valid: Callable[[str], Pat
     assert settings.oidc.client_secret == "from-env"
     assert settings.session.idle_minutes == 15
     assert settings.oidc.scopes == ["openid", "email"]
+
+
+def test_a_host_comes_from_the_file_or_the_environment_and_is_served_with_its_own_base_url(
+        valid: Callable[[str], Path]) -> None:
+    from_file = load_settings(valid(hosts_toml("contoso", "http://localhost:5000")),
+                              {"PORTAL_HOSTS__LOCALHOST__BASE_URL": "http://localhost:5040"})
+    from_environment = load_settings(valid(), {"PORTAL_HOSTS": '{ localhost = { theme = "contoso", '
+                                                               'base_url = "http://localhost:5040" } }'})
+    for settings in (from_file, from_environment):
+        served = settings.host("LocalHost:8080")    # any port, any case: the host name picks the entry
+        assert served is not None and (served.theme, served.base_url) == ("contoso", "http://localhost:5040")
+        assert settings.host("127.0.0.1") is not None and settings.host("evil.example") is None
 
 
 def test_gunicorns_variables_in_the_same_environment_are_not_settings(valid: Callable[[str], Path]) -> None:
