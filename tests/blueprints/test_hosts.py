@@ -22,8 +22,7 @@ from portal.store.campaigns import Campaign
 from tests.admin_support import ADMIN, admin_app, location  # noqa: F401 - fixture
 from tests.admin_support import post as admin_post
 from tests.conftest import PortalClient, SecondHostClient, second_host_client
-from tests.registration_support import (APP_ORIGIN, SmsGatewayServer, mail_body, portal_app,  # noqa: F401
-                                        sign_in_long_ago, sms_gateway)
+from tests.registration_support import APP_ORIGIN, mail_body, portal_app, sign_in_long_ago, sms_gateway  # noqa: F401
 from tests.reset_support import NEW_PASSWORD, Browser, SlapdStack, Stack, code_sent_to, mails_to, reset_app  # noqa: F401
 from tests.support import BASE_URL, SECOND_URL, hosts_toml
 
@@ -171,6 +170,8 @@ def test_admin_on_the_second_host_signs_in_again_there_and_works_in_its_theme(
     app = admin_app(tables=hosts_toml("contoso"))
     second = second_host_client(app)
     signed_in(second, ADMIN)
+    overview = second.get("/admin").get_data(as_text=True)   # the effective settings name both hosts
+    assert "hosts.localhost.base_url" in overview and SECOND_URL in overview
     assert second.get("/admin/reports").status_code == 200
     sign_in_long_ago(second, minutes=16)    # changes need a recent sign-in
 

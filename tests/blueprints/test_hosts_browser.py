@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, Page
 from devstack.mailsink import MailSink
 from tests.blueprints.test_enforce_browser import sign_in
 from tests.browser_support import DESKTOP, Steps, browser, screenshot_dir, serving  # noqa: F401
-from tests.registration_support import SmsGatewayServer, code_mail, portal_app, sms_gateway  # noqa: F401
+from tests.registration_support import code_mail, portal_app, sms_gateway  # noqa: F401
 from tests.support import BASE_URL, SECOND_URL, hosts_toml
 
 NEW_ADDRESS = "carol.home@mail.example"
