@@ -78,8 +78,10 @@ class Demo:
 
         For slot 0 they are exactly what the settings file says (tests/devstack/test_demo_ad.py holds the
         files to that), so they are only passed to a portal on another slot."""
-        placed = {"PORTAL_BASE_URL": self.ports.portal_url, "PORTAL_OIDC__ISSUER": self.ports.issuer,
-                  "PORTAL_MAIL__PORT": str(self.ports.smtp), "PORTAL_SMS__WEBHOOK__URL": self.ports.sms_url,
+        placed = {"PORTAL_BASE_URL": self.ports.portal_url,
+                  "PORTAL_HOSTS__LOCALHOST__BASE_URL": self.ports.second_portal_url,
+                  "PORTAL_OIDC__ISSUER": self.ports.issuer, "PORTAL_MAIL__PORT": str(self.ports.smtp),
+                  "PORTAL_SMS__WEBHOOK__URL": self.ports.sms_url,
                   "PORTAL_DATABASE__URL": f"sqlite:///instance/{self.name}.db"}
         if self.directory == OPENLDAP:
             return placed | {"PORTAL_DIRECTORY__URL": self.ports.ldap_url}
@@ -177,6 +179,7 @@ def _print_text(text: Text) -> None:
 def banner(demo: Demo, directory: StartedDirectory, provider: OidcProvider, sink: MailSink, texts: SmsSink) -> str:
     accounts = "\n".join(directory.people)
     return (f"\nPortal:        {demo.ports.portal_url}\n"
+            f"Second host:   {demo.ports.second_portal_url} (neutral theme; signs in on its own)\n"
             f"OIDC provider: {provider.issuer}\n"
             f"Directory:     {directory.description}\n"
             f"Mail (SMTP 127.0.0.1:{demo.ports.smtp}) lands in {sink.maildir}\n"

@@ -30,8 +30,9 @@ from devstack.samba import SambaDC
 
 OIDC_DIR = Path(__file__).resolve().parent / "oidc"
 SERVICE_DN = f"uid={SERVICE.username},{SERVICES_OU}"
-REDIRECT_URIS = tuple(f"{ports.portal_url}/auth/callback" for ports in (DEMO, TEST))
-POST_LOGOUT_REDIRECT_URIS = tuple(f"{ports.portal_url}/" for ports in (DEMO, TEST))
+# Each host the portal serves has its own callback and post-logout address (README, "Branding").
+REDIRECT_URIS = tuple(f"{url}/auth/callback" for ports in (DEMO, TEST) for url in ports.portal_urls)
+POST_LOGOUT_REDIRECT_URIS = tuple(f"{url}/" for ports in (DEMO, TEST) for url in ports.portal_urls)
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,16 @@ class Ports:
         return f"http://127.0.0.1:{self.portal}"
 
     @property
+    def second_portal_url(self) -> str:
+        """The same portal under another host name, for a second host in [hosts]: to a browser
+        `localhost` and `127.0.0.1` are two hosts, each with its own cookies, on one listening socket."""
+        return f"http://localhost:{self.portal}"
+
+    @property
+    def portal_urls(self) -> tuple[str, str]:
+        return self.portal_url, self.second_portal_url
+
+    @property
     def issuer(self) -> str:
         return f"http://127.0.0.1:{self.oidc}"
 

@@ -21,7 +21,7 @@ from portal import create_app
 from portal.settings import Settings, load_settings
 from portal.store import get_store
 from portal.store.migrate import upgrade
-from tests.support import BASE_URL, CSRF_FIELD, SCREENSHOTS_KEY, settings_toml
+from tests.support import BASE_URL, CSRF_FIELD, SCREENSHOTS_KEY, SECOND_URL, settings_toml
 
 pytest_plugins = ("devstack.fixtures",)
 
@@ -65,27 +65,39 @@ def client(app: Flask) -> FlaskClient:
 class PortalClient(FlaskClient):
     """Requests go to the configured host by default, as a browser on base_url would."""
 
+    host_url = BASE_URL
+
     def open(self, *args: Any, **kwargs: Any) -> Any:
-        kwargs.setdefault("base_url", BASE_URL)
+        kwargs.setdefault("base_url", self.host_url)
         return super().open(*args, **kwargs)
 
     def session_transaction(self, *args: Any, **kwargs: Any) -> Any:
-        kwargs.setdefault("base_url", BASE_URL)
+        kwargs.setdefault("base_url", self.host_url)
         return super().session_transaction(*args, **kwargs)
 
     @property
     def session_cookie(self) -> str | None:
-        cookie = self.get_cookie("portal_session", domain=urlsplit(BASE_URL).hostname or "")
+        cookie = self.get_cookie("portal_session", domain=urlsplit(self.host_url).hostname or "")
         return cookie.value if cookie else None
 
     def use_session_cookie(self, value: str) -> None:
         """Present another browser's session cookie (replay and fixation tests)."""
-        self.set_cookie("portal_session", value, domain=urlsplit(BASE_URL).hostname or "")
+        self.set_cookie("portal_session", value, domain=urlsplit(self.host_url).hostname or "")
 
     def csrf_token(self, path: str = "/") -> str:
         match = CSRF_FIELD.search(self.get(path).get_data(as_text=True))
         assert match, f"no CSRF field on {path}"
         return match.group(1)
+
+
+class SecondHostClient(PortalClient):
+    """A browser on the portal's second host name (tests.support.hosts_toml), its cookies its own."""
+
+    host_url = SECOND_URL
+
+
+def second_host_client(app: Flask) -> SecondHostClient:
+    return SecondHostClient(app, app.response_class, use_cookies=True)
 
 
 def provider_callback(client: FlaskClient, username: str, password: str | None = None,

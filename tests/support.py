@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -15,6 +16,7 @@ from devstack.ports import TEST
 from portal import PROJECT_ROOT
 
 BASE_URL = TEST.portal_url
+SECOND_URL = TEST.second_portal_url  # the same portal under a second host name (hosts_toml)
 SECRET_KEY = "test-secret-key-" + "x" * 40
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 REPO_BRANDING = PROJECT_ROOT / "branding"  # the themes shipped with the portal
@@ -52,6 +54,12 @@ bind_dn = "uid={people.SERVICE.username},{people.SERVICES_OU}"
 bind_password = "{people.SERVICE.password}"
 base_dn = "{people.PEOPLE_OU}"
 """
+
+
+def hosts_toml(theme: str = "default", base_url: str = SECOND_URL) -> str:
+    """A [hosts] entry serving the portal also on `base_url`'s host name, in `theme`."""
+    host = urlsplit(base_url).hostname
+    return f'[hosts."{host}"]\ntheme = "{theme}"\nbase_url = "{base_url}"\n'
 
 
 # The test mail sink as the portal's SMTP server (tables of tests that send mail include it).

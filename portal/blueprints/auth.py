@@ -40,7 +40,8 @@ def callback() -> ResponseReturnValue:
     signed_in = sign_in.complete(collaborators())
     if signed_in is None:
         return render_error(400, _("Sign-in could not be completed"),
-                            _("Please start again from the home page."))
+                            _("It may have taken too long, or have been started at another address of this "
+                              "portal. Please start again from the home page."))
     next_path = safe_next_path(session.get(NEXT_KEY))
     resume = carried_over(signed_in.identity.username)
     remember(signed_in.user_id, signed_in.identity)

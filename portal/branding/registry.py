@@ -11,13 +11,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from flask import current_app, g, has_request_context
 from werkzeug.security import safe_join
 
 from ..settings import Problem, Settings
 from ..settings.engine import build
+from ..settings.sections import bare_host
 from .colors import AA_NORMAL_TEXT, contrast_ratio
 from .theme import Colours, Theme, ThemeFile
 
@@ -27,28 +27,27 @@ _current: ContextVar[Theme | None] = ContextVar("portal_theme", default=None)
 
 
 class ThemeRegistry:
-    def __init__(self, themes: dict[str, Theme], default: str, hosts: dict[str, str],
-                 base_host: str) -> None:
+    def __init__(self, themes: dict[str, Theme], default: str, hosts: dict[str, str]) -> None:
+        """`hosts`: every host name served -> its theme's name (Settings.served_hosts)."""
         self.themes = themes
         self.default = themes[default]
-        self.hosts = {host.lower(): themes[name] for host, name in hosts.items()}
-        self.hosts.setdefault(base_host.lower(), self.default)
+        self.hosts = {host: themes[name] for host, name in hosts.items()}
 
     @classmethod
     def load(cls, settings: Settings, project_root: Path, problems: list[Problem]) -> "ThemeRegistry | None":
         root = Path(settings.branding_dir)
         root = root if root.is_absolute() else project_root / root
-        names = {settings.theme, *settings.hosts.values()}
+        hosts = {host: served.theme for host, served in settings.served_hosts.items()}
+        names = set(hosts.values())
         themes = {name: theme for name in sorted(names)
                   if (theme := _load_theme(root, name, problems)) is not None}
         if len(themes) != len(names):
             return None
-        return cls(themes, settings.theme, settings.hosts, urlsplit(settings.base_url).hostname or "")
+        return cls(themes, settings.theme, hosts)
 
     def for_host(self, host: str) -> Theme | None:
         """The theme for a request's host name (port ignored), or None for a host we do not serve."""
-        name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-        return self.hosts.get(name.lower())
+        return self.hosts.get(bare_host(host))
 
 
 def _load_theme(root: Path, name: str, problems: list[Problem]) -> Theme | None:

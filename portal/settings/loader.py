@@ -135,8 +135,27 @@ def _cross_checks(settings: Settings, origin: Origin) -> list[Problem]:
                          + sms.cross_checks(settings.sms) + mail.cross_checks(settings.mail, settings.outbox, sms_timeout)
                          + rollout.cross_checks(settings.rollout) + passwords.cross_checks(settings.passwords)):
         add(key, message)
-    for host in settings.hosts:
-        refused = host_name(host)
-        if refused:
-            add(f"hosts.{host}", refused)
+    for host, served in settings.hosts.items():
+        problem = _host_problem(settings.base_url, host, served.base_url)
+        if problem:
+            add(*problem)
     return problems
+
+
+def _host_problem(base_url: str, host: str, host_base_url: str) -> tuple[str, str] | None:
+    """The key and sentence of what is wrong with a [hosts] entry, if anything. Its base_url must be
+    base_url with another host name (and port, if need be): the provider sends people back to it,
+    and one portal, at one path with one session cookie, answers on every host."""
+    main, own = urlsplit(base_url), urlsplit(host_base_url)
+    refused = host_name(host)
+    if refused or host == main.hostname:
+        return f"hosts.{host}", refused or "is base_url's own host name, served with `theme`: remove it here"
+    key = f"hosts.{host}.base_url"
+    if own.hostname != host:
+        return key, f"must be an address on {host} itself, e.g. {main.scheme}://{host}{main.path} (got {host_base_url!r})"
+    if own.scheme != main.scheme:
+        return key, (f"must use {main.scheme}:// like base_url: the session cookie (its name and Secure flag) "
+                     f"is the same on every host (got {host_base_url!r})")
+    if own.path.rstrip("/") != main.path.rstrip("/"):
+        return key, f"must have base_url's path {main.path or '/'!r}: the portal answers at one path (got {host_base_url!r})"
+    return None

@@ -6,6 +6,8 @@ wrong value at start-up instead of at the first request that needs it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
+from urllib.parse import urlsplit
 
 from . import checks
 from .admin import AdminSettings
@@ -109,13 +111,29 @@ def _secret_key(v: str) -> str | None:
 
 
 @dataclass(frozen=True, kw_only=True)
+class HostSettings:
+    """One host name the portal serves: its theme, and the address its people use. Links in
+    mails and the sign-in callback of a request to this host are built from `base_url`, so a
+    person signs in and comes back on the host they started on (loader.py checks it names it)."""
+
+    theme: str = setting(check=checks.simple_name)
+    base_url: str = setting(check=checks.base_url)
+
+
+def bare_host(host: str) -> str:
+    """A Host header's (or URL's) host name, port dropped, lower case; IPv6 literals keep brackets."""
+    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    return name.lower()
+
+
+@dataclass(frozen=True, kw_only=True)
 class Settings:
     base_url: str = setting(check=checks.base_url)
     secret_key: str = setting("", secret=True)
     demo: bool = setting(False)
     theme: str = setting("default", check=checks.simple_name)
     branding_dir: str = setting("branding", check=checks.non_empty)
-    hosts: dict[str, str] = setting({})
+    hosts: dict[str, HostSettings] = setting({})
     trusted_proxies: int = setting(0, check=checks.between(0, 5))
     max_content_length: int = setting(64 * 1024, check=checks.between(4 * 1024, 10 * 1024 * 1024))
     log_level: str = setting("INFO", check=checks.one_of(("DEBUG", "INFO", "WARNING", "ERROR")))
@@ -150,6 +168,18 @@ class Settings:
         """Whether anything here reads accounts: a built-in action or /admin. Without either the
         portal is a pure link page, and [directory] and [oidc] are neither needed nor used."""
         return bool(self.builtin_actions or self.admin.groups)
+
+    @cached_property
+    def served_hosts(self) -> dict[str, HostSettings]:
+        """Every host name served, base_url's own (with `theme`) first, then those in [hosts]."""
+        own = urlsplit(self.base_url).hostname or ""
+        return {own: HostSettings(theme=self.theme, base_url=self.base_url), **self.hosts}
+
+    def host(self, host: str) -> HostSettings | None:
+        """What a request's Host header (port ignored) is served as; None for a host name not served.
+
+        The header only chooses among the configured hosts: every URL comes from their base_url."""
+        return self.served_hosts.get(bare_host(host))
 
     @property
     def https(self) -> bool:

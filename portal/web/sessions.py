@@ -15,6 +15,11 @@ into the store under a fresh random token, the CSRF token with it, so forms alre
 valid. A signed value always contains a "." and a token never does, so the cookie's value
 says which kind it is; a token the store does not know opens an empty session and is never
 reused for a new row.
+
+A stored session also records the host name it began on (the portal may serve several, [hosts]),
+and opens only there: the cookie is host-only, so a browser never sends it elsewhere, and a copy
+presented on another host gets an empty session. So whatever is under way in a session (a reset,
+a sign-in's state) is bound to its host, and the links its mails carry name that host.
 """
 from __future__ import annotations
 
@@ -32,12 +37,14 @@ from werkzeug.datastructures import CallbackDict
 
 from .. import clock
 from ..settings import Settings
+from ..settings.sections import bare_host
 from ..store import Store, rows_changed
 from ..store.models import WebSession
 
 TOUCH_EVERY = timedelta(minutes=1)  # refresh last_seen_at at most this often, not on every request
 MAX_COOKIE = 128  # longer cookie values are not ours: neither looked up nor verified
 SIGNED_MARK = "."  # in every signed value (itsdangerous joins its parts with it), never in a token
+HOST_KEY = "_host"  # in a stored row's data: the host name the session began on (not in the session dict)
 
 
 class ServerSession(CallbackDict[str, Any], SessionMixin):
@@ -138,7 +145,10 @@ class StoreSessionInterface(SessionInterface):
             if self._expired(row.created_at, row.last_seen_at, now):
                 db.delete(row)
                 return ServerSession()
-            return ServerSession(dict(row.data), value, row.created_at, row.last_seen_at, row.directory_id)
+            data = dict(row.data)
+            if data.pop(HOST_KEY, None) != bare_host(request.host):
+                return ServerSession()  # another host's session: not this one's, and left alone
+            return ServerSession(data, value, row.created_at, row.last_seen_at, row.directory_id)
 
     def _expired(self, created_at: datetime, last_seen_at: datetime, now: datetime) -> bool:
         created_at, last_seen_at = clock.as_utc(created_at), clock.as_utc(last_seen_at)
@@ -170,14 +180,14 @@ class StoreSessionInterface(SessionInterface):
             if session.token is None:
                 session.token = secrets.token_urlsafe(32)
                 session.created_at = now
-                db.add(WebSession(token_hash=_hash(session.token), data=dict(session),
+                db.add(WebSession(token_hash=_hash(session.token), data=_stored(session),
                                   created_at=now, last_seen_at=now, directory_id=session.directory_id))
             elif (session.modified or session.last_seen_at is None  # (a stored session always has one)
                   or now - clock.as_utc(session.last_seen_at) > TOUCH_EVERY):
                 row = db.get(WebSession, _hash(session.token))
                 if row is None:  # deleted meanwhile (signed out in another tab): do not resurrect
                     return
-                row.data = dict(session)
+                row.data = _stored(session)
                 row.directory_id = session.directory_id
                 row.last_seen_at = now
             else:
@@ -199,6 +209,12 @@ class StoreSessionInterface(SessionInterface):
         with self.store.transaction() as db:
             return rows_changed(db, delete(WebSession).where(
                 (WebSession.created_at < now - self.absolute) | (WebSession.last_seen_at < now - self.idle)))
+
+
+def _stored(session: ServerSession) -> dict[str, Any]:
+    """The row's data: the session's, and the host name this request came to (where it began:
+    a session from another host never opens here)."""
+    return {**session, HOST_KEY: bare_host(request.host)}
 
 
 def _forget(db: Session, token: str) -> None:

@@ -7,15 +7,13 @@ from collections.abc import Callable
 from flask import Flask
 
 from portal.blueprints.landing import CACHE
-from tests.support import BASE_URL
-
-CONTOSO = "https://passwords.contoso.com"
+from tests.support import BASE_URL, SECOND_URL, hosts_toml
 
 
 def test_every_host_s_theme_describes_the_actions_worked_out_once(make_app: Callable[..., Flask]) -> None:
-    app = make_app('[hosts]\n"passwords.contoso.com" = "contoso"\n\n[rollout]\nreset = "everybody"')
+    app = make_app(hosts_toml("contoso") + '\n[rollout]\nreset = "everybody"')
     client = app.test_client()
-    pages = [client.get("/", base_url=base).get_data(as_text=True) for base in (BASE_URL, CONTOSO, BASE_URL)]
+    pages = [client.get("/", base_url=base).get_data(as_text=True) for base in (BASE_URL, SECOND_URL, BASE_URL)]
     assert all('href="/reset/"' in page and "Reset my password" in page for page in pages)
     assert "Verify it is you and choose a new one." in pages[0] and "Verify it is you" in pages[2]
     assert "Prove it's you and pick a new one." in pages[1].replace("&#39;", "'")

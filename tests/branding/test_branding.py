@@ -17,7 +17,7 @@ from portal.settings import SettingsError, load_settings
 from tests.conftest import migrated
 from tests.admin_support import ADMIN, admin_app  # noqa: F401 - fixture
 from tests.registration_support import sign_in
-from tests.support import BASE_URL, REPO_BRANDING, SECRET_KEY, settings_toml
+from tests.support import BASE_URL, REPO_BRANDING, SECOND_URL, SECRET_KEY, hosts_toml, settings_toml
 
 
 
@@ -131,9 +131,9 @@ def test_the_help_desk_block_shows_every_field_also_in_the_contoso_override(
 
 
 def test_each_host_gets_its_own_theme_and_unknown_hosts_get_400(build: Callable[..., Flask]) -> None:
-    client = build('[hosts]\n"passwords.contoso.com" = "contoso"').test_client()
+    client = build(hosts_toml("contoso")).test_client()
     default = client.get("/", base_url=BASE_URL)
-    contoso = client.get("/", base_url="https://passwords.contoso.com")
+    contoso = client.get("/", base_url=SECOND_URL)
     unknown = client.get("/", base_url="https://passwords.evil.example")
     assert "<title>Password portal</title>" in default.get_data(as_text=True)
     assert "Need help?" in default.get_data(as_text=True)       # no template override leaks across hosts

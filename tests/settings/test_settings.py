@@ -12,7 +12,7 @@ import pytest
 from portal import PROJECT_ROOT
 from portal.settings import SettingsError, load_settings
 
-from tests.support import settings_toml
+from tests.support import hosts_toml, settings_toml
 
 
 def problems_of(path: Path, environ: dict[str, str] | None = None) -> list[str]:
@@ -87,7 +87,13 @@ def test_theme_names_cannot_walk_out_of_the_branding_folder(write: Callable[[str
     ('[actions]\nreset = "javascript:alert(1)"', "actions.reset: must be \"builtin\" or an absolute https:// URL"),
     ('[session]\nidle_minutes = 0', "session.idle_minutes: must be between 1 and 1440 (got 0)"),
     ('[rate_limits]\nstorage_uri = "memcached://x"', "rate_limits.storage_uri: must be memory://"),
-    ('[hosts]\n"Bad Host" = "default"', "hosts.Bad Host: must be a lower-case host name"),
+    ('[hosts."Bad Host"]\ntheme = "default"\nbase_url = "http://localhost"', "hosts.Bad Host: must be a lower-case host name"),
+    ('[hosts]\nlocalhost = "default"', "hosts.localhost: must be a table"),
+    ('[hosts.localhost]\ntheme = "default"', "hosts.localhost.base_url: is required"),
+    ('[hosts.localhost]\ntheme = "default"\nbase_url = "http://127.0.0.1:5000"',
+     "hosts.localhost.base_url: must be an address on localhost itself"),
+    ('[hosts.localhost]\ntheme = "default"\nbase_url = "https://localhost"', "hosts.localhost.base_url: must use http://"),
+    ('[hosts."127.0.0.1"]\ntheme = "default"\nbase_url = "http://127.0.0.1"', "hosts.127.0.0.1: is base_url's own host name"),
     ('[registration]\nsnooze_days = 15', "registration.snooze_days: must be between 1 and 14 (got 15)"),
     ('[registration]\nrequired_from = "31.03.2027"',
      "registration.required_from: must be empty (no deadline) or a date written YYYY-MM-DD (got '31.03.2027')"),
@@ -172,6 +178,18 @@ def test_environment_overrides_single_keys_with_types(valid: Callable[[str], Pat
     assert settings.oidc.client_secret == "from-env"
     assert settings.session.idle_minutes == 15
     assert settings.oidc.scopes == ["openid", "email"]
+
+
+def test_a_host_comes_from_the_file_or_the_environment_and_is_served_with_its_own_base_url(
+        valid: Callable[[str], Path]) -> None:
+    from_file = load_settings(valid(hosts_toml("contoso", "http://localhost:5000")),
+                              {"PORTAL_HOSTS__LOCALHOST__BASE_URL": "http://localhost:5040"})
+    from_environment = load_settings(valid(), {"PORTAL_HOSTS": '{ localhost = { theme = "contoso", '
+                                                               'base_url = "http://localhost:5040" } }'})
+    for settings in (from_file, from_environment):
+        served = settings.host("LocalHost:8080")    # any port, any case: the host name picks the entry
+        assert served is not None and (served.theme, served.base_url) == ("contoso", "http://localhost:5040")
+        assert settings.host("127.0.0.1") is not None and settings.host("evil.example") is None
 
 
 def test_gunicorns_variables_in_the_same_environment_are_not_settings(valid: Callable[[str], Path]) -> None:

@@ -7,7 +7,7 @@ import pytest
 from flask import Flask
 
 from tests.conftest import PortalClient
-from tests.support import BASE_URL
+from tests.support import BASE_URL, SECOND_URL, hosts_toml
 
 PAGES = ["/", "/static/portal.css", "/theme.css", "/healthz", "/readyz", "/no-such-page", "/signout"]
 
@@ -99,10 +99,14 @@ def test_an_unexpected_error_is_a_branded_500_without_details(make_app: Callable
 
 
 def test_links_never_come_from_the_host_header(make_app: Callable[..., Flask]) -> None:
+    """The header only picks which configured host's base_url a link starts with: its port, its
+    case and a host name that is not served never reach a link."""
     from portal.services.messaging.links import external_url
 
-    app = make_app('[hosts]\n"passwords.contoso.com" = "default"')
-    with app.test_request_context("/", base_url="https://passwords.contoso.com"):
+    app = make_app(hosts_toml())
+    with app.test_request_context("/", base_url="http://LOCALHOST:9999"):
+        assert external_url("auth.callback") == f"{SECOND_URL}/auth/callback"
+    with app.test_request_context("/", base_url="https://passwords.evil.example"):
         assert external_url("auth.callback") == f"{BASE_URL}/auth/callback"
 
 

@@ -113,7 +113,8 @@ class OidcSignIn:
         return cast(Response, flask_redirect(started["url"]))
 
     def complete(self) -> Identity:
-        """Finish the code flow for the callback request; each state works once."""
+        """Finish the code flow for the callback request; each state works once, and only in the
+        session it began in, which opens on its own host only (web/sessions.py)."""
         if "error" in request.args:
             raise SignInError(f"provider returned error {request.args.get('error', '')[:64]!r}")
         state = request.args.get("state", "")

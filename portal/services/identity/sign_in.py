@@ -29,7 +29,8 @@ class SignedIn:
 
 
 def begin(c: Collaborators) -> Response | None:
-    """The redirect to the provider; None when it cannot be reached (on record)."""
+    """The redirect to the provider, which is to send the person back to the callback on this
+    request's host (its configured base URL); None when it cannot be reached (on record)."""
     try:
         return c.oidc.redirect(external_url("auth.callback"))
     except SignInError as error:

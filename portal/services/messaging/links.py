@@ -4,9 +4,12 @@ An action is the portal's own flow or the external URL settings name for it (a M
 for instance); a built-in flow that does not exist in this portal is not linked (on the landing
 page) or links to the landing page (in mails) rather than to a page that is not there.
 
-Absolute URLs come from `base_url`, never from the request's Host header: a reset link built from
-a forged Host header would send the victim's code to the attacker. Built from settings alone,
-links also work from the CLI (campaign mails).
+Absolute URLs come from settings, never from the request's Host header: a reset link built from
+a forged Host header would send the victim's code to the attacker. The header only chooses which
+configured host's `base_url` a request's links start with: that of the host the person is on,
+where their flow began (its session opens on that host only: web/sessions.py). A host name that
+is not configured never gets that far (web/hosts.py answers 400) and would get `base_url`. Built
+from settings alone, links also work from the CLI (campaign mails: `base_url`).
 """
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import current_app, url_for
+from flask import current_app, has_request_context, request, url_for
 from flask_babel import lazy_gettext as _l
 
 from ...settings import ACTION_BUILTIN, Settings
@@ -38,10 +41,17 @@ class Action:
 
 
 def external_url(endpoint: str, **values: Any) -> str:
-    """The absolute URL of `endpoint` under base_url."""
-    base = urlsplit(current_app.extensions["settings"].base_url)
+    """The absolute URL of `endpoint` under the request's host's configured base URL (outside a
+    request, or for a host not served: base_url)."""
+    base = urlsplit(_request_base_url(current_app.extensions["settings"]))
     adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme)
     return adapter.build(endpoint, values, force_external=True)
+
+
+def _request_base_url(settings: Settings) -> str:
+    """The configured base URL of the host this request came to, else base_url."""
+    served = settings.host(request.host) if has_request_context() else None
+    return served.base_url if served is not None else settings.base_url
 
 
 def available_actions(settings: Settings) -> list[Action]:

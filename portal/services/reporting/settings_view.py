@@ -28,6 +28,9 @@ def effective_settings(settings: Settings) -> list[tuple[str, str]]:
                 rows.append((key, HIDDEN if current else NOT_SET))
             elif dataclasses.is_dataclass(current):
                 walk(current, f"{key}.")
+            elif current and isinstance(current, dict) and all(dataclasses.is_dataclass(v) for v in current.values()):
+                for name, table in current.items():  # [hosts."<name>"]: each entry's keys
+                    walk(table, f"{key}.{name}.")
             else:
                 rows.append((key, json.dumps(current, ensure_ascii=False)))
 
