@@ -110,7 +110,7 @@ def identify() -> ResponseReturnValue:
     try:
         identified = steps.identify(collaborators(), typed, previous=_binding(), signed_in=_signed_in())
     except InvalidIdentifier as error:
-        return _start_page(typed, error.message)
+        return _start_page(typed, str(error.message))
     if not identified.offered:
         return render_template("reset/unavailable.html", directory_down=False)
     if identified.binding is None:
