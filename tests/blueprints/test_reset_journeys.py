@@ -13,7 +13,7 @@ from tests.registration_support import sms_gateway  # noqa: F401
 from tests.reset_support import (ANSWERS, Browser, Stack, app, browser, change, code_sent_to,  # noqa: F401
                                  new_browser, register_questions, reset_app, signed_in, stack)
 
-NO_CODE = re.compile(r'<section class="no-code".*?</section>', re.S)
+NO_CODE = re.compile(r'<div class="no-code">.*?</div>', re.S)
 
 
 def test_the_first_page_offers_unlock_as_a_choice_when_unlocking_is_allowed(reset_app: Any) -> None:
