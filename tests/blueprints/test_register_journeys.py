@@ -73,3 +73,13 @@ def test_a_new_address_shows_its_steps_and_keeps_what_was_typed(client: FlaskCli
     page = refused.get_data(as_text=True)
     assert refused.status_code == 400
     assert 'href="#address"' in page and 'value="not an address"' in page
+
+
+def test_a_method_the_directory_backs_up_goes_without_asking(app: Flask, client: FlaskClient,
+                                                            sign_in_as: Callable[..., Any]) -> None:
+    sign_in_as("alice")  # the directory holds alice's alternate mail and mobile: they still count
+    with mid_time_step():
+        enrol(client)
+
+    assert post(client, "/register/totp/remove").status_code == 302
+    assert kinds(app) == []

@@ -327,14 +327,19 @@ def remove(c: Collaborators, person: Person, kind: str, *, confirmed: bool = Fal
     """Remove the person's own method of `kind`. Their last one only once they `confirmed`:
     without any method they can no longer reset their password themselves."""
     with c.store.transaction() as db:
-        before = _standing(c, db, person).info
-        if not confirmed and _only_own(before) == {kind}:
+        now = _standing(c, db, person)
+        before = now.info
+        if not confirmed and _last(now, kind):
             return Removal(None, confirm_last=True)
         if not security_info.remove_method(db, person.user, kind):
             return Removal(None)
         return Removal(_changed(c, db, person, before, kind, notifications.REMOVED))
 
 
-def _only_own(info: SecurityInfo) -> set[str]:
-    """The methods the person registered here themselves (directory values are not theirs to remove)."""
-    return {kind for kind in REGISTRY if info.has_own(kind)}
+def _last(now: Standing, kind: str) -> bool:
+    """Whether the person's own `kind` is the last method that counts: without it nothing would
+    let them reset their password themselves (a value from the directory stays and still counts)."""
+    counted = now.policy.counted(now.info)
+    from_directory = {d.kind for d in now.info.destinations if d.source == FROM_DIRECTORY}
+    return kind in counted and now.info.has_own(kind) and not [
+        k for k in counted if k != kind or k in from_directory]
