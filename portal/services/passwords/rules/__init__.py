@@ -72,6 +72,10 @@ class Rule:
     low: int = 0
     high: int = 0
 
+    def __str__(self) -> str:
+        """The words: a theme's rules partial written for plain texts (`{{ rule }}`) still shows them."""
+        return self.text
+
 
 @dataclass(frozen=True)
 class PasswordRules:
