@@ -31,10 +31,12 @@ def _limit() -> str:
     return f"{collaborators().settings.change.per_ip_per_hour} per hour"
 
 
-def _form(errors: list[str] | None = None, status: int = 200) -> ResponseReturnValue:
+def _form(errors: list[str] | None = None, status: int = 200, field: str = "new_password") -> ResponseReturnValue:
+    """The form; after an error, the summary links to `field` and the login name typed stays (never a password)."""
     c = collaborators()
-    settings, rules = c.settings, c.password_rules.describe()
-    return render_template("change/index.html", rules=rules, errors=errors or [], signed_in=current_user(),
+    settings, rules = c.settings, c.password_rules.checklist()
+    return render_template("change/index.html", rules=rules, errors=errors or [], error_field=field,
+                           login=request.form.get("login", ""), signed_in=current_user(),
                            reset_url=action_url(settings, "reset")), status
 
 
@@ -53,12 +55,13 @@ def submit() -> ResponseReturnValue:
         if not current or new != again:
             raise fields.InvalidField(_("Type your current password, and the new one twice (both the same)."))
     except fields.InvalidField as error:
-        return _form([error.message], 400)
+        return _form([error.message], 400, "current_password" if not request.form.get("current_password")
+                     else "new_password")
     try:
         result = change_password(collaborators(), signed_in=_signed_in(), login=request.form.get("login", ""),
                                  current=current, new=new)
     except InvalidIdentifier as error:
-        return _form([str(error.message)], 400)
+        return _form([str(error.message)], 400, "login")
     except DirectoryUnavailable:
         return _form([_("The directory cannot be reached right now. Nothing was changed. "
                         "Please try again in a few minutes.")], 503)
@@ -67,7 +70,7 @@ def submit() -> ResponseReturnValue:
     if result.outcome is Changed.DONE:
         return render_template("change/done.html")
     return _form(_messages(result.outcome, result.message, [v.message for v in result.violations]),
-                 STATUS[result.outcome])
+                 STATUS[result.outcome], _field(result.outcome))
 
 
 def _signed_in() -> SignedInAccount | None:
@@ -75,6 +78,13 @@ def _signed_in() -> SignedInAccount | None:
     Raises DirectoryUnavailable."""
     user = current_user()
     return SignedInAccount(user.username, signed_in_user()) if user is not None else None
+
+
+def _field(outcome: Changed) -> str:
+    """The field the error summary points to: the one to correct first."""
+    if outcome is Changed.REJECTED:
+        return "new_password"
+    return "current_password" if current_user() is not None else "login"
 
 
 def _messages(outcome: Changed, message: str | None, violations: list[str]) -> list[str]:

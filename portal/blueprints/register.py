@@ -262,7 +262,8 @@ def _unsent(sent: Sent) -> ResponseReturnValue | None:
 def _code_page(destination: Destination, action_url: str, error: str | None = None, code: int = 200,
                resend_kind: str | None = None) -> ResponseReturnValue:
     return render_template("register/code.html", destination=destination, action_url=action_url, error=error,
-                           minutes=collaborators().settings.codes.valid_minutes, resend_kind=resend_kind), code
+                           minutes=collaborators().settings.codes.valid_minutes, resend_kind=resend_kind,
+                           method_label=REGISTRY[resend_kind].label if resend_kind else None), code
 
 
 def _code_problem(result: CodeCheck) -> str:
@@ -285,7 +286,7 @@ def authenticator() -> ResponseReturnValue:
     issuer = current_theme().file.organization
     enrolling = _mine(TOTP_KEY)
     if request.method == "GET" or enrolling is None:
-        enrolment = steps.start_app(c, me, issuer)
+        enrolment = steps.start_app(c, me, issuer, enrolling["sealed"] if enrolling else None)
         session[TOTP_KEY] = {"account": me.user.directory_id, "sealed": enrolment.sealed}
         return _totp_page(enrolment)
     enrolment = steps.confirm_app(c, me, enrolling["sealed"], request.form.get("code", ""), issuer)
@@ -296,7 +297,16 @@ def authenticator() -> ResponseReturnValue:
 
 
 def _totp_page(enrolment: Enrolment, error: str | None = None, code: int = 200) -> ResponseReturnValue:
-    return render_template("register/totp.html", qr=enrolment.qr, secret=enrolment.key, error=error), code
+    return render_template("register/totp.html", qr=enrolment.qr, secret=enrolment.key, uri=enrolment.uri,
+                           error=error), code
+
+
+@bp.post("/totp/cancel")
+@sign_in_required
+def cancel_authenticator() -> ResponseReturnValue:
+    """Drop the key being set up: the next visit shows a new one (nothing was saved)."""
+    session.pop(TOTP_KEY, None)
+    return redirect(url_for(".index"), 303)
 
 
 # ---------- security questions ----------
@@ -310,13 +320,14 @@ def security_questions() -> ResponseReturnValue:
     slots = range(1, c.settings.registration.questions.register_count + 1)
     if request.method == "GET":
         return render_template("register/questions.html", offered=steps.question_form(c, me), slots=slots,
-                               chosen={})
+                               chosen={}, answers={})
     chosen = {request.form.get(f"question_{i}", ""): request.form.get(f"answer_{i}", "") for i in slots}
     result = steps.save_questions(c, me, chosen)
-    if result.change is None:
+    if result.change is None:  # the questions and answers typed stay: the person corrects one, not all
         picked = {i: request.form.get(f"question_{i}", "") for i in slots}
+        answers = {i: request.form.get(f"answer_{i}", "") for i in slots}
         return render_template("register/questions.html", offered=result.offered, slots=slots, chosen=picked,
-                               error=result.error), 400
+                               answers=answers, error=result.error), 400
     return _changed(result.change, _("Your security questions are saved."))
 
 
@@ -326,8 +337,11 @@ def security_questions() -> ResponseReturnValue:
 @sign_in_required
 @recent_verification_required
 def remove(kind: str) -> ResponseReturnValue:
-    change = steps.remove(collaborators(), _me(), kind)
-    if change is None:
+    """Remove a method; the last one only after the page that says what that means was confirmed."""
+    removal = steps.remove(collaborators(), _me(), kind, confirmed=request.form.get("confirmed") == "yes")
+    if removal.confirm_last:
+        return render_template("register/remove.html", kind=kind, label=REGISTRY[kind].label)
+    if removal.change is None:
         flash(_("There was nothing to remove."), "error")
         return redirect(url_for(".index"))
-    return _changed(change, _("Your %(method)s was removed.", method=change.named))
+    return _changed(removal.change, _("Your %(method)s was removed.", method=removal.change.named))

@@ -32,6 +32,21 @@ from ..web.pacing import paced
 
 bp = Blueprint("reset", __name__, url_prefix="/reset")
 
+INTENT_KEY = "reset_intent"  # what the person chose at identify: "reset", or "unlock" (they know the password)
+UNLOCK = "unlock"
+
+
+@bp.context_processor
+def _intent() -> dict[str, str]:
+    """Every reset page names its last step after the person's choice at identify (never the account's state)."""
+    return {"intent": session.get(INTENT_KEY, "reset")}
+
+
+def _chosen_intent() -> str:
+    """ "unlock" only when unlocking is allowed here; anything else is a reset."""
+    wanted = request.form.get("intent", "")
+    return UNLOCK if wanted == UNLOCK and collaborators().settings.reset.allow_unlock else "reset"
+
 
 def _binding() -> Binding | None:
     return Binding.from_session(session.get(SESSION_KEY))
@@ -74,25 +89,34 @@ def _directory_down(error: DirectoryUnavailable) -> ResponseReturnValue:
 
 @bp.get("/")
 def start() -> ResponseReturnValue:
-    if not steps.offered(collaborators()):
-        return render_template("reset/unavailable.html", directory_down=False)
-    return render_template("reset/start.html")
+    offer = steps.offer(collaborators(), _signed_in())
+    if offer is not steps.Offer.OFFERED:
+        return render_template("reset/unavailable.html", directory_down=False,
+                               not_for_you=offer is steps.Offer.NOT_FOR_YOU)
+    return _start_page()
+
+
+def _start_page(typed: str = "", error: str | None = None) -> ResponseReturnValue:
+    intent = _chosen_intent() if error else "reset"
+    return render_template("reset/start.html", typed=typed, error=error, intent=intent,
+                           unlock_offered=collaborators().settings.reset.allow_unlock), 400 if error else 200
 
 
 @bp.post("/")
 @limiter.limit(_identify_limit)
 @paced
 def identify() -> ResponseReturnValue:
+    typed = request.form.get("identifier", "")
     try:
-        identified = steps.identify(collaborators(), request.form.get("identifier", ""), previous=_binding(),
-                                    signed_in=_signed_in())
+        identified = steps.identify(collaborators(), typed, previous=_binding(), signed_in=_signed_in())
     except InvalidIdentifier as error:
-        return render_template("reset/start.html", error=error.message), 400
+        return _start_page(typed, str(error.message))
     if not identified.offered:
         return render_template("reset/unavailable.html", directory_down=False)
     if identified.binding is None:
         return render_template("reset/paused.html"), 429
     session[SESSION_KEY] = identified.binding.to_session()
+    session[INTENT_KEY] = _chosen_intent()
     return _go(steps.Step.VERIFY)
 
 
@@ -144,7 +168,10 @@ def questions() -> ResponseReturnValue:
 
 
 def _questions_page(page: steps.QuestionsPage, error: str | None = None) -> ResponseReturnValue:
-    return render_template("reset/questions.html", questions=page.questions, error=error), 400 if error else 200
+    """After a wrong answer, the answers typed stay in their fields: the person corrects one, not all."""
+    typed = {f"answer-{q.key}": request.form.get(f"answer-{q.key}", "") for q in page.questions} if error else {}
+    return render_template("reset/questions.html", questions=page.questions, error=error,
+                           typed=typed), 400 if error else 200
 
 
 @bp.post("/questions")
@@ -222,4 +249,5 @@ def _written(wrote: steps.Wrote, *, unlock: bool) -> ResponseReturnValue:
 def cancel() -> ResponseReturnValue:
     steps.cancel(collaborators(), _binding())
     session.pop(SESSION_KEY, None)
+    session.pop(INTENT_KEY, None)
     return redirect(url_for("landing.index"), 303)

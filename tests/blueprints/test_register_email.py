@@ -116,7 +116,7 @@ def test_removing_the_address_tells_the_removed_address(app: Flask, client: Flas
     mailbox.wait_for(lambda m: m["Subject"] == "Your security info was changed")
     mailbox.clear()
 
-    removed = post(client, "/register/email/remove")
+    removed = post(client, "/register/email/remove", {"confirmed": "yes"})
 
     assert removed.status_code == 302
     assert stored_methods(app) == []

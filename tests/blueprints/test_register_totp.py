@@ -55,16 +55,36 @@ def test_a_wrong_code_keeps_the_same_secret_and_saves_nothing(
     assert retried.status_code == 302
 
 
-def test_every_visit_to_the_enrolment_page_shows_a_new_secret(client: FlaskClient,
-                                                             sign_in_as: Callable[..., Any]) -> None:
+def test_the_key_stays_the_same_across_visits_until_it_is_cancelled(client: FlaskClient,
+                                                                    sign_in_as: Callable[..., Any]) -> None:
     sign_in_as("carol")
 
     _first, one = enrol_page(client)
-    _second, two = enrol_page(client)
+    _reloaded, again = enrol_page(client)  # a reload, or back from the app: the key just scanned
+    cancelled = post(client, "/register/totp/cancel")
+    _after, new = enrol_page(client)
 
-    assert one != two
+    assert one == again
+    assert cancelled.status_code == 303 and cancelled.headers["Location"].endswith("/register")
+    assert new != one
     with mid_time_step():
-        assert post(client, "/register/totp", {"code": code_at(one, 0)}).status_code == 400  # replaced
+        assert post(client, "/register/totp", {"code": code_at(one, 0)}).status_code == 400  # discarded
+        assert post(client, "/register/totp", {"code": code_at(new, 0)}).status_code == 302
+
+
+def test_a_confirmed_key_is_not_shown_again(client: FlaskClient, sign_in_as: Callable[..., Any]) -> None:
+    sign_in_as("carol")
+    with mid_time_step():
+        secret = enrol(client)
+    _page, next_one = enrol_page(client)  # setting it up again starts from a new key
+    assert next_one != secret
+
+
+def test_phones_get_an_otpauth_link_with_the_same_key(client: FlaskClient, sign_in_as: Callable[..., Any]) -> None:
+    sign_in_as("carol")
+    page, secret = enrol_page(client)
+    link = re.search(r'<p class="otpauth-link"><a [^>]*href="(otpauth://totp/[^"]+)"', page)
+    assert link and f"secret={secret}" in link.group(1)
 
 
 def verify_with_app(client: FlaskClient, code: str) -> int:

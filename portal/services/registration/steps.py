@@ -97,6 +97,15 @@ class Change:
 
 
 @dataclass(frozen=True)
+class Removal:
+    """`change`: the method was removed; `confirm_last`: it was not, it is the person's last method
+    and they must confirm first; neither: there was nothing to remove."""
+
+    change: Change | None
+    confirm_last: bool = False
+
+
+@dataclass(frozen=True)
 class Confirmation:
     confirmed: bool
     required: int  # methods the policy asks for (what the person is told when they have too few)
@@ -136,6 +145,7 @@ class Enrolment:
     sealed: str
     qr: str
     key: str  # the secret in groups of four, for typing in
+    uri: str  # the otpauth:// link a phone opens in its authenticator app
     change: Change | None = None  # set once the app showed a valid code and was saved
 
 
@@ -255,17 +265,20 @@ def confirm_address(c: Collaborators, person: Person, kind: str, address: str | 
 
 # ---------- authenticator app ----------
 
-def start_app(c: Collaborators, person: Person, issuer: str) -> Enrolment:
-    """A new secret for every visit: each secret is shown once, on the one page that enrols it."""
+def start_app(c: Collaborators, person: Person, issuer: str, sealed: str | None = None) -> Enrolment:
+    """The app being enrolled: the secret this session already shows (`sealed`), else a new one.
+
+    The key stays the same until it is confirmed or cancelled: a reload, or coming back from the
+    app, must not silently make useless the key the person has just scanned."""
     standing(c, person, totp.KEY)
-    secret = totp.new_secret()
-    return _enrolment(person, secret, totp_sealer().seal(secret), issuer)
+    secret = totp_sealer().unseal(sealed) if sealed else totp.new_secret()
+    return _enrolment(person, secret, sealed or totp_sealer().seal(secret), issuer)
 
 
 def _enrolment(person: Person, secret: str, sealed: str, issuer: str, change: Change | None = None) -> Enrolment:
     uri = totp.provisioning_uri(secret, person.user.login, issuer)
     key = " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
-    return Enrolment(sealed, totp.qr_svg_data_uri(uri), key, change)
+    return Enrolment(sealed, totp.qr_svg_data_uri(uri), key, uri, change)
 
 
 def confirm_app(c: Collaborators, person: Person, sealed: str, typed: str, issuer: str) -> Enrolment:
@@ -310,10 +323,23 @@ def save_questions(c: Collaborators, person: Person, chosen: Mapping[str, str]) 
 
 # ---------- removing ----------
 
-def remove(c: Collaborators, person: Person, kind: str) -> Change | None:
-    """Remove the person's own method of `kind`; None when there was nothing to remove."""
+def remove(c: Collaborators, person: Person, kind: str, *, confirmed: bool = False) -> Removal:
+    """Remove the person's own method of `kind`. Their last one only once they `confirmed`:
+    without any method they can no longer reset their password themselves."""
     with c.store.transaction() as db:
-        before = _standing(c, db, person).info
+        now = _standing(c, db, person)
+        before = now.info
+        if not confirmed and _last(now, kind):
+            return Removal(None, confirm_last=True)
         if not security_info.remove_method(db, person.user, kind):
-            return None
-        return _changed(c, db, person, before, kind, notifications.REMOVED)
+            return Removal(None)
+        return Removal(_changed(c, db, person, before, kind, notifications.REMOVED))
+
+
+def _last(now: Standing, kind: str) -> bool:
+    """Whether the person's own `kind` is the last method that counts: without it nothing would
+    let them reset their password themselves (a value from the directory stays and still counts)."""
+    counted = now.policy.counted(now.info)
+    from_directory = {d.kind for d in now.info.destinations if d.source == FROM_DIRECTORY}
+    return kind in counted and now.info.has_own(kind) and not [
+        k for k in counted if k != kind or k in from_directory]

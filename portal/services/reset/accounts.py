@@ -70,6 +70,14 @@ def look_up(c: Collaborators, db: Session, identifier: str, signed_in: SignedIn 
     return Lookup(user, account if reason is None else None, reason)
 
 
+def in_rollout(c: Collaborators, signed_in: SignedIn) -> bool:
+    """Whether the person signed in here is in the reset rollout, counting their directory groups
+    and their provider's groups claim (as `look_up` does for their own name). Raises DirectoryUnavailable."""
+    user = c.directory.find_user(signed_in.username)
+    groups = _groups(user, signed_in) if user is not None else signed_in.groups
+    return reset_enabled_for(c.settings.rollout, groups)
+
+
 def reload(c: Collaborators, db: Session, directory_id: str, signed_in: SignedIn | None) -> Account | None:
     """The flow's account read again (current state and info); None if it may no longer reset."""
     user = c.directory.user_by_id(directory_id)

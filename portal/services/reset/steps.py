@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from ...store.flows import ResetFlow
 from ..container import Collaborators
+from ..passwords.rules import Rule
 from ..proofs.methods.questions import KEY as QUESTIONS
 from ..proofs.methods.questions import Question
 from ..proofs.methods.totp import KEY as TOTP
@@ -28,7 +29,7 @@ from ..security.budgets import spend
 from ..security.crypto import app_secret
 from ..security.guards import guard_key
 from . import flows, writer
-from .accounts import Account, SignedIn, look_up, reload
+from .accounts import Account, SignedIn, in_rollout, look_up, reload
 from .identifiers import parse_identifier
 from .verification import CODE_KINDS, Check, Choice, asked_questions, begin, check, choices, destination_for, guard
 
@@ -45,6 +46,14 @@ class Step(enum.Enum):
     CODE = "code"
     QUESTIONS = "questions"
     PASSWORD = "password"
+
+
+class Offer(enum.Enum):
+    """Whether this browser is offered a reset at all."""
+
+    OFFERED = "offered"
+    NOBODY = "nobody"            # [rollout] reset = "nobody"
+    NOT_FOR_YOU = "not_for_you"  # the person signed in here is outside the rollout
 
 
 class Refused(enum.Enum):
@@ -100,7 +109,7 @@ class Checked:
 
 @dataclass(frozen=True)
 class PasswordPage:
-    rules: list[str]  # the portal's and the directory's, shown before typing
+    rules: list[Rule]  # the portal's and the directory's, shown before typing
     can_unlock: bool
 
 
@@ -114,6 +123,18 @@ class Wrote:
 
 def offered(c: Collaborators) -> bool:
     return c.settings.rollout.reset != "nobody"
+
+
+def offer(c: Collaborators, signed_in: SignedIn | None) -> Offer:
+    """What the first page offers. Someone signed in is told plainly when their own account is
+    outside the rollout: they proved to the provider who they are, so the answer is about them
+    and tells nothing about any other account. Signed out, every visitor gets the same page.
+    Raises DirectoryUnavailable."""
+    if not offered(c):
+        return Offer.NOBODY
+    if signed_in is None or c.settings.rollout.reset == "everybody":
+        return Offer.OFFERED
+    return Offer.OFFERED if in_rollout(c, signed_in) else Offer.NOT_FOR_YOU
 
 
 def identify(c: Collaborators, typed: str | None, *, previous: flows.Binding | None,
@@ -246,7 +267,7 @@ def _password_page(c: Collaborators, db: Session, binding: flows.Binding | None,
     if account is None:
         raise flows.FlowError("no_longer_eligible")
     policy = c.directory.password_policy(account.user)
-    return PasswordPage(c.password_rules.describe(policy),
+    return PasswordPage(c.password_rules.checklist(policy),
                         can_unlock=c.settings.reset.allow_unlock and account.user.state.locked)
 
 

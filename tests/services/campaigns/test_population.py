@@ -121,7 +121,7 @@ def test_a_registration_change_counts_at_once_without_a_refresh(app: Flask, peop
         c = collaborators(app)
         user = c.directory.find_user(a)
         assert user is not None
-        assert steps.remove(c, steps.Person(user, user.groups), "email") is not None
+        assert steps.remove(c, steps.Person(user, user.groups), "email", confirmed=True).change is not None
     assert coverage(app) == (3, 0)                          # a's removal counted at once
     with app.app_context():
         c = collaborators(app)

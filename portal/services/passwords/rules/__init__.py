@@ -65,6 +65,22 @@ def load_lists() -> None:
 
 
 @dataclass(frozen=True)
+class Rule:
+    """One rule as shown next to the password field. `check` names what the page's script can
+    tick off while the person types ("length": `low` to `high` characters; "classes": `low` of the
+    four kinds of character); "" when only the server can tell. The server checks every rule again."""
+
+    text: str
+    check: str = ""
+    low: int = 0
+    high: int = 0
+
+    def __str__(self) -> str:
+        """The words: a theme's rules partial written for plain texts (`{{ rule }}`) still shows them."""
+        return self.text
+
+
+@dataclass(frozen=True)
 class PasswordRules:
     settings: PasswordSettings
     breached: breach_list.BreachedPasswords | None = None  # None: no [passwords.breached] list set
@@ -77,21 +93,25 @@ class PasswordRules:
 
     def describe(self, policy: PasswordPolicy | None = None) -> list[str]:
         """The rules in the words shown next to the password field, before anyone types."""
+        return [rule.text for rule in self.checklist(policy)]
+
+    def checklist(self, policy: PasswordPolicy | None = None) -> list[Rule]:
+        """The rules with what a browser may check of them as the person types (partials/password_rules.html)."""
         s = self.settings
-        rules = [_("At least %(min)d characters (up to %(max)d). Spaces and any language's letters "
-                   "are welcome: a passphrase of several unrelated words is easiest to remember.",
-                   min=s.min_length, max=s.max_length),
-                 _("Not a common password, not even with letters swapped for look-alikes (P@ssw0rd)."),
-                 _("Not your name or your user name.")]
+        rules = [Rule(_("At least %(min)d characters (up to %(max)d). Spaces and any language's letters "
+                        "are welcome: a passphrase of several unrelated words is easiest to remember.",
+                        min=s.min_length, max=s.max_length), "length", s.min_length, s.max_length),
+                 Rule(_("Not a common password, not even with letters swapped for look-alikes (P@ssw0rd).")),
+                 Rule(_("Not your name or your user name."))]
         if self.breached is not None:
-            rules.append(_("Not a password known from data breaches."))
+            rules.append(Rule(_("Not a password known from data breaches.")))
         if s.organization_terms:
-            rules.append(_("Not the organization's name or products: %(terms)s.",
-                           terms=", ".join(s.organization_terms)))
+            rules.append(Rule(_("Not the organization's name or products: %(terms)s.",
+                                terms=", ".join(s.organization_terms))))
         if s.min_score:
-            rules.append(_("Hard to guess: avoid keyboard patterns, dates and repeated characters."))
+            rules.append(Rule(_("Hard to guess: avoid keyboard patterns, dates and repeated characters.")))
         if policy is not None:
-            rules += _directory_rules(policy, s.min_length)
+            rules += _directory_rules(policy, s.min_length, s.max_length)
         return rules
 
     def check(self, password: str, *, personal: Iterable[str] = ()) -> list[Violation]:
@@ -140,12 +160,14 @@ def _score(password: str, user_inputs: set[str]) -> int:
     return int(_zxcvbn().zxcvbn(password[:SCORED_LENGTH], user_inputs=sorted(user_inputs))["score"])
 
 
-def _directory_rules(policy: PasswordPolicy, portal_minimum: int) -> list[str]:
+def _directory_rules(policy: PasswordPolicy, portal_minimum: int, portal_maximum: int) -> list[Rule]:
     rules = []
     if policy.min_length > portal_minimum:
-        rules.append(_("The directory asks for at least %(min)d characters.", min=policy.min_length))
+        rules.append(Rule(_("The directory asks for at least %(min)d characters.", min=policy.min_length),
+                          "length", policy.min_length, portal_maximum))
     if policy.complexity:
-        rules.append(_("Three of these four: upper-case letters, lower-case letters, digits, symbols."))
+        rules.append(Rule(_("Three of these four: upper-case letters, lower-case letters, digits, symbols."),
+                          "classes", 3))
     if policy.history:
-        rules.append(_("Not one of your last %(count)d passwords.", count=policy.history))
+        rules.append(Rule(_("Not one of your last %(count)d passwords.", count=policy.history)))
     return rules
