@@ -7,6 +7,11 @@ page) or links to the landing page (in mails) rather than to a page that is not 
 Absolute URLs come from `base_url`, never from the request's Host header: a reset link built from
 a forged Host header would send the victim's code to the attacker. Built from settings alone,
 links also work from the CLI (campaign mails).
+
+Mails show the theme's logo by absolute URL (`logo_url`), not as an attachment: a campaign goes to
+100,000 people, and the logo would travel 100,000 times; the portal already serves it, under the
+host that serves the theme (its static files are chosen by host). A mail client that holds back
+remote images shows the alt text (the organization) until the reader allows them.
 """
 from __future__ import annotations
 
@@ -18,6 +23,7 @@ from urllib.parse import urlsplit
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 
+from ...branding import Theme
 from ...settings import ACTION_BUILTIN, Settings
 
 # settings key -> (title, theme text with its description, endpoint of the built-in flow)
@@ -37,11 +43,22 @@ class Action:
     external: bool
 
 
-def external_url(endpoint: str, **values: Any) -> str:
-    """The absolute URL of `endpoint` under base_url."""
+def external_url(endpoint: str, host: str | None = None, **values: Any) -> str:
+    """The absolute URL of `endpoint` under base_url (on `host` instead of its host name when given)."""
     base = urlsplit(current_app.extensions["settings"].base_url)
-    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme)
+    netloc = base.netloc if host is None else f"{host}:{base.port}" if base.port else host
+    adapter = current_app.url_map.bind(netloc, script_name=base.path or "/", url_scheme=base.scheme)
     return adapter.build(endpoint, values, force_external=True)
+
+
+def logo_url(settings: Settings, theme: Theme) -> str | None:
+    """The theme's logo, absolute, on a host that serves the theme (base_url's for the default
+    theme or one no host names); None when the theme has no logo."""
+    if not theme.file.logo:
+        return None
+    hosts = sorted(host for host, name in settings.hosts.items() if name == theme.name)
+    host = hosts[0] if hosts and theme.name != settings.theme else None
+    return external_url("assets.static", host, filename=theme.file.logo)
 
 
 def available_actions(settings: Settings) -> list[Action]:
