@@ -12,18 +12,19 @@ from datetime import date
 
 from markupsafe import Markup, escape
 
-WIDTH, HEIGHT = 640, 240
+WIDTH, HEIGHT = 480, 220  # narrow enough that the labels stay legible when a phone shrinks it
 LEFT, RIGHT, TOP, BOTTOM = 44, 16, 12, 28
 GRID_STEPS = 4
-MAX_X_LABELS = 6
+MAX_X_LABELS = 4
 
 
 def line_chart(points: Sequence[tuple[date, float]], *, title: str, y_max: float = 100.0,
                unit: str = "%") -> Markup:
-    """One series over dates (x spaced by days, so gaps in the data show as gaps in time)."""
+    """One series over dates (x spaced by days, so gaps in the data show as gaps in time). The
+    title is the accessible name (aria-label) and the native tooltip (<title>)."""
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    parts = [f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="chart-title">',
-             f'<title id="chart-title">{escape(title)}</title>']
+    parts = [f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(title)}">',
+             f'<title>{escape(title)}</title>']
     for step in range(GRID_STEPS + 1):
         value = y_max * step / GRID_STEPS
         y = TOP + plot_h - plot_h * step / GRID_STEPS
@@ -53,6 +54,22 @@ def line_chart(points: Sequence[tuple[date, float]], *, title: str, y_max: float
                          f'{day.isoformat()}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def count_chart(points: Sequence[tuple[date, int]], *, title: str) -> Markup:
+    """A count per day, on a scale from 0 to a round number at or above the highest count."""
+    return line_chart(points, title=title, y_max=float(round_up(max((n for _day, n in points), default=0))), unit="")
+
+
+def round_up(highest: float) -> int:
+    """The smallest scale of GRID_STEPS whole steps of 1, 2 or 5 times a power of ten that holds
+    `highest`, so the grid lines fall on round counts."""
+    magnitude = 1
+    while True:
+        for factor in (1, 2, 5):
+            if factor * magnitude * GRID_STEPS >= highest:
+                return factor * magnitude * GRID_STEPS
+        magnitude *= 10
 
 
 def _number(value: float) -> str:
