@@ -12,10 +12,10 @@ from datetime import date
 
 from markupsafe import Markup, escape
 
-WIDTH, HEIGHT = 480, 220  # narrow enough that the labels stay legible when a phone shrinks it
-LEFT, RIGHT, TOP, BOTTOM = 44, 16, 12, 28
+WIDTH, HEIGHT = 480, 240  # with labels of 18 units (admin.css): legible when a phone shrinks it to 350 px
+LEFT, RIGHT, TOP, BOTTOM = 56, 8, 14, 34
 GRID_STEPS = 4
-MAX_X_LABELS = 4
+MAX_X_LABELS = 3
 
 
 def line_chart(points: Sequence[tuple[date, float]], *, title: str, y_max: float = 100.0,
@@ -29,7 +29,7 @@ def line_chart(points: Sequence[tuple[date, float]], *, title: str, y_max: float
         value = y_max * step / GRID_STEPS
         y = TOP + plot_h - plot_h * step / GRID_STEPS
         parts.append(f'<line class="chart-grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}"/>')
-        parts.append(f'<text class="chart-label" x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">'
+        parts.append(f'<text class="chart-label" x="{LEFT - 6}" y="{y + 6:.1f}" text-anchor="end">'
                      f'{_number(value)}{escape(unit)}</text>')
     if points:
         first, last = points[0][0], points[-1][0]
@@ -50,7 +50,8 @@ def line_chart(points: Sequence[tuple[date, float]], *, title: str, y_max: float
                          f'<title>{day.isoformat()}: {_number(value)}{escape(unit)}</title></circle>')
         for index in _label_indexes(len(points)):
             x, _, day, _ = coordinates[index]
-            parts.append(f'<text class="chart-label" x="{x:.1f}" y="{HEIGHT - 8}" text-anchor="middle">'
+            anchor = "start" if index == 0 and len(points) > 1 else "end" if index == len(points) - 1 else "middle"
+            parts.append(f'<text class="chart-label" x="{x:.1f}" y="{HEIGHT - 8}" text-anchor="{anchor}">'
                          f'{day.isoformat()}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))

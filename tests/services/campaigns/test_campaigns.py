@@ -226,6 +226,20 @@ def test_the_theme_brands_the_mail_and_can_override_each_template(acme_app: Flas
     assert "Acme news" not in render_in(acme_app, "available_now").text
 
 
+def test_the_mail_shows_the_logo_from_the_host_that_serves_its_theme(admin_app: Callable[..., Flask],
+                                                                     audience_people: dict[str, str],
+                                                                     theme_dir: Path) -> None:
+    shutil.copytree(PROJECT_ROOT / "branding" / "default", theme_dir / "default")
+    app = admin_app(environ={**directory_environ(OU), "PORTAL_BRANDING_DIR": str(theme_dir)},
+                    tables='[hosts]\n"acme.example.test" = "acme"')
+    mail = render_in(app)
+    port = BASE_URL.rsplit(":", 1)[1]
+    assert f'<img src="http://acme.example.test:{port}/static/logo.svg" alt="Acme"' in mail.html
+    assert "background: #0F6CBD" in mail.html and mail.text.startswith("Hello Ada,")  # its colours; a text part
+    served = app.test_client().get("/static/logo.svg", base_url=f"http://acme.example.test:{port}")
+    assert served.status_code == 200 and served.mimetype == "image/svg+xml"
+
+
 @pytest.mark.parametrize("attack", [
     "{{ ''.__class__.__mro__[1].__subclasses__() }}",
     "{{ brand.__class__.__init__.__globals__ }}",

@@ -205,7 +205,7 @@ def test_the_dashboard_answers_how_the_rollout_is_going_at_a_glance(admin: Any) 
     page = admin.get("/admin/reports").get_data(as_text=True)
     week = f"from={TODAY - timedelta(days=6)}&to={TODAY}"
     assert tile(page, "in_scope") == (4, f"/admin/reports/coverage?from={TODAY - timedelta(days=29)}&to={TODAY}")
-    assert tile(page, "registered")[0] == 3 and "(75.0% of people in scope)" in page
+    assert tile(page, "registered")[0] == 3 and "75.0% of people in scope</span>" in page
     assert tile(page, "reconfirm")[0] == 1                                    # rep-cal
     assert tile(page, "resets") == (1, f"/admin/reports/activity?{week}")    # rep-cal's (rep-dee's failed)
     assert tile(page, "changes")[0] == 2                                      # rep-amy's two
