@@ -39,7 +39,7 @@ def _group() -> str | None:
 def _page() -> int:
     """`?page=`; anything but a positive number is the first page (a page past the end, the last)."""
     text = request.args.get("page", "")
-    return int(text) if text.isdigit() and 0 < len(text) <= MAX_PAGE_DIGITS else 1
+    return int(text) if text.isascii() and text.isdigit() and 0 < len(text) <= MAX_PAGE_DIGITS else 1
 
 
 def _charts(found: Dashboard) -> dict[str, Markup]:

@@ -306,7 +306,7 @@ def test_long_tables_come_a_page_at_a_time(long_admin: Any, many_due: list[str])
     assert page_rows(second, "reconfirm") == 10 and "Page 2 of 2 (60 rows)." in second
     assert many_due[-1] in second and many_due[0] not in second
     assert "People counted at the last refresh" in second
-    for odd in ("0", "-1", "x", "99999999999"):
+    for odd in ("0", "-1", "x", "99999999999", "\u00b2", "\u0661"):
         assert long_admin.get(f"/admin/reports/reconfirm?page={odd}").status_code == 200
     assert "Page 2 of 2" in long_admin.get("/admin/reports/reconfirm?page=99").get_data(as_text=True)
 
