@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, case, func, select
 
 from ...store.audit import AuditEvent
 from ...store.standings import PersonStanding
@@ -61,9 +61,7 @@ def dashboard(c: Collaborators, period: DateRange, group: str | None = None) -> 
 
 def _tiles(over_period: Reports, over_week: Reports) -> list[Tile]:
     period, week = over_period.period, over_week.period
-    in_scope = over_period.in_scope()
-    registered = over_period.in_scope(PersonStanding.registered.is_(True))
-    due = over_period.in_scope(population.reconfirm_due(over_period.settings, over_period.now))
+    in_scope, registered, due = _people_counts(over_period)
     actions = _week_counts(over_week)
     return [
         Tile("in_scope", in_scope, "coverage", period),
@@ -74,6 +72,17 @@ def _tiles(over_period: Reports, over_week: Reports) -> list[Tile]:
         Tile("failures", actions.get(("*", audit.FAILURE), 0), "failures", week),
         Tile("paused", sum(1 for _row in over_period.paused()), "paused", period),
     ]
+
+
+def _people_counts(reports: Reports) -> tuple[int, int, int]:
+    """People in scope, how many are registered, how many are due to re-confirm: one pass, in SQL."""
+    def how_many(condition: ColumnElement[bool]) -> ColumnElement[int]:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+    row = reports.db.execute(
+        select(func.count(), how_many(PersonStanding.registered.is_(True)),
+               how_many(population.reconfirm_due(reports.settings, reports.now)))
+        .select_from(PersonStanding).where(population.scope(reports.group))).one()
+    return int(row[0]), int(row[1]), int(row[2])
 
 
 def _week_counts(over_week: Reports) -> dict[tuple[str, str], int]:
