@@ -241,6 +241,7 @@ def test_every_detailed_table_has_its_page_and_its_csv(admin: Any) -> None:
         assert f'href="/admin/reports/{name}.csv?{last_week().replace("&", "&amp;")}"' in detail.get_data(as_text=True)
     coverage = admin.get(f"/admin/reports/coverage?{last_week()}").get_data(as_text=True)
     assert 'role="img"' in coverage and "<polyline" in coverage and "People counted at the last refresh" in coverage
+    assert '<a href="/admin/reports" aria-current="location">Reports</a>' in coverage    # where in the menu
     assert admin.get("/admin/reports/nothing").status_code == 404
     hostile = admin.get("/admin/reports?name=x&_external=1&_scheme=javascript").get_data(as_text=True)
     assert "javascript:" not in hostile and 'href="/admin/reports/coverage?' in hostile
