@@ -12,6 +12,7 @@ from ...services.container import collaborators
 from ...services.messaging.outbox import ChannelUnavailable
 from ...web import fields
 from ...web.errors import render_error
+from ...web.headers import shows_mail
 from ...web.identity import SignedInUser, current_user
 from .blueprint import administrator, bp
 from .downloads import csv_download
@@ -67,8 +68,9 @@ def campaign(campaign_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/campaigns/<id:campaign_id>/preview.html")
+@shows_mail
 def campaign_preview_html(campaign_id: int) -> ResponseReturnValue:
-    """The HTML part on its own page (the portal's CSP applies: no script can run in it)."""
+    """The HTML part on its own page, as sent: its inline styles apply, no script can run in it."""
     viewer = _viewer()
     try:
         return campaigns.preview(collaborators(), campaign_id, to=viewer.email or "", name=viewer.name).html or ""

@@ -1,6 +1,6 @@
 """The administrator's pages in Chromium, at desktop width and at 390 px, axe on each: the reports
 dashboard (tiles, charts and their numbers), a detailed table it leads to, the confirmation before
-a campaign is sent, and the audit log; nothing is wider than the screen."""
+a campaign is sent, its mail as sent, and the audit log; nothing is wider than the screen."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page
 
 from devstack import ldif, people
@@ -23,6 +24,7 @@ from tests.services.reporting.test_reports import record, register
 
 OU = f"ou=admin-browser,{BASE_DN}"
 PEOPLE = ("ab-amy", "ab-bob", "ab-cal", "ab-dee")
+PAGE_RULES = ("landmark-one-main", "page-has-heading-one", "region")  # a mail is no page: no main, no h1
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +57,12 @@ def tab(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:  # 
     context.set_default_timeout(10_000)
     yield context.new_page()
     context.close()
+
+
+def mail_violations(page: Page) -> list[str]:
+    """axe on a mail shown as it is sent, less the rules about a page's landmarks and headings."""
+    options = {"resultTypes": ["violations"], "rules": {rule: {"enabled": False} for rule in PAGE_RULES}}
+    return [f"{v['id']}: {v['help']}" for v in Axe().run(page, options=options).response["violations"]]
 
 
 def fits_the_screen(page: Page) -> bool:
@@ -94,6 +102,12 @@ def test_the_dashboard_and_what_it_leads_to_read_well_on_a_phone(tab: Page, port
     steps.check("confirm sending")
     assert fits_the_screen(tab)
     tab.get_by_role("link", name="Cancel").click()
+    tab.get_by_role("link", name="Open the HTML version").click()
+    assert tab.evaluate("document.querySelector('img').naturalWidth") > 0     # the logo, loaded from base_url
+    assert tab.evaluate("getComputedStyle(document.querySelector('td td')).backgroundColor") == "rgb(15, 108, 189)"
+    steps.shot("the mail as sent, in the theme's colours")
+    assert mail_violations(tab) == []
+    assert fits_the_screen(tab)
 
     tab.goto(f"{portal}/admin/audit")
     steps.check("audit log")

@@ -168,6 +168,19 @@ def test_the_test_mail_says_it_is_a_test_in_its_subject_and_both_parts(audience_
     assert "This is a test message: only you received it." in html
 
 
+def test_the_html_preview_shows_the_mail_with_its_inline_styles_and_still_no_script(
+        audience_app: Callable[..., Flask]) -> None:
+    client = audience_app().test_client()
+    sign_in(client, ADMIN)
+    page_path = location(post(client, "/admin/campaigns/new", {"template": "coming_soon", "audience": "everybody"}))
+    preview = client.get(f"{page_path}/preview.html")
+    policy = preview.headers["Content-Security-Policy"]
+    assert "style-src 'self' 'unsafe-inline'" in policy and "script-src 'self';" in policy
+    assert "img-src 'self' data:;" in policy and "default-src 'none'" in policy
+    assert f'<img src="{BASE_URL}/static/logo.svg"' in preview.get_data(as_text=True)
+    assert "style-src 'self';" in client.get(page_path).headers["Content-Security-Policy"]   # the page around it
+
+
 def test_a_send_confirmed_for_another_number_sends_nothing_and_asks_again(audience_app: Callable[..., Flask],
                                                                           mailbox: MailSink) -> None:
     app = audience_app()
@@ -234,7 +247,7 @@ def test_the_mail_shows_the_logo_from_the_host_that_serves_its_theme(admin_app: 
                     tables='[hosts]\n"acme.example.test" = "acme"')
     mail = render_in(app)
     port = BASE_URL.rsplit(":", 1)[1]
-    assert f'<img src="http://acme.example.test:{port}/static/logo.svg" alt="Acme"' in mail.html
+    assert f'<img src="http://acme.example.test:{port}/static/logo.svg" alt=""' in mail.html     # the title is beside it
     assert "background: #0F6CBD" in mail.html and mail.text.startswith("Hello Ada,")  # its colours; a text part
     served = app.test_client().get("/static/logo.svg", base_url=f"http://acme.example.test:{port}")
     assert served.status_code == 200 and served.mimetype == "image/svg+xml"
