@@ -11,7 +11,7 @@ links also work from the CLI (campaign mails).
 Mails show the theme's logo by absolute URL (`logo_url`), not as an attachment: a campaign goes to
 100,000 people, and the logo would travel 100,000 times; the portal already serves it, under the
 host that serves the theme (its static files are chosen by host). A mail client that holds back
-remote images shows the alt text (the organization) until the reader allows them.
+remote images still shows the portal's title beside it (templates/mail/base.html).
 """
 from __future__ import annotations
 
