@@ -181,6 +181,12 @@ class Settings:
         The header only chooses among the configured hosts: every URL comes from their base_url."""
         return self.served_hosts.get(bare_host(host))
 
+    def theme_base_url(self, theme: str) -> str:
+        """The base URL of the first host served in `theme` (base_url's own first), else base_url:
+        where mails sent outside a request (campaigns) in that theme link to."""
+        return next((served.base_url for served in self.served_hosts.values() if served.theme == theme),
+                    self.base_url)
+
     @property
     def https(self) -> bool:
         return self.base_url.startswith("https://")

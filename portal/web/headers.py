@@ -12,6 +12,7 @@ from .registration_gate import returning_elsewhere
 
 F = TypeVar("F", bound=Callable[..., object])
 LEADS_BACK = "_forms_may_lead_back"  # the attribute `forms_may_lead_back` puts on a view
+SHOWS_MAIL = "_shows_mail"  # the attribute `shows_mail` puts on a view
 
 
 def _origin(url: str) -> str:
@@ -19,9 +20,10 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def content_security_policy(settings: Settings, form_targets: Iterable[str] = ()) -> str:
+def content_security_policy(settings: Settings, form_targets: Iterable[str] = (), inline_styles: bool = False) -> str:
     """No inline script or style anywhere; forms may only post here or hand over to the provider,
-    plus `form_targets` (origins) on the pages that need them.
+    plus `form_targets` (origins) on the pages that need them. `inline_styles`: only for a page
+    that shows a mail as it is (see `shows_mail`).
 
     `form-action` covers redirects after a form post in Chromium, so sign-out (a POST that ends
     at the provider's end-session page) needs the provider's origin.
@@ -31,7 +33,7 @@ def content_security_policy(settings: Settings, form_targets: Iterable[str] = ()
     return "; ".join((
         "default-src 'none'",
         "script-src 'self'",
-        "style-src 'self'",
+        "style-src 'self' 'unsafe-inline'" if inline_styles else "style-src 'self'",
         "img-src 'self' data:",
         "font-src 'self'",
         "connect-src 'self'",
@@ -56,9 +58,25 @@ def forms_may_lead_back(view: F) -> F:
     return view
 
 
+def shows_mail(view: F) -> F:
+    """Mark a view that shows an HTML mail exactly as it is sent (an administrator's preview).
+
+    Mail clients ignore stylesheets, so mails carry their styles inline (templates/mail/base.html);
+    under the portal's policy the preview would show none of them, and the administrator would
+    judge a mail that nobody receives. That page alone allows inline style: scripts, frames, other
+    origins' images and forms stay forbidden, and the mail is the theme's template rendered in the
+    sandbox with everything escaped.
+    """
+    setattr(view, SHOWS_MAIL, True)
+    return view
+
+
+def _marked(attribute: str) -> bool:
+    return getattr(current_app.view_functions.get(request.endpoint or ""), attribute, False) is True
+
+
 def _leads_back() -> bool:
-    view = current_app.view_functions.get(request.endpoint or "")
-    return getattr(view, LEADS_BACK, False) and returning_elsewhere()
+    return _marked(LEADS_BACK) and returning_elsewhere()
 
 
 def install(app: Flask, settings: Settings) -> None:
@@ -76,12 +94,15 @@ def install(app: Flask, settings: Settings) -> None:
     if settings.https:
         fixed["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
     leading_back = content_security_policy(settings, settings.registration.return_to_origins)
+    mail_as_sent = content_security_policy(settings, inline_styles=True)
 
     @app.after_request
     def _security_headers(response: Response) -> Response:
         response.headers.update(fixed)
         if _leads_back():
             response.headers["Content-Security-Policy"] = leading_back
+        elif _marked(SHOWS_MAIL):
+            response.headers["Content-Security-Policy"] = mail_as_sent
         if request.blueprint != "assets":
             # pages can carry personal data and one-time state: never keep them in a cache
             response.headers["Cache-Control"] = "no-store"

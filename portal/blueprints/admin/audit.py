@@ -12,6 +12,14 @@ from ...web import fields
 from .blueprint import bp
 from .downloads import csv_download
 
+FILTERS = ("user", "event", "outcome", "from", "to")
+
+
+def _kept_filters() -> dict[str, str]:
+    """The filters the page's links carry on, and nothing else from the query string (a key such
+    as `_external` would otherwise reach url_for)."""
+    return {key: request.args[key] for key in FILTERS if request.args.get(key)}
+
 
 def _filter() -> AuditFilter:
     args = request.args
@@ -30,10 +38,11 @@ def audit_log() -> ResponseReturnValue:
         before = fields.bounded_int(request.args.get("before"), "before")
     except (BadRange, fields.InvalidField) as error:
         return render_template("admin/audit.html", error=str(error), events=[], next_id=None,
-                               events_known=known_events(collaborators()), outcomes=audit.OUTCOMES), 400
+                               events_known=known_events(collaborators()), outcomes=audit.OUTCOMES,
+                               audit_query=_kept_filters()), 400
     found = page_of(collaborators(), where, before)
     return render_template("admin/audit.html", error=None, events=found.events, next_id=found.next_id, where=where,
-                           events_known=found.events_known, outcomes=audit.OUTCOMES)
+                           events_known=found.events_known, outcomes=audit.OUTCOMES, audit_query=_kept_filters())
 
 
 @bp.get("/audit.csv")

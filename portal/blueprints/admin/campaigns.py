@@ -10,7 +10,9 @@ from ...branding import current_theme
 from ...services.campaigns import campaigns
 from ...services.container import collaborators
 from ...services.messaging.outbox import ChannelUnavailable
+from ...web import fields
 from ...web.errors import render_error
+from ...web.headers import shows_mail
 from ...web.identity import SignedInUser, current_user
 from .blueprint import administrator, bp
 from .downloads import csv_download
@@ -66,8 +68,9 @@ def campaign(campaign_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/campaigns/<id:campaign_id>/preview.html")
+@shows_mail
 def campaign_preview_html(campaign_id: int) -> ResponseReturnValue:
-    """The HTML part on its own page (the portal's CSP applies: no script can run in it)."""
+    """The HTML part on its own page, as sent: its inline styles apply, no script can run in it."""
     viewer = _viewer()
     try:
         return campaigns.preview(collaborators(), campaign_id, to=viewer.email or "", name=viewer.name).html or ""
@@ -85,19 +88,48 @@ def campaign_test(campaign_id: int) -> ResponseReturnValue:
         flash(_("No mail server is configured."), "error")
         return _back_to(campaign_id)
     if sent:
-        flash(_("A test message is on its way to %(address)s.", address=viewer.email), "success")
+        flash(_("A test message, marked as a test, is on its way to %(address)s.", address=viewer.email), "success")
     else:
         flash(_("Your sign-in carries no email address to send the test to."), "error")
     return _back_to(campaign_id)
 
 
+@bp.get("/campaigns/<id:campaign_id>/send")
+def campaign_confirm_send(campaign_id: int) -> ResponseReturnValue:
+    """The step before sending: how many people will be mailed, and one button that says so."""
+    try:
+        found = campaigns.confirmation(collaborators(), campaign_id)
+    except campaigns.AlreadyStarted as error:
+        flash(str(error), "error")
+        return _back_to(campaign_id)
+    return render_template("admin/campaign_send.html", campaign=found.campaign, audience_size=found.audience_size,
+                           counted_at=found.counted_at)
+
+
+def _confirmed_size() -> int | None:
+    """The audience size the confirmation page showed (its form sends it back); None: not confirmed."""
+    try:
+        return fields.bounded_int(request.form.get("expected"), "expected", lowest=0)
+    except fields.InvalidField:
+        return None
+
+
 @bp.post("/campaigns/<id:campaign_id>/send")
 def campaign_send(campaign_id: int) -> ResponseReturnValue:
+    """Starts only with the number the administrator confirmed; anything else goes back to the
+    confirmation, with the number as it is now."""
+    expected = _confirmed_size()
+    if expected is None:
+        return redirect(url_for(".campaign_confirm_send", campaign_id=campaign_id)), 303
     try:
-        count = campaigns.start_in_background(collaborators(), _app(), campaign_id, by=administrator())
+        count = campaigns.start_in_background(collaborators(), _app(), campaign_id, by=administrator(),
+                                              expected=expected)
     except ChannelUnavailable:
         flash(_("No mail server is configured."), "error")
         return _back_to(campaign_id)
+    except campaigns.AudienceChanged as error:
+        flash(str(error), "error")
+        return redirect(url_for(".campaign_confirm_send", campaign_id=campaign_id)), 303
     except campaigns.CampaignError as error:
         flash(str(error), "error")
         return _back_to(campaign_id)

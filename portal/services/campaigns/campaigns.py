@@ -19,6 +19,7 @@ transaction: the admin pages and the CLI call them alike, and so can a test, wit
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -28,6 +29,7 @@ from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from flask import Flask
+from flask_babel import gettext as _
 from jinja2 import TemplateError
 from sqlalchemy import ColumnElement, Select, String, func, insert, literal, select, true, update
 from sqlalchemy.orm import Session
@@ -74,6 +76,11 @@ class NoSuchCampaign(LookupError):
 
 class AlreadyStarted(CampaignError):
     """Someone started the campaign before (a second "send", or two at once)."""
+
+
+class AudienceChanged(CampaignError):
+    """The audience is not the size the administrator confirmed (a refresh ran in between):
+    nothing was started, they are asked again with the new number."""
 
 
 @dataclass(frozen=True)
@@ -151,6 +158,25 @@ def page(c: Collaborators, campaign_id: int, *, viewer_email: str | None, viewer
     return CampaignPage(campaign, size, counted_at, found, stalled(campaign), preview, problem)
 
 
+@dataclass(frozen=True)
+class SendConfirmation:
+    """What the administrator confirms before a draft goes out: how many people it mails now."""
+
+    campaign: Campaign
+    audience_size: int
+    counted_at: datetime | None
+
+
+def confirmation(c: Collaborators, campaign_id: int) -> SendConfirmation:
+    """Counted in SQL from the audience query, like `start` will fix it. Raises NoSuchCampaign,
+    AlreadyStarted once the campaign is no draft."""
+    with c.store.transaction() as db:
+        campaign = _campaign(db, campaign_id)
+        if campaign.status != DRAFT:
+            raise AlreadyStarted("this campaign has already been started")
+        return SendConfirmation(campaign, audience_size(db, c.settings, campaign), population.last_refresh(db))
+
+
 def preview(c: Collaborators, campaign_id: int, *, to: str, name: str) -> Mail:
     """The mail as `to` would get it. Raises NoSuchCampaign, or TemplateError from IT's template."""
     with c.store.transaction() as db:
@@ -165,14 +191,16 @@ def send_test(c: Collaborators, campaign_id: int, *, to: str | None, name: str, 
         campaign = _campaign(db, campaign_id)
         if not to:
             return False
-        c.outbox.enqueue_mail(db, render(c, campaign, to=to, name=name), purpose=TEST_PURPOSE)
+        c.outbox.enqueue_mail(db, render(c, campaign, to=to, name=name, test=True), purpose=TEST_PURPOSE)
         audit.record(db, "campaign.test_sent", audit.SUCCESS, username=by, details={"campaign": campaign.id})
     return True
 
 
-def start(c: Collaborators, campaign_id: int, *, by: str) -> int:
+def start(c: Collaborators, campaign_id: int, *, by: str, expected: int | None = None) -> int:
     """Fix the audience and mark the campaign as sending; the number of recipients. Raises
-    NoSuchCampaign, AlreadyStarted, CampaignError before the first `reports refresh`.
+    NoSuchCampaign, AlreadyStarted, CampaignError before the first `reports refresh`, and
+    AudienceChanged (all undone) when `expected`, the number the administrator confirmed, is not
+    how many it would mail.
 
     The conditional UPDATE makes two administrators pressing "send" at once start it once; the
     audience is written by one INSERT ... SELECT from the standings (fix_audience).
@@ -188,19 +216,24 @@ def start(c: Collaborators, campaign_id: int, *, by: str) -> int:
         if won != 1:
             raise AlreadyStarted("this campaign has already been started")
         count = fix_audience(db, c.settings, campaign)
+        if expected is not None and count != expected:  # raising rolls the claim and the rows back
+            raise AudienceChanged(_("The audience has changed: it is now %(count)d, not the %(expected)d you "
+                                    "confirmed. Nothing was sent; check the number and confirm again.",
+                                    count=count, expected=expected))
         audit.record(db, "campaign.started", audit.SUCCESS, username=by,
                      details={"campaign": campaign_id, "recipients": count})
     return count
 
 
-def start_in_background(c: Collaborators, app: Flask, campaign_id: int, *, by: str) -> int:
+def start_in_background(c: Collaborators, app: Flask, campaign_id: int, *, by: str,
+                        expected: int | None = None) -> int:
     """`start`, then send from a thread of this web process (the admin page). Raises what `start`
     raises, and ChannelUnavailable before anything when no mail server is configured."""
     with c.store.transaction() as db:
         _campaign(db, campaign_id)
     if not c.settings.mail.configured:
         raise ChannelUnavailable("email")
-    count = start(c, campaign_id, by=by)
+    count = start(c, campaign_id, by=by, expected=expected)
     send_in_background(app, c, campaign_id)
     return count
 
@@ -275,20 +308,20 @@ def fix_audience(db: Session, settings: Settings, campaign: Campaign) -> int:
     return db.scalar(select(func.count()).where(CampaignRecipient.campaign_id == campaign.id)) or 0
 
 
-def render(c: Collaborators, campaign: Campaign, *, to: str, name: str) -> Mail:
-    """The campaign's mail for one person, in the campaign's theme, links from base_url."""
+def render(c: Collaborators, campaign: Campaign, *, to: str, name: str, test: bool = False) -> Mail:
+    """The campaign's mail for one person, in the campaign's theme, linking to its host. A `test`
+    mail says so in its subject and at the top of both parts (mail/base.*), so nobody who gets
+    it forwarded takes it for the real announcement."""
     with use_theme(c.themes.themes[campaign.theme]):
-        return _mail(campaign, to, name, mail_links(c.settings))
+        links = mail_links(c.settings, c.settings.theme_base_url(campaign.theme))
+        mail = _form_mail(campaign, links, test)(to, name)
+    return dataclasses.replace(mail, subject=_("[Test] %(subject)s", subject=mail.subject)) if test else mail
 
 
-def _mail(campaign: Campaign, to: str, name: str, links: dict[str, str]) -> Mail:
-    """In the theme selected around the call."""
-    return _form_mail(campaign, links)(to, name)
-
-
-def _form_mail(campaign: Campaign, links: dict[str, str]) -> Callable[[str, str], Mail]:
+def _form_mail(campaign: Campaign, links: dict[str, str], test: bool = False) -> Callable[[str, str], Mail]:
     """The campaign's mail for any number of people (rendered once), in the theme selected around the call."""
-    return messages.form_mail(f"campaign_{campaign.template}", "recipient_name", audience=campaign.audience, **links)
+    return messages.form_mail(f"campaign_{campaign.template}", "recipient_name", audience=campaign.audience,
+                              test_message=test, **links)
 
 
 # ---- sending ----
@@ -368,7 +401,7 @@ class Sender:
                                       CampaignRecipient.display_name)
                            .execution_options(synchronize_session=False)).all()
         with use_theme(self.c.themes.themes[campaign.theme]):
-            fill = _form_mail(campaign, mail_links(self.c.settings))
+            fill = _form_mail(campaign, mail_links(self.c.settings, self.c.settings.theme_base_url(campaign.theme)))
             mails = [(fill(email, name), dedupe_key(campaign.id, directory_id)) for directory_id, email, name in taken]
         self.c.outbox.enqueue_mails(db, mails, purpose=PURPOSE)
         return len(mails)

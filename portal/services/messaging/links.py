@@ -9,18 +9,26 @@ a forged Host header would send the victim's code to the attacker. The header on
 configured host's `base_url` a request's links start with: that of the host the person is on,
 where their flow began (its session opens on that host only: web/sessions.py). A host name that
 is not configured never gets that far (web/hosts.py answers 400) and would get `base_url`. Built
-from settings alone, links also work from the CLI (campaign mails: `base_url`).
+from settings alone, links also work from the CLI: a campaign's mails link to the host that
+serves the campaign's theme (`Settings.theme_base_url`), so its people land where their brand is.
+
+Mails show the theme's logo by absolute URL (`logo_url`), not as an attachment: a campaign goes to
+100,000 people, and the logo would travel 100,000 times; the portal already serves it, under the
+host that serves the theme (its static files are chosen by host). A mail client that holds back
+remote images still shows the portal's title beside it (templates/mail/base.html).
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app, has_request_context, request, url_for
 from flask_babel import lazy_gettext as _l
 
+from ...branding import Theme
 from ...settings import ACTION_BUILTIN, Settings
 
 # settings key -> (title, theme text with its description, endpoint of the built-in flow)
@@ -40,10 +48,10 @@ class Action:
     external: bool
 
 
-def external_url(endpoint: str, **values: Any) -> str:
-    """The absolute URL of `endpoint` under the request's host's configured base URL (outside a
-    request, or for a host not served: base_url)."""
-    base = urlsplit(_request_base_url(current_app.extensions["settings"]))
+def external_url(endpoint: str, base_url: str | None = None, **values: Any) -> str:
+    """The absolute URL of `endpoint` under `base_url`, by default the request's host's configured
+    base URL (outside a request, or for a host not served: the top-level base_url)."""
+    base = urlsplit(base_url or _request_base_url(current_app.extensions["settings"]))
     adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme)
     return adapter.build(endpoint, values, force_external=True)
 
@@ -52,6 +60,13 @@ def _request_base_url(settings: Settings) -> str:
     """The configured base URL of the host this request came to, else base_url."""
     served = settings.host(request.host) if has_request_context() else None
     return served.base_url if served is not None else settings.base_url
+
+
+def logo_url(settings: Settings, theme: Theme) -> str | None:
+    """The theme's logo, absolute, on a host that serves the theme; None when it has no logo."""
+    if not theme.file.logo:
+        return None
+    return external_url("assets.static", settings.theme_base_url(theme.name), filename=theme.file.logo)
 
 
 def available_actions(settings: Settings) -> list[Action]:
@@ -78,9 +93,11 @@ def action_url(settings: Settings, key: str, build: Callable[[str], str] = url_f
     return build(endpoint if endpoint in current_app.view_functions else "landing.index")
 
 
-def mail_links(settings: Settings) -> dict[str, str]:
-    """`portal_url` and `<action>_url` for reset, register and change, absolute (mails leave the site)."""
-    links = {"portal_url": external_url("landing.index")}
+def mail_links(settings: Settings, base_url: str | None = None) -> dict[str, str]:
+    """`portal_url` and `<action>_url` for reset, register and change, absolute (mails leave the site),
+    under `base_url` (by default the request's host's)."""
+    build = partial(external_url, base_url=base_url)
+    links = {"portal_url": build("landing.index")}
     for key, _title, _description, _endpoint in ACTIONS:
-        links[f"{key}_url"] = action_url(settings, key, external_url)
+        links[f"{key}_url"] = action_url(settings, key, build)
     return links

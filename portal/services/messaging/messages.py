@@ -17,8 +17,8 @@ from markupsafe import escape
 from sqlalchemy.orm import Session
 
 from ...adapters.mail import Mail
-from ...branding import sandbox
-from .links import external_url
+from ...branding import current_theme, sandbox
+from .links import external_url, logo_url
 from .outbox import Outbox
 
 
@@ -29,6 +29,7 @@ def outbox() -> Outbox:
 
 def render_mail(template: str, to: str, **context: Any) -> Mail:
     context.setdefault("portal_url", external_url("landing.index"))
+    context.setdefault("logo_url", logo_url(current_app.extensions["settings"], current_theme()))
     subject = " ".join(sandbox.render(f"mail/{template}.subject.txt", **context).split())
     return Mail(to=to, subject=subject, text=sandbox.render(f"mail/{template}.txt", **context),
                 html=sandbox.render(f"mail/{template}.html", **context))

@@ -14,9 +14,9 @@ Coverage over time is derived from when each person's counted methods were regis
 method keeps its first registration date when changed), measured against today's population:
 the curve shows how today's staff got to where they are, without a nightly snapshot job.
 
-The long tables (PAGED) come a page at a time on the admin page, and whole, streamed row by row,
-as CSV (`csv_lines`). Each table stands alone (its own header, rows and paging), so a dashboard
-can later show any of them as a tile.
+Every table comes a page at a time on its admin page (the long ones, PAGED, with LIMIT/OFFSET in
+SQL; the short ones, bounded by days or reasons rather than people, sliced), and whole, streamed row
+by row, as CSV (`csv_lines`). The dashboard (dashboard.py) counts its tiles and curves beside them.
 """
 from __future__ import annotations
 
@@ -104,6 +104,12 @@ def refreshed_at(c: Collaborators) -> datetime | None:
         return population.last_refresh(db)
 
 
+def coverage_rows(c: Collaborators, period: DateRange, group: str | None = None) -> list[tuple[Cell, ...]]:
+    """The whole coverage table (a row per day of the period, never per person), for its curve."""
+    with c.store.transaction() as db:
+        return list(Reports(db, c.settings, period, group).coverage())
+
+
 def csv_lines(c: Collaborators, period: DateRange, group: str | None, name: str) -> Iterator[str]:
     """One whole report as CSV lines, read while they are sent (its own transaction, opened at the
     first line). KeyError now, before any line, for a name that is none."""
@@ -124,15 +130,17 @@ class Reports:
         self.now = clock.utcnow()
 
     def table(self, name: str, page: int = 1) -> Table:
+        """Page `page` of a report (clamped to the pages there are); paging is None when it fits on one."""
         if name not in NAMES:
             raise KeyError(name)
         if name not in PAGED:
-            return Table(HEADERS[name], list(self.rows(name)))
+            rows = list(self.rows(name))
+            paging = _paging(page, len(rows))
+            return Table(HEADERS[name], rows[(paging.page - 1) * PAGE_SIZE:][:PAGE_SIZE], _shown(paging))
         total = self.db.scalar(select(func.count()).select_from(self._query(name).subquery())) or 0
-        pages = max(1, -(-total // PAGE_SIZE))
-        page = min(max(page, 1), pages)
-        rows = list(self.rows(name, self._query(name).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
-        return Table(HEADERS[name], rows, Paging(page, pages, total) if total > PAGE_SIZE else None)
+        paging = _paging(page, total)
+        rows = list(self.rows(name, self._query(name).offset((paging.page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
+        return Table(HEADERS[name], rows, _shown(paging))
 
     def rows(self, name: str, query: Query | None = None) -> Rows:
         """A report's rows, all of them unless `query` (a PAGED table's query, narrowed) says otherwise."""
@@ -147,21 +155,22 @@ class Reports:
 
     # ---- from the standings ----
 
-    def _in_scope(self, *where: ColumnElement[bool]) -> int:
+    def in_scope(self, *where: ColumnElement[bool]) -> int:
+        """How many people in scope (of the group) match `where`, counted in SQL."""
         query = select(func.count()).select_from(PersonStanding).where(population.scope(self.group), *where)
         return self.db.scalar(query) or 0
 
     def coverage(self) -> Rows:
         """Per day: people in scope, people registered by the end of that day, and the share."""
-        total = self._in_scope()
-        registered = self._in_scope(PersonStanding.registered_day < self.period.first)
+        total = self.in_scope()
+        registered = self.in_scope(PersonStanding.registered_day < self.period.first)
         per_day = dict(self.db.execute(
             select(PersonStanding.registered_day, func.count()).where(
                 population.scope(self.group), PersonStanding.registered_day >= self.period.first,
                 PersonStanding.registered_day <= self.period.last).group_by(PersonStanding.registered_day)).all())
         for day in self.period.days():
             registered += per_day.get(day, 0)
-            yield day, total, registered, _percent(registered, total)
+            yield day, total, registered, percent(registered, total)
 
     def methods(self) -> Rows:
         """How many people in scope have each method that counts for them."""
@@ -171,7 +180,7 @@ class Reports:
             .select_from(PersonStanding).where(population.scope(self.group))).one()
         total = counts[0]
         for kind, n in zip(kinds, counts[1:], strict=True):
-            yield kind, n, _percent(n, total)
+            yield kind, n, percent(n, total)
 
     def _reconfirm_query(self) -> Query:
         """People with enough methods whose last confirmation is older than reconfirm_days."""
@@ -191,7 +200,7 @@ class Reports:
         """Resets and changes per day, by outcome and reason (an attempt is counted by its outcome)."""
         day, reason = UtcDay(AuditEvent.at), func.coalesce(AuditEvent.reason, "")
         return (select(day, AuditEvent.event, AuditEvent.outcome, reason, func.count())
-                .where(*self._audit_filter(), AuditEvent.event.in_(ACTIONS), AuditEvent.outcome != audit.ATTEMPTED)
+                .where(*self.audit_filter(), AuditEvent.event.in_(ACTIONS), AuditEvent.outcome != audit.ATTEMPTED)
                 .group_by(day, AuditEvent.event, AuditEvent.outcome, reason)
                 .order_by(day, CodePointOrder(AuditEvent.event), CodePointOrder(AuditEvent.outcome),
                           CodePointOrder(reason)))
@@ -204,7 +213,7 @@ class Reports:
         """The most common reasons anything failed or was refused, across every event."""
         count = func.count().label("n")
         query = (select(AuditEvent.event, AuditEvent.reason, count)
-                 .where(*self._audit_filter(), AuditEvent.outcome.in_((audit.FAILURE, audit.REFUSED)))
+                 .where(*self.audit_filter(), AuditEvent.outcome.in_((audit.FAILURE, audit.REFUSED)))
                  .group_by(AuditEvent.event, AuditEvent.reason).order_by(count.desc(), AuditEvent.event)
                  .limit(TOP_REASONS))
         for row in self.db.execute(query):
@@ -226,7 +235,8 @@ class Reports:
             if until > self.now:
                 yield user, at, until
 
-    def _audit_filter(self) -> list[ColumnElement[bool]]:
+    def audit_filter(self) -> list[ColumnElement[bool]]:
+        """Audit events in the period, of the group's members when there is a group."""
         return [AuditEvent.at >= self.period.start, AuditEvent.at < self.period.end, *self._group_filter()]
 
     def _group_filter(self) -> list[ColumnElement[bool]]:
@@ -241,5 +251,15 @@ class Reports:
         return [member.exists()]
 
 
-def _percent(part: int, whole: int) -> float:
+def _paging(page: int, total: int) -> Paging:
+    pages = max(1, -(-total // PAGE_SIZE))
+    return Paging(min(max(page, 1), pages), pages, total)
+
+
+def _shown(paging: Paging) -> Paging | None:
+    """Paging worth showing: only a table longer than one page has pages to move between."""
+    return paging if paging.total > PAGE_SIZE else None
+
+
+def percent(part: int, whole: int) -> float:
     return round(100.0 * part / whole, 1) if whole else 0.0

@@ -12,23 +12,24 @@ from datetime import date
 
 from markupsafe import Markup, escape
 
-WIDTH, HEIGHT = 640, 240
-LEFT, RIGHT, TOP, BOTTOM = 44, 16, 12, 28
+WIDTH, HEIGHT = 480, 240  # with labels of 18 units (admin.css): legible when a phone shrinks it to 350 px
+LEFT, RIGHT, TOP, BOTTOM = 56, 8, 14, 34
 GRID_STEPS = 4
-MAX_X_LABELS = 6
+MAX_X_LABELS = 3
 
 
 def line_chart(points: Sequence[tuple[date, float]], *, title: str, y_max: float = 100.0,
                unit: str = "%") -> Markup:
-    """One series over dates (x spaced by days, so gaps in the data show as gaps in time)."""
+    """One series over dates (x spaced by days, so gaps in the data show as gaps in time). The
+    title is the accessible name (aria-label) and the native tooltip (<title>)."""
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    parts = [f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="chart-title">',
-             f'<title id="chart-title">{escape(title)}</title>']
+    parts = [f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(title)}">',
+             f'<title>{escape(title)}</title>']
     for step in range(GRID_STEPS + 1):
         value = y_max * step / GRID_STEPS
         y = TOP + plot_h - plot_h * step / GRID_STEPS
         parts.append(f'<line class="chart-grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}"/>')
-        parts.append(f'<text class="chart-label" x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">'
+        parts.append(f'<text class="chart-label" x="{LEFT - 6}" y="{y + 6:.1f}" text-anchor="end">'
                      f'{_number(value)}{escape(unit)}</text>')
     if points:
         first, last = points[0][0], points[-1][0]
@@ -49,10 +50,27 @@ def line_chart(points: Sequence[tuple[date, float]], *, title: str, y_max: float
                          f'<title>{day.isoformat()}: {_number(value)}{escape(unit)}</title></circle>')
         for index in _label_indexes(len(points)):
             x, _, day, _ = coordinates[index]
-            parts.append(f'<text class="chart-label" x="{x:.1f}" y="{HEIGHT - 8}" text-anchor="middle">'
+            anchor = "start" if index == 0 and len(points) > 1 else "end" if index == len(points) - 1 else "middle"
+            parts.append(f'<text class="chart-label" x="{x:.1f}" y="{HEIGHT - 8}" text-anchor="{anchor}">'
                          f'{day.isoformat()}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def count_chart(points: Sequence[tuple[date, int]], *, title: str) -> Markup:
+    """A count per day, on a scale from 0 to a round number at or above the highest count."""
+    return line_chart(points, title=title, y_max=float(round_up(max((n for _day, n in points), default=0))), unit="")
+
+
+def round_up(highest: float) -> int:
+    """The smallest scale of GRID_STEPS whole steps of 1, 2 or 5 times a power of ten that holds
+    `highest`, so the grid lines fall on round counts."""
+    magnitude = 1
+    while True:
+        for factor in (1, 2, 5):
+            if factor * magnitude * GRID_STEPS >= highest:
+                return factor * magnitude * GRID_STEPS
+        magnitude *= 10
 
 
 def _number(value: float) -> str:

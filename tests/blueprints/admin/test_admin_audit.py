@@ -87,6 +87,24 @@ def test_long_logs_come_a_page_at_a_time(app: Flask, admin: Any) -> None:
     second = admin.get(older).get_data(as_text=True)
     # ten codes, the four entries of the fixture and the administrator's sign-in
     assert rows_of(second) == 15 and "alice" in second and "Older entries" not in second
+    assert 'href="/admin/audit">Newest entries</a>' in second
+
+
+def test_the_pages_keep_the_filters_and_nothing_else_from_the_query(app: Flask, admin: Any) -> None:
+    for n in range(55):
+        record(app, "code.sent", audit.SUCCESS, "dana")
+    page = admin.get("/admin/audit?user=dana&_external=1&_scheme=javascript&event=").get_data(as_text=True)
+    assert rows_of(page) == 50 and "javascript" not in page.split("<main", 1)[1]
+    older = page[page.index('href="/admin/audit?before='):].split('"')[1].replace("&amp;", "&")
+    assert older.endswith("&user=dana") and 'href="/admin/audit.csv?user=dana"' in page
+    assert rows_of(admin.get(older).get_data(as_text=True)) == 5
+
+
+def test_each_entry_names_its_columns_for_the_narrow_layout(admin: Any) -> None:
+    page = admin.get("/admin/audit?user=carol").get_data(as_text=True)
+    assert 'class="data-table stacked-table audit-table"' in page
+    assert '<td data-label="Event">registration.method_added</td>' in page
+    assert '<td data-label="Details">method=totp</td>' in page
 
 
 def test_the_export_neutralizes_spreadsheet_formulas(app: Flask, admin: Any) -> None:

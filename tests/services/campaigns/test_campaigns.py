@@ -119,15 +119,22 @@ def test_an_administrator_previews_tests_and_sends_a_campaign(audience_app: Call
     assert test_mail["To"] == "erin@example.test" and "Hello Erin Admin," in mail_body(test_mail)
 
     mailbox.clear()
-    started = post(client, f"{page_path}/send")
-    assert started.status_code == 303
+    assert location(post(client, f"{page_path}/send")) == f"{page_path}/send"      # not without confirming
+    confirm = client.get(f"{page_path}/send").get_data(as_text=True)
+    assert "3 people will be mailed." in confirm and 'name="expected" value="3"' in confirm
+    started = post(client, f"{page_path}/send", {"expected": "3"})
+    assert started.status_code == 303 and location(started) == page_path
     sent = wait_for_mail(mailbox, 3)
     assert sorted(m["To"] for m in sent) == ["aud-ann@example.test", "aud-ben@example.test", "aud-cat@example.test"]
     for message in sent:
         body = mail_body(message)
         assert f"{BASE_URL}/register" in body
         assert "Need help? Contact the IT help desk" in body                      # the help-desk contact
-        assert message.get_body(preferencelist=("html",)) is not None           # branded HTML part too
+        assert message.get_content_type() == "multipart/alternative"
+        html = message.get_body(preferencelist=("html",)).get_content()          # type: ignore[union-attr]
+        assert f'<img src="{BASE_URL}/static/logo.svg"' in html                  # the theme's logo, absolute
+        assert "background: #0F6CBD" in html                                     # and its primary colour
+        assert "[Test]" not in message["Subject"] and "test message" not in body
 
     campaign_id = int(page_path.rsplit("/", 1)[1])
     deadline = time.monotonic() + 5
@@ -135,8 +142,9 @@ def test_an_administrator_previews_tests_and_sends_a_campaign(audience_app: Call
         time.sleep(0.05)
     assert progress_of(app, campaign_id) == campaigns.Progress(total=3, pending=0, waiting=0, delivered=3, failed=0,
                                                                unrecorded=0)
-    again = post(client, f"{page_path}/send")
+    again = post(client, f"{page_path}/send", {"expected": "3"})
     assert "already been started" in client.get(location(again)).get_data(as_text=True)
+    assert "already been started" in client.get(location(client.get(f"{page_path}/send"))).get_data(as_text=True)
     time.sleep(0.3)
     assert len(mailbox.messages()) == 3
 
@@ -144,6 +152,53 @@ def test_an_administrator_previews_tests_and_sends_a_campaign(audience_app: Call
     assert report[0] == '"username","name","email","template","queued_at","delivery","delivered_at"'
     assert sorted(line.split(",")[0] for line in report[1:]) == ['"aud-ann"', '"aud-ben"', '"aud-cat"']
     assert all('"sent"' in line for line in report[1:])
+
+
+def test_the_test_mail_says_it_is_a_test_in_its_subject_and_both_parts(audience_app: Callable[..., Flask],
+                                                                       mailbox: MailSink) -> None:
+    client = audience_app().test_client()
+    sign_in(client, ADMIN)
+    page_path = location(post(client, "/admin/campaigns/new", {"template": "available_now", "audience": "everybody"}))
+    flashed = client.get(location(post(client, f"{page_path}/test"))).get_data(as_text=True)
+    assert "A test message, marked as a test, is on its way to erin@example.test." in flashed
+    [test_mail] = wait_for_mail(mailbox, 1)
+    assert test_mail["Subject"] == "[Test] You can now reset your own Your organization password"
+    assert mail_body(test_mail).startswith("*** This is a test message: only you received it.")
+    html = test_mail.get_body(preferencelist=("html",)).get_content()  # type: ignore[union-attr]
+    assert "This is a test message: only you received it." in html
+
+
+def test_the_html_preview_shows_the_mail_with_its_inline_styles_and_still_no_script(
+        audience_app: Callable[..., Flask]) -> None:
+    client = audience_app().test_client()
+    sign_in(client, ADMIN)
+    page_path = location(post(client, "/admin/campaigns/new", {"template": "coming_soon", "audience": "everybody"}))
+    preview = client.get(f"{page_path}/preview.html")
+    policy = preview.headers["Content-Security-Policy"]
+    assert "style-src 'self' 'unsafe-inline'" in policy and "script-src 'self';" in policy
+    assert "img-src 'self' data:;" in policy and "default-src 'none'" in policy
+    assert f'<img src="{BASE_URL}/static/logo.svg"' in preview.get_data(as_text=True)
+    assert "style-src 'self';" in client.get(page_path).headers["Content-Security-Policy"]   # the page around it
+
+
+def test_a_send_confirmed_for_another_number_sends_nothing_and_asks_again(audience_app: Callable[..., Flask],
+                                                                          mailbox: MailSink) -> None:
+    app = audience_app()
+    client = app.test_client()
+    sign_in(client, ADMIN)
+    page_path = location(post(client, "/admin/campaigns/new", {"template": "coming_soon", "audience": "unregistered"}))
+    assert "1 person will be mailed." in client.get(f"{page_path}/send").get_data(as_text=True)
+    refused = post(client, f"{page_path}/send", {"expected": "2"})           # a refresh changed it meanwhile
+    assert location(refused) == f"{page_path}/send"
+    again = client.get(location(refused)).get_data(as_text=True)
+    assert "The audience has changed: it is now 1, not the 2 you confirmed." in again and "1 person will be mailed." in again
+    campaign_id = int(page_path.rsplit("/", 1)[1])
+    assert progress_of(app, campaign_id).total == 0                           # no recipient row was kept
+    assert "Draft" in client.get(page_path).get_data(as_text=True)
+    for odd in ("", "x", "-1", "1" * 30):
+        assert location(post(client, f"{page_path}/send", {"expected": odd})) == f"{page_path}/send"
+    time.sleep(0.3)
+    assert mailbox.messages() == []
 
 
 @pytest.fixture
@@ -182,6 +237,21 @@ def test_the_theme_brands_the_mail_and_can_override_each_template(acme_app: Flas
     assert mail.text.startswith(f"Acme news for Ada: {BASE_URL}/register")
     assert "Need help? Contact" in mail.text                     # the built-in base still frames it
     assert "Acme news" not in render_in(acme_app, "available_now").text
+
+
+def test_the_mail_shows_the_logo_and_links_to_the_host_that_serves_its_theme(
+        admin_app: Callable[..., Flask], audience_people: dict[str, str], theme_dir: Path) -> None:
+    shutil.copytree(PROJECT_ROOT / "branding" / "default", theme_dir / "default")
+    port = BASE_URL.rsplit(":", 1)[1]
+    app = admin_app(environ={**directory_environ(OU), "PORTAL_BRANDING_DIR": str(theme_dir)},
+                    tables=f'[hosts."acme.example.test"]\ntheme = "acme"\n'
+                           f'base_url = "http://acme.example.test:{port}"')
+    mail = render_in(app)
+    assert f'<img src="http://acme.example.test:{port}/static/logo.svg" alt=""' in mail.html     # the title is beside it
+    assert f'href="http://acme.example.test:{port}/' in mail.html and BASE_URL + "/" not in mail.html
+    assert "background: #0F6CBD" in mail.html and mail.text.startswith("Hello Ada,")  # its colours; a text part
+    served = app.test_client().get("/static/logo.svg", base_url=f"http://acme.example.test:{port}")
+    assert served.status_code == 200 and served.mimetype == "image/svg+xml"
 
 
 @pytest.mark.parametrize("attack", [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import re
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
@@ -192,17 +193,64 @@ def test_the_date_range_limits_the_audit_reports(admin: Any) -> None:
     assert [row[1:] for row in only_today[1:]] == [["change", "success", "", "1"]]
 
 
-def test_the_page_shows_the_numbers_and_a_chart_drawn_on_the_server(admin: Any) -> None:
+def tile(page: str, key: str) -> tuple[int, str]:
+    """The number a dashboard tile shows and where it leads."""
+    found = re.search(rf'<a class="tile tile-{key}" id="tile-{key}" href="([^"]+)">\s*<span class="tile-value">(\d+)<',
+                      page)
+    assert found, key
+    return int(found[2]), found[1].replace("&amp;", "&")
+
+
+def test_the_dashboard_answers_how_the_rollout_is_going_at_a_glance(admin: Any) -> None:
+    page = admin.get("/admin/reports").get_data(as_text=True)
+    week = f"from={TODAY - timedelta(days=6)}&to={TODAY}"
+    assert tile(page, "in_scope") == (4, f"/admin/reports/coverage?from={TODAY - timedelta(days=29)}&to={TODAY}")
+    assert tile(page, "registered")[0] == 3 and "75.0% of people in scope</span>" in page
+    assert tile(page, "reconfirm")[0] == 1                                    # rep-cal
+    assert tile(page, "resets") == (1, f"/admin/reports/activity?{week}")    # rep-cal's (rep-dee's failed)
+    assert tile(page, "changes")[0] == 2                                      # rep-amy's two
+    failed = sum(int(row[2]) for row in report(admin, "failures", week)[1:])
+    assert tile(page, "failures") == (failed, f"/admin/reports/failures?{week}") and failed == 5
+    assert tile(page, "paused")[0] == 1                                       # rep-dee; rep-cal's pause is over
+    reasons = page[page.index('id="top-reasons"'):]
+    assert "wrong_password" in reasons[:reasons.index("</table>")]
+
+
+def test_the_trends_are_drawn_on_the_server_with_their_numbers_as_tables(admin: Any) -> None:
     page = admin.get(f"/admin/reports?{last_week()}").get_data(as_text=True)
-    assert "3 of 4 people in scope are registered (75.0%)." in page
-    svg = page[page.index("<svg"):page.index("</svg>")]
-    assert 'role="img"' in svg and "<polyline" in svg and svg.count("<circle") == 7
-    assert "<script" not in page and "style=" not in page and "http" not in svg
+    assert page.count("<svg") == 3 and "<script" not in page and "style=" not in page
+    for name, title in (("registrations", "People who completed registration, per day"),
+                        ("resets", "Successful password resets, per day"),
+                        ("changes", "Successful password changes, per day")):
+        figure = page[page.index(f'id="chart-{name}"'):]
+        figure = figure[:figure.index("</figure>")]
+        svg = figure[figure.index("<svg"):figure.index("</svg>")]
+        assert f'role="img" aria-label="{title}"' in svg and f"<title>{title}</title>" in svg
+        assert svg.count("<circle") == 7 and "http" not in svg
+        assert "<details>" in figure and figure.count("<tr>") == 8             # a header and the 7 days
+    changes = page[page.index('id="series-changes"'):]
+    assert f"<td>{TODAY - timedelta(days=3)}</td><td>1</td>" in changes and f"<td>{TODAY}</td><td>1</td>" in changes
+
+
+def test_every_detailed_table_has_its_page_and_its_csv(admin: Any) -> None:
+    page = admin.get(f"/admin/reports?{last_week()}&group=sspr-pilot").get_data(as_text=True)
+    for name in ("coverage", "methods", "reconfirm", "activity", "failures", "paused"):
+        assert f'href="/admin/reports/{name}.csv?{last_week().replace("&", "&amp;")}&amp;group=sspr-pilot"' in page
+        detail = admin.get(f"/admin/reports/{name}?{last_week()}")
+        assert detail.status_code == 200, name
+        assert f'href="/admin/reports/{name}.csv?{last_week().replace("&", "&amp;")}"' in detail.get_data(as_text=True)
+    coverage = admin.get(f"/admin/reports/coverage?{last_week()}").get_data(as_text=True)
+    assert 'role="img"' in coverage and "<polyline" in coverage and "People counted at the last refresh" in coverage
+    assert '<a href="/admin/reports" aria-current="location">Reports</a>' in coverage    # where in the menu
+    assert admin.get("/admin/reports/nothing").status_code == 404
+    hostile = admin.get("/admin/reports?name=x&_external=1&_scheme=javascript").get_data(as_text=True)
+    assert "javascript:" not in hostile and 'href="/admin/reports/coverage?' in hostile
 
 
 def test_bad_filters_get_a_clear_400(admin: Any) -> None:
     response = admin.get("/admin/reports?from=yesterday")
     assert response.status_code == 400
+    assert admin.get("/admin/reports/activity?from=yesterday").status_code == 400
     assert "must be a date such as 2026-03-31" in response.get_data(as_text=True)
     assert admin.get("/admin/reports/coverage.csv?from=2026-05-01&to=2026-04-01").status_code == 400
     assert admin.get("/admin/reports/nothing.csv").status_code == 404
@@ -252,25 +300,30 @@ def page_rows(page: str, name: str) -> int:
 
 
 def test_long_tables_come_a_page_at_a_time(long_admin: Any, many_due: list[str]) -> None:
-    first = long_admin.get("/admin/reports").get_data(as_text=True)
+    first = long_admin.get("/admin/reports/reconfirm").get_data(as_text=True)
     assert page_rows(first, "reconfirm") == 50 and "Page 1 of 2 (60 rows)." in first
-    assert "reconfirm_page=2" in first and many_due[0] in first and many_due[-1] not in first
-    second = long_admin.get("/admin/reports?reconfirm_page=2").get_data(as_text=True)
+    assert "/admin/reports/reconfirm?page=2" in first and many_due[0] in first and many_due[-1] not in first
+    second = long_admin.get("/admin/reports/reconfirm?page=2").get_data(as_text=True)
     assert page_rows(second, "reconfirm") == 10 and "Page 2 of 2 (60 rows)." in second
     assert many_due[-1] in second and many_due[0] not in second
     assert "People counted at the last refresh" in second
-    for odd in ("0", "-1", "x", "99999999999"):
-        assert long_admin.get(f"/admin/reports?reconfirm_page={odd}").status_code == 200
-    assert "Page 2 of 2" in long_admin.get("/admin/reports?reconfirm_page=99").get_data(as_text=True)
+    for odd in ("0", "-1", "x", "99999999999", "\u00b2", "\u0661"):
+        assert long_admin.get(f"/admin/reports/reconfirm?page={odd}").status_code == 200
+    assert "Page 2 of 2" in long_admin.get("/admin/reports/reconfirm?page=99").get_data(as_text=True)
 
 
-def test_activity_comes_a_page_at_a_time_too(long_admin: Any) -> None:
+def test_activity_and_the_short_tables_come_a_page_at_a_time_too(long_admin: Any) -> None:
     days = f"from={TODAY - timedelta(days=LONG - 1)}&to={TODAY}"
-    second = long_admin.get(f"/admin/reports?{days}&activity_page=2").get_data(as_text=True)
+    second = long_admin.get(f"/admin/reports/activity?{days}&page=2").get_data(as_text=True)
     assert page_rows(second, "activity") == 10 and "Page 2 of 2 (60 rows)." in second
-    assert page_rows(second, "reconfirm") == 50                # each table keeps its own page
+    assert f"activity?{days.replace('&', '&amp;')}&amp;page=1" in second              # the filters stay on
     rows = report(long_admin, "activity", days)
     assert [date.fromisoformat(row[0]) for row in rows[1:]] == [TODAY - timedelta(days=n) for n in range(LONG)][::-1]
+    coverage = long_admin.get(f"/admin/reports/coverage?{days}&page=2").get_data(as_text=True)
+    assert page_rows(coverage, "coverage") == 10 and "Page 2 of 2 (60 rows)." in coverage
+    assert coverage.count("<circle") == LONG                                          # the curve: every day
+    board = long_admin.get(f"/admin/reports?{days}").get_data(as_text=True)
+    assert tile(board, "reconfirm")[0] == LONG and tile(board, "resets")[0] == 7
 
 
 def test_csv_files_and_the_cli_stream_the_whole_table(long_admin: Any, many_due: list[str]) -> None:
@@ -288,7 +341,7 @@ def test_the_page_and_the_cli_say_when_nothing_was_counted_yet(admin_app: Callab
     client = app.test_client()
     sign_in(client, ADMIN)
     page = client.get("/admin/reports").get_data(as_text=True)
-    assert "The people have not been counted yet" in page and "flask --app wsgi reports refresh" in page
+    assert "The people have not been counted yet" in page and tile(page, "in_scope")[0] == 0 and "flask --app wsgi reports refresh" in page
     result = app.test_cli_runner().invoke(args=["reports", "show", "coverage"])
     assert result.exit_code == 0 and "nobody has been counted yet" in result.stderr
     assert "nobody" not in result.stdout and result.stdout.startswith('"day","in_scope"')
