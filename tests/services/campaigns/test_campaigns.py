@@ -244,13 +244,13 @@ def test_the_mail_shows_the_logo_and_links_to_the_host_that_serves_its_theme(
     shutil.copytree(PROJECT_ROOT / "branding" / "default", theme_dir / "default")
     port = BASE_URL.rsplit(":", 1)[1]
     app = admin_app(environ={**directory_environ(OU), "PORTAL_BRANDING_DIR": str(theme_dir)},
-                    tables=f'[hosts."acme.example.test"]\ntheme = "acme"\n'
-                           f'base_url = "http://acme.example.test:{port}"')
+                    tables=f'[hosts."localhost"]\ntheme = "acme"\n'
+                           f'base_url = "http://localhost:{port}"')
     mail = render_in(app)
-    assert f'<img src="http://acme.example.test:{port}/static/logo.svg" alt=""' in mail.html     # the title is beside it
-    assert f'href="http://acme.example.test:{port}/' in mail.html and BASE_URL + "/" not in mail.html
+    assert f'<img src="http://localhost:{port}/static/logo.svg" alt=""' in mail.html     # the title is beside it
+    assert f'href="http://localhost:{port}/' in mail.html and BASE_URL + "/" not in mail.html
     assert "background: #0F6CBD" in mail.html and mail.text.startswith("Hello Ada,")  # its colours; a text part
-    served = app.test_client().get("/static/logo.svg", base_url=f"http://acme.example.test:{port}")
+    served = app.test_client().get("/static/logo.svg", base_url=f"http://localhost:{port}")
     assert served.status_code == 200 and served.mimetype == "image/svg+xml"
 
 
