@@ -5,6 +5,7 @@ import dataclasses
 import json
 
 import click
+from flask.cli import with_appcontext
 
 from ..services.container import collaborators
 from ..services.reporting.doctor import FAIL, diagnose
@@ -14,6 +15,7 @@ from ..services.reporting.doctor import FAIL, diagnose
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of {check, status, detail, fix}.")
 @click.option("--mail-to", metavar="ADDRESS",
               help="Also send a test message to ADDRESS (sending mail is a side effect: only when asked).")
+@with_appcontext
 def doctor_command(as_json: bool, mail_to: str | None) -> None:
     """Directory TLS and rights, protected accounts, provider, mail, Redis, migrations, base_url.
 

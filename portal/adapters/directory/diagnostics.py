@@ -14,6 +14,7 @@ from __future__ import annotations
 import secrets
 import socket
 import ssl
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,6 +22,7 @@ from urllib.parse import urlsplit
 
 import ldap3
 from cryptography import x509
+from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import NameOID
 
 from ...settings.directory import DirectorySettings
@@ -107,7 +109,7 @@ def _tls_line(settings: DirectorySettings, conn: ldap3.Connection) -> Line:
     der = conn.socket.getpeercert(binary_form=True) if isinstance(conn.socket, ssl.SSLSocket) else None
     if not der:
         return Line(OK, "TLS", found)
-    cert = x509.load_der_x509_certificate(der)
+    cert = _certificate(der)
     days = (cert.not_valid_after_utc - datetime.now(UTC)).days
     found += f"; {_describe(cert)}"
     if days < EXPIRY_WARNING_DAYS:
@@ -171,7 +173,13 @@ def _presented_certificate(settings: DirectorySettings) -> x509.Certificate | No
         return None
     finally:
         close(conn)
-    return x509.load_der_x509_certificate(der) if der else None
+    return _certificate(der) if der else None
+
+
+def _certificate(der: bytes) -> x509.Certificate:
+    """Samba's own certificates have a negative serial number: cryptography warns, and reads them."""
+    with warnings.catch_warnings(action="ignore", category=CryptographyDeprecationWarning):
+        return x509.load_der_x509_certificate(der)
 
 
 def _bases(directory: LdapDirectory, conn: ldap3.Connection) -> Iterator[Line]:
