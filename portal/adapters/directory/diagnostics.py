@@ -24,9 +24,11 @@ import ldap3
 from cryptography import x509
 from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import NameOID
+from ldap3.utils.conv import escape_filter_chars
 
 from ...settings.directory import DirectorySettings
-from .active_directory import POLICY_HINTS
+from . import dn
+from .active_directory import IN_CHAIN, POLICY_HINTS
 from .base import LdapDirectory, values
 from .connection import LDAP3_ERRORS, ServicePool, bind, close, domain_error
 from .errors import DirectoryError, PasswordRejected, PermissionDenied
@@ -347,29 +349,60 @@ def protected(directory: Directory) -> Iterator[Line]:
                "groups)" if directory.kind == "active_directory" else "")
     yield Line(OK, "deny list", f"the service account, protected_accounts: {named}; members of "
                                 f"protected_groups: {groups}{builtin}; reset answers them like an unknown account")
-    if directory.kind == "active_directory":
-        try:
-            found = directory.pool.read(lambda conn: _admin_count(directory, conn))
-        except DirectoryError as error:
-            yield Line(FAILED, "protected accounts", error.detail)
-            return
-        if not found:
-            yield Line(OK, "protected accounts", "no account with adminCount=1 under the search bases")
-            return
-        more = f" and {len(found) - LISTED} more" if len(found) > LISTED else ""
+    try:
+        members = directory.pool.read(lambda conn: _group_members(directory, conn))
+        admins = directory.pool.read(lambda conn: _admin_count(directory, conn)) \
+            if directory.kind == "active_directory" else None
+    except DirectoryError as error:
+        yield Line(FAILED, "protected accounts", error.detail)
+        return
+    for group, logins in members.items():
+        yield Line(OK, "protected group", f"{group}: {_listed(logins) or 'nobody'} under the search bases; "
+                                          "reset refuses them (protected_groups)")
+    if admins == []:
+        yield Line(OK, "protected accounts", "no account with adminCount=1 under the search bases")
+    elif admins:
         yield Line(WARNING, "protected accounts",
-                   f"{len(found)} account(s) with adminCount=1 under the search bases: "
-                   f"{', '.join(found[:LISTED])}{more}; reset refuses them (AD marks accounts that are or "
-                   "were in a privileged group)", ADMIN_COUNT_FIX)
+                   f"adminCount=1 under the search bases: {_listed(admins)}; reset refuses them (AD marks "
+                   "accounts that are or were in a privileged group)", ADMIN_COUNT_FIX)
+
+
+def _listed(logins: list[str]) -> str:
+    if not logins:
+        return ""
+    more = f" and {len(logins) - LISTED} more" if len(logins) > LISTED else ""
+    return f"{len(logins)} account(s): {', '.join(logins[:LISTED])}{more}"
+
+
+def _group_members(directory: LdapDirectory, conn: ldap3.Connection) -> dict[str, list[str]]:
+    """Each protected group (a name is the group's CN, as in_group compares it) -> its members in scope;
+    AD counts nested membership, as the deny list does."""
+    settings = directory.settings
+    base = settings.group_base_dn or dn.domain_root(settings.base_dn)
+    match = f":{IN_CHAIN}:" if directory.kind == "active_directory" else ""
+    found: dict[str, list[str]] = {}
+    for group in settings.protected_groups:
+        if "=" in group:
+            group_dns = [group]
+        else:
+            conn.search(base, f"(cn={escape_filter_chars(group)})", ldap3.SUBTREE, attributes=["1.1"],
+                        time_limit=settings.timeout_seconds)
+            group_dns = [e["dn"] for e in conn.response or [] if e.get("type") == "searchResEntry"]
+        found[group] = sorted({login for group_dn in group_dns for login in _people(
+            directory, conn, f"(memberOf{match}={escape_filter_chars(group_dn)})")})
+    return found
 
 
 def _admin_count(directory: LdapDirectory, conn: ldap3.Connection) -> list[str]:
-    found: dict[str, str] = {}
+    return sorted(set(_people(directory, conn, "(adminCount=1)")))
+
+
+def _people(directory: LdapDirectory, conn: ldap3.Connection, condition: str) -> Iterator[str]:
+    """The login names of the people under the search bases who meet `condition` (a bounded search)."""
+    login = directory.map.login[0]
     for base in directory.bases:
-        conn.search(base, f"(&{directory.map.user_filter}(adminCount=1))", ldap3.SUBTREE,
-                    attributes=[directory.map.login[0]], size_limit=LISTED * 10,
-                    time_limit=directory.settings.timeout_seconds)
+        conn.search(base, f"(&{directory.map.user_filter}{condition})", ldap3.SUBTREE, attributes=[login],
+                    size_limit=LISTED * 10, time_limit=directory.settings.timeout_seconds)
         for entry in conn.response or []:
             if entry.get("type") == "searchResEntry":
-                found.setdefault(entry["dn"], (values(entry, directory.map.login[0]) or (entry["dn"],))[0])
-    return sorted(found.values())
+                yield (values(entry, login) or (entry["dn"],))[0]

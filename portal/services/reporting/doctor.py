@@ -136,26 +136,37 @@ def _finding(line: diagnostics.Line) -> Finding:
 # -- the identity provider -------------------------------------------------------------------
 
 def _provider(c: Collaborators) -> Iterator[Finding]:
-    if c.configured_oidc is None:
+    """Fetched here rather than through authlib, for the short timeout and the answer's Date header."""
+    oidc = c.configured_oidc
+    if oidc is None:
         return
-    settings = c.configured_oidc.settings
+    timeout = _timeout(oidc.settings.timeout_seconds)
     try:
-        metadata = c.configured_oidc.metadata(fresh=True)
-    except SignInError as error:
-        yield Finding("provider discovery", FAIL, f"{settings.issuer}: {error}",
+        answer = _get_json(oidc.discovery_url, timeout)
+        metadata = oidc.pinned(answer.json())
+    except (requests.RequestException, ValueError, SignInError) as error:
+        yield Finding("provider discovery", FAIL, f"{oidc.discovery_url}: {_reason(error)}",
                       "check [oidc] issuer (exactly as the provider spells it) and that the provider is up")
         return
-    yield Finding("provider discovery", OK, f"{settings.issuer} answers, issuer matches")
+    yield Finding("provider discovery", OK, f"{oidc.settings.issuer} answers, issuer matches")
+    yield _skew(answer.headers.get("Date"), c, oidc.settings.clock_skew_seconds)
     try:
-        answer = requests.get(str(metadata.get("jwks_uri")), timeout=_timeout(settings.timeout_seconds))
-        answer.raise_for_status()
-        keys = answer.json().get("keys", [])
-    except (requests.RequestException, ValueError, AttributeError) as error:
-        yield Finding("provider keys", FAIL, f"JWKS at {metadata.get('jwks_uri')} not readable "
-                                             f"({type(error).__name__})", "check the provider's jwks_uri")
+        keys = _get_json(str(metadata.get("jwks_uri")), timeout).json()["keys"]
+    except (requests.RequestException, ValueError, KeyError, TypeError) as error:
+        yield Finding("provider keys", FAIL, f"JWKS at {metadata.get('jwks_uri')} not readable ({_reason(error)})",
+                      "check the provider's jwks_uri")
         return
-    yield _keys(keys, settings.id_token_algorithms)
-    yield _skew(answer.headers.get("Date"), c, settings.clock_skew_seconds)
+    yield _keys(keys if isinstance(keys, list) else [], oidc.settings.id_token_algorithms)
+
+
+def _get_json(url: str, timeout: int) -> requests.Response:
+    answer = requests.get(url, timeout=timeout, headers={"Accept": "application/json"})
+    answer.raise_for_status()
+    return answer
+
+
+def _reason(error: Exception) -> str:
+    return str(error) if isinstance(error, SignInError) else type(error).__name__
 
 
 def _keys(keys: list[dict[str, object]], algorithms: list[str]) -> Finding:

@@ -317,7 +317,8 @@ def test_administrators_in_scope_are_listed_with_why_reset_refuses_them(
     backend = SambaBackend(samba)
     admin = backend.add_person(strong_password())
     samba.modify(admin.dn, {"adminCount": "1"})
-    _, findings = doctor(samba_app({}))
+    _, findings = doctor(samba_app({"PORTAL_DIRECTORY__PROTECTED_GROUPS": f'["{people.PROTECTED_GROUP}"]'}))
+    assert "frank" in finding(findings, "directory protected group")["detail"]
     listed = finding(findings, "directory protected accounts")
     assert listed["status"] == "warn" and admin.login in listed["detail"] and "adminCount=1" in listed["detail"]
     assert "clear" in listed["fix"]
@@ -342,3 +343,11 @@ def test_samba_rights_fail_where_nothing_was_delegated(samba_app: Callable[..., 
     unlock, reset = finding(findings, "directory unlock right"), finding(findings, "directory reset right")
     assert code == 1 and unlock["status"] == reset["status"] == "fail", findings
     assert "lockoutTime" in unlock["fix"] and "Reset Password" in reset["fix"]
+
+
+def test_members_of_a_protected_group_are_listed_with_the_setting_that_refuses_them(
+        healthy: Callable[..., Flask]) -> None:
+    _, findings = doctor(healthy({"PORTAL_DIRECTORY__PROTECTED_GROUPS": f'["{people.ADMIN_GROUP}"]'}))
+    group = finding(findings, "directory protected group")
+    assert group["status"] == "ok" and group["detail"].startswith(f"{people.ADMIN_GROUP}: 1 account(s): erin")
+    assert "protected_groups" in group["detail"]
