@@ -8,6 +8,7 @@ administrator inside the search base of the real Samba AD.
 from __future__ import annotations
 
 import json
+import re
 import socket
 import ssl
 import threading
@@ -28,7 +29,7 @@ from devstack.mailsink import MailSink
 from devstack.oidc_provider import OidcProvider
 from devstack.samba import BASE_DN, SambaDC, _add_user
 from devstack.slapd import Slapd
-from portal import create_app
+from portal import clock, create_app
 from portal.settings import load_settings
 from tests.adapters.directory.directory_contract import other_ca, portal_environ, strong_password
 from tests.adapters.directory.test_directory_ad import SambaBackend
@@ -351,3 +352,12 @@ def test_members_of_a_protected_group_are_listed_with_the_setting_that_refuses_t
     group = finding(findings, "directory protected group")
     assert group["status"] == "ok" and group["detail"].startswith(f"{people.ADMIN_GROUP}: 1 account(s): erin")
     assert "protected_groups" in group["detail"]
+
+
+def test_a_clock_off_by_more_than_the_allowed_skew_fails(healthy: Callable[..., Flask]) -> None:
+    app = healthy()
+    with clock.travel(timedelta(minutes=5)):
+        code, findings = doctor(app)
+    skew = finding(findings, "clock skew")
+    assert code == 1 and skew["status"] == "fail" and re.search(r"\b30[01] s behind ours", skew["detail"])
+    assert "NTP" in skew["fix"]
