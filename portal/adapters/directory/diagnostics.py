@@ -330,13 +330,13 @@ def _openldap_rights(directory: Directory, pool: ServicePool, user: DirectoryUse
         conn.modify(user.dn, {"userPassword": [(ldap3.MODIFY_DELETE, [absent])]})
         return dict(conn.result)
     result = pool.write(delete)
-    if result["result"] == 50:
-        yield Line(FAILED, "reset right", f"may not write userPassword on {user.login}",
-                   "give the service account write on userPassword in slapd's ACL "
-                   "(`by dn.exact=\"<bind_dn>\" write`)")
-    else:
-        yield Line(OK, "reset right", f"may write userPassword on {user.login} "
-                   f"(probe answered {result['result']} {result.get('description')}: nothing changed)")
+    if result["result"] == 16:  # noSuchAttribute: the ACL let the write through to the entry
+        yield Line(OK, "reset right", f"may write userPassword on {user.login} (the probe deleted a value "
+                                      "the account does not have: nothing changed)")
+        return
+    yield Line(FAILED, "reset right", f"may not write userPassword on {user.login} (the probe answered "
+                                      f"{result['result']} {result.get('description')})",
+               "give the service account write on userPassword in slapd's ACL (`by dn.exact=\"<bind_dn>\" =wx`)")
 
 
 def protected(directory: Directory) -> Iterator[Line]:
