@@ -218,7 +218,9 @@ def _policy(directory: LdapDirectory) -> Iterator[Line]:
         return
     if policy == type(policy)():
         hint = " (set password_policy_dn)" if directory.kind == "openldap" else ""
-        yield Line(WARNING, "password policy", f"not readable{hint}: rules cannot be shown in advance")
+        fix = ("set password_policy_dn to the DN of ppolicy's default policy" if directory.kind == "openldap"
+               else "let the service account read the domain object's password settings")
+        yield Line(WARNING, "password policy", f"not readable{hint}: rules cannot be shown in advance", fix)
         return
     yield Line(OK, "password policy",
                f"minimum length {policy.min_length}, history {policy.history}, complexity "

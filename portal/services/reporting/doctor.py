@@ -194,7 +194,8 @@ def _skew(date: str | None, c: Collaborators, allowed: int) -> Finding:
         return Finding("clock skew", WARN, "not checked: the provider's answer has no Date header",
                        "compare the clocks by hand; both should use NTP")
     skew = round((theirs - c.clock.utcnow()).total_seconds())
-    found = f"the provider's clock is {abs(skew)} s {'ahead of' if skew > 0 else 'behind'} ours"
+    found = f"the provider's clock is {abs(skew)} s {'ahead of' if skew > 0 else 'behind'} ours" if skew \
+        else "the provider's clock agrees with ours"
     if abs(skew) > allowed:
         return Finding("clock skew", FAIL, f"{found}, more than clock_skew_seconds ({allowed}): ID tokens are "
                                            "refused", "synchronise both clocks with NTP")
