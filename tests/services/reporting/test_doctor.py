@@ -18,6 +18,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import Envelope
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -182,37 +184,38 @@ def test_a_certificate_from_another_ca_fails_naming_the_issuer(healthy: Callable
     assert not [f for f in findings if f["check"] == "directory bind"]  # later steps need TLS
 
 
+def issue_certificate(folder: Path, valid_days: int) -> tuple[Path, Path, Path]:
+    """A fresh CA and a certificate for localhost it signed, valid `valid_days` from now: (CA, cert, key)."""
+    now = datetime.now(UTC)
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Front CA")])
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+          .serial_number(1).not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=90))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True).sign(ca_key, hashes.SHA256()))
+    leaf = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
+            .issuer_name(ca_name).public_key(key.public_key()).serial_number(2)
+            .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=valid_days))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    ca_file, cert_file, key_file = folder / "ca.pem", folder / "cert.pem", folder / "cert.key"
+    ca_file.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    cert_file.write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return ca_file, cert_file, key_file
+
+
 class TlsFront:
     """LDAPS in front of the real slapd with a certificate of our choosing (as stunnel would)."""
 
     def __init__(self, folder: Path, upstream: tuple[str, int], valid_days: int) -> None:
-        self.ca_file = folder / "front-ca.pem"
-        cert_file, key_file = self._issue(folder, valid_days)
+        self.ca_file, cert_file, key_file = issue_certificate(folder, valid_days)
         self.context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         self.context.load_cert_chain(cert_file, key_file)
         self.upstream = upstream
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         threading.Thread(target=self._accept, daemon=True).start()
-
-    def _issue(self, folder: Path, valid_days: int) -> tuple[Path, Path]:
-        now = datetime.now(UTC)
-        ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
-        ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Front CA")])
-        ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
-              .serial_number(1).not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=90))
-              .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True).sign(ca_key, hashes.SHA256()))
-        leaf = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
-                .issuer_name(ca_name).public_key(key.public_key()).serial_number(2)
-                .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=valid_days))
-                .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
-                .sign(ca_key, hashes.SHA256()))
-        self.ca_file.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-        cert_file, key_file = folder / "front.pem", folder / "front.key"
-        cert_file.write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
-        key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                               serialization.NoEncryption()))
-        return cert_file, key_file
 
     def _accept(self) -> None:
         while True:
@@ -361,3 +364,35 @@ def test_a_clock_off_by_more_than_the_allowed_skew_fails(healthy: Callable[..., 
     skew = finding(findings, "clock skew")
     assert code == 1 and skew["status"] == "fail" and re.search(r"\b30[01] s behind ours", skew["detail"])
     assert "NTP" in skew["fix"]
+
+
+def test_starttls_required_by_the_settings_but_not_offered_fails(make_app: Callable[..., Flask],
+                                                                 oidc_provider: OidcProvider, mailbox: MailSink) -> None:
+    code, findings = doctor(make_app(MAIL_TOML.replace('security = "none"', 'security = "starttls"')))
+    mail = finding(findings, "mail")
+    assert code == 1 and mail["status"] == "fail" and "STARTTLS" in mail["detail"], mail
+
+
+def test_smtp_with_starttls_names_the_tls_version_and_a_test_send_goes_through_it(
+        make_app: Callable[..., Flask], oidc_provider: OidcProvider, tmp_path: Path) -> None:
+    ca_file, cert_file, key_file = issue_certificate(tmp_path, 365)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert_file, key_file)
+    received: list[str] = []
+
+    class Handler:
+        async def handle_DATA(self, server: object, session: object, envelope: Envelope) -> str:
+            received.extend(envelope.rcpt_tos)
+            return "250 OK"
+    port = free_port()
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port, tls_context=context, require_starttls=True)
+    controller.start()
+    try:
+        mail = (f'[mail]\nhost = "localhost"\nport = {port}\nsecurity = "starttls"\nca_file = "{ca_file}"\n'
+                'from_address = "passwords@example.test"\n')
+        code, findings = doctor(make_app(mail), "--mail-to", "it@example.test")
+    finally:
+        controller.stop()
+    assert finding(findings, "mail")["status"] == "ok" and "starttls with TLSv1" in finding(findings, "mail")["detail"]
+    assert finding(findings, "mail test send")["status"] == "ok" and received == ["it@example.test"]
+    assert code == 0, findings
