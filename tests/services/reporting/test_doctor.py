@@ -35,6 +35,7 @@ from portal import clock, create_app
 from portal.settings import load_settings
 from tests.adapters.directory.directory_contract import other_ca, portal_environ, strong_password
 from tests.adapters.directory.test_directory_ad import SambaBackend
+from tests.store_support import postgres_url  # noqa: F401 - fixture
 from tests.support import MAIL_TOML, SECRET_KEY
 
 PASSWORD = "Doctor.Test.2026!"
@@ -396,3 +397,23 @@ def test_smtp_with_starttls_names_the_tls_version_and_a_test_send_goes_through_i
     assert finding(findings, "mail")["status"] == "ok" and "starttls with TLSv1" in finding(findings, "mail")["detail"]
     assert finding(findings, "mail test send")["status"] == "ok" and received == ["it@example.test"]
     assert code == 0, findings
+
+
+def test_on_postgresql_the_schema_is_judged_before_and_after_the_upgrade(
+        settings_file: Callable[[str], Path], oidc_provider: OidcProvider, postgres_url: str) -> None:
+    app = create_app(load_settings(settings_file(""), {"PORTAL_DATABASE__URL": postgres_url}))
+    _, findings = doctor(app)
+    assert finding(findings, "migrations")["status"] == "fail"
+    assert app.test_cli_runner().invoke(args=["store", "upgrade"]).exit_code == 0
+    _, findings = doctor(app)
+    assert finding(findings, "migrations")["status"] == "ok"
+
+
+def test_a_database_that_does_not_answer_fails_without_showing_its_url(
+        settings_file: Callable[[str], Path], oidc_provider: OidcProvider) -> None:
+    url = f"postgresql://portal:db-secret@127.0.0.1:{free_port()}/portal"
+    app = create_app(load_settings(settings_file(""), {"PORTAL_DATABASE__URL": url}))
+    code, findings = doctor(app)
+    database = finding(findings, "database")
+    assert code == 1 and database["status"] == "fail" and "[database] url" in database["fix"]
+    assert "db-secret" not in json.dumps(findings)
