@@ -140,7 +140,7 @@ def _untrusted(settings: DirectorySettings, error: DirectoryError) -> Line:
         return Line(FAILED, "TLS", f"{found}: EXPIRED", "renew the directory's certificate")
     expected = settings.tls_server_name or urlsplit(settings.url).hostname or ""
     names = _dns_names(cert)
-    if expected.lower() not in names:
+    if expected.lower() not in names | _ip_addresses(cert):
         return Line(FAILED, "TLS", f"{found}: it does not name {expected!r} (it names {', '.join(sorted(names))})",
                     f"set tls_server_name to one of {', '.join(sorted(names))}, or use that name in url")
     trust = f"ca_file ({settings.ca_file})" if settings.ca_file else "the system's CA store"
@@ -155,6 +155,16 @@ def _dns_names(cert: x509.Certificate) -> set[str]:
         return {n.lower() for n in names.get_values_for_type(x509.DNSName)}
     except x509.ExtensionNotFound:  # no SAN (Samba's own certificate): the common name is the name
         return {str(a.value).lower() for a in cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)}
+
+
+def _ip_addresses(cert: x509.Certificate) -> set[str]:
+    """IP addresses a certificate names: they count for the name check, but are never proposed as
+    tls_server_name (ldap3 on Python 3.12+ ignores them)."""
+    try:
+        names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return set()
+    return {str(address) for address in names.get_values_for_type(x509.IPAddress)}
 
 
 def _presented_certificate(settings: DirectorySettings) -> x509.Certificate | None:
