@@ -7,6 +7,7 @@ from ..services.container import collaborators
 from .audit import audit_cli
 from .campaigns import campaign_cli
 from .directory import directory_cli
+from .doctor import doctor_command
 from .outbox import outbox_cli
 from .registration import registration_cli
 from .reminders import reminders_cli
@@ -19,5 +20,5 @@ ACCOUNT_GROUPS = (directory_cli, registration_cli, campaign_cli, reports_cli, re
 
 def register_commands(app: Flask) -> None:
     has_directory = collaborators(app).configured_directory is not None
-    for group in (store_cli, *(ACCOUNT_GROUPS if has_directory else ()), outbox_cli, audit_cli):
+    for group in (store_cli, *(ACCOUNT_GROUPS if has_directory else ()), outbox_cli, audit_cli, doctor_command):
         app.cli.add_command(group)

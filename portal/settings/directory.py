@@ -78,6 +78,8 @@ class DirectorySettings:
     protected_accounts: list[str] = setting([])
     protected_groups: list[str] = setting([])
     password_policy_dn: str = setting("", check=_optional_dn)
+    # an ordinary account `flask --app wsgi doctor` probes the service account's rights on (never changed)
+    doctor_test_account: str = setting("")
     ad_policy_hints: bool = setting(False)
     start_tls: bool = setting(False)
     allow_plaintext: bool = setting(False)

@@ -75,10 +75,14 @@ class OidcSignIn:
             CLIENT,
             client_id=settings.client_id,
             client_secret=settings.client_secret,
-            server_metadata_url=settings.issuer.rstrip("/") + "/.well-known/openid-configuration",
+            server_metadata_url=self.discovery_url,
             client_kwargs={"scope": " ".join(settings.scopes), "code_challenge_method": "S256",
                            "timeout": settings.timeout_seconds},
         )
+
+    @property
+    def discovery_url(self) -> str:
+        return self.settings.issuer.rstrip("/") + "/.well-known/openid-configuration"
 
     def metadata(self, *, fresh: bool = False) -> dict[str, Any]:
         """The provider's discovery document, refused if it names another issuer than settings.
@@ -91,6 +95,10 @@ class OidcSignIn:
             metadata: dict[str, Any] = self.client.load_server_metadata()
         except Exception as error:  # noqa: BLE001 - network, JSON or HTTP status: all "unreachable"
             raise SignInError(f"discovery failed: {type(error).__name__}") from error
+        return self.pinned(metadata)
+
+    def pinned(self, metadata: dict[str, Any]) -> dict[str, Any]:
+        """The discovery document, refused when it names another issuer than the settings pin."""
         if metadata.get("issuer") != self.settings.issuer:
             raise SignInError("discovery names another issuer than the settings pin")
         return metadata
