@@ -76,3 +76,8 @@ def verified_claims(provider: OidcProvider, id_token: str) -> dict[str, object]:
     """An ID token's claims, its signature checked with the provider's published keys."""
     keys = KeySet.import_key_set(requests.get(str(provider.discovery()["jwks_uri"]), timeout=5).json())
     return jwt.decode(id_token, keys, algorithms=["RS256"]).claims
+
+
+def inline_scripts(page: str) -> list[str]:
+    """The page's <script> tags that carry code rather than load a file the CSP allows ('self')."""
+    return re.findall(r"<script(?![^>]*\ssrc=)[^>]*>", page)
