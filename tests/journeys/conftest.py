@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
 
 from devstack.mailsink import MailSink
 from devstack.oidc_provider import OidcProvider
@@ -33,9 +33,11 @@ JOURNEY_ENVIRON = {**DIRECTORY_ENVIRON,
                    "PORTAL_REGISTRATION__REQUIRE_REGISTRATION": "false"}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
-    """One Chromium for every journey (tests/browser_support.py's is one per module)."""
+    """One Chromium for every journey (tests/browser_support.py's is one per module). Not one per
+    session: while Playwright's sync API runs, the main thread counts as inside an event loop, so a
+    browser kept open would break other packages' browsers and anything else that starts a loop."""
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         yield chromium
@@ -43,12 +45,12 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture(params=[DESKTOP, PHONE], ids=["desktop", "390px"])
-def viewport(request: pytest.FixtureRequest) -> dict[str, int]:
-    return dict(request.param)
+def viewport(request: pytest.FixtureRequest) -> ViewportSize:
+    return ViewportSize(width=request.param["width"], height=request.param["height"])
 
 
 @pytest.fixture
-def tab(browser: Browser, viewport: dict[str, int]) -> Iterator[Page]:
+def tab(browser: Browser, viewport: ViewportSize) -> Iterator[Page]:
     context = browser.new_context(viewport=viewport)
     context.set_default_timeout(10_000)   # a broken step fails in seconds, not half a minute
     yield context.new_page()

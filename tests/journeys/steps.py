@@ -42,8 +42,10 @@ class Visitor:
         self.page.goto(self.portal + path)
 
     def check(self, state: str) -> None:
-        """A screenshot of the page as it is now, and axe finds nothing on it."""
+        """A screenshot of the page as it is now, axe finds nothing on it, and nothing is wider
+        than the window (at 390 px a person scrolls down, never sideways)."""
         self.steps.check(state)
+        assert self.page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), state
 
     def shot(self, state: str) -> None:
         """A screenshot only: for pages that are not the portal's (the provider, another origin)."""
