@@ -12,10 +12,17 @@ from tests.reset_support import SlapdStack
 MOST_TABS = 40   # more presses than any page has stops: the field is not reachable
 
 
+# the focused element shows it: an outline the stylesheet draws for keyboard focus (WCAG 2.4.7)
+FOCUS_SHOWN = """element => element.matches(':focus-visible')
+    && getComputedStyle(element).outlineStyle !== 'none' && parseFloat(getComputedStyle(element).outlineWidth) >= 2"""
+
+
 def tab_to(visitor: Visitor, target: Locator) -> None:
-    """Press Tab until `target` has the focus."""
+    """Press Tab until `target` has the focus; every stop on the way shows where the focus is."""
     for _ in range(MOST_TABS):
         visitor.page.keyboard.press("Tab")
+        focused = visitor.page.locator("*:focus")
+        assert focused.evaluate(FOCUS_SHOWN), focused.evaluate("element => element.outerHTML")
         if target.evaluate("element => element === document.activeElement"):
             return
     raise AssertionError(f"Tab never reached {target}")
