@@ -32,7 +32,7 @@ def by_code_sent(visitor: Visitor, method: str, address_label: str, address: str
     visitor.heading(method)
     visitor.check(f"{method}")
     visitor.press("send a code")
-    visitor.field_says(address_label, "enter|valid|needed")
+    visitor.field_says(address_label, "enter (an email address|a mobile phone number)")
     visitor.check(f"{method}, address missing")
     visitor.fill(address_label, address)
     visitor.press("send a code")
@@ -67,7 +67,7 @@ def questions(visitor: Visitor) -> None:
     visitor.heading("security questions")
     visitor.check("security questions")
     visitor.press("save")
-    visitor.announced("choose|answer")
+    visitor.announced("choose 3 different questions")
     visitor.check("security questions, none answered")
     for number, (question, answer) in enumerate(QUESTIONS.items(), start=1):
         group = visitor.page.get_by_role("group", name=f"Question {number}")
