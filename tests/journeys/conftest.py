@@ -1,4 +1,4 @@
-"""Every journey in Chromium: one browser for the session, a new context per test, each journey
+"""Every journey in Chromium: one browser for the package, a new context per test, each journey
 at desktop width and at 390 px, axe on every state of the portal's pages, and a screenshot of
 each step in the folder the run prints at its end.
 
