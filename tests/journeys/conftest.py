@@ -10,7 +10,6 @@ change passwords leave the demo people alone.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -23,7 +22,7 @@ from devstack.ports import TEST
 from devstack.slapd import Slapd
 from devstack.smssink import SmsSink
 from tests.browser_support import CHROMIUM_ARGS, DESKTOP, PHONE, Steps, screenshot_dir, serving  # noqa: F401
-from tests.journeys.steps import Visitor
+from tests.journeys.steps import Portal, Visitor
 from tests.registration_support import DIRECTORY_ENVIRON, registration_toml
 from tests.reset_support import RESET_TABLES, SlapdStack
 
@@ -62,12 +61,6 @@ def texts(tmp_path: Path) -> Iterator[SmsSink]:
     """The SMS sink on this run's SMS port, empty for this test."""
     with SmsSink(TEST.sms, tmp_path / "sms") as sink:
         yield sink
-
-
-@dataclass
-class Portal:
-    app: Flask
-    url: str
 
 
 def pytest_configure(config: pytest.Config) -> None:

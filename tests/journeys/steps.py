@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pyotp
+from flask import Flask
 from playwright.sync_api import Locator, Page, expect
 
 from devstack.mailsink import MailSink
@@ -24,6 +25,14 @@ from tests.reset_support import Person
 NEW_PASSWORD = "Marble kettle, orbit 42 fennel"
 REFUSED_PASSWORD = "short"           # fewer characters than the rules ask for
 WAIT_SECONDS = 10.0
+
+
+@dataclass
+class Portal:
+    """A portal serving on its live test port: the app (to seed the store) and its address."""
+
+    app: Flask
+    url: str
 
 
 @dataclass

@@ -11,8 +11,7 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import expect
 
-from tests.journeys.conftest import Portal
-from tests.journeys.steps import NEW_PASSWORD, REFUSED_PASSWORD, Visitor, authenticator_code, wrong
+from tests.journeys.steps import NEW_PASSWORD, REFUSED_PASSWORD, Portal, Visitor, authenticator_code, wrong
 from tests.reset_support import ADMINS, ANSWERS, PILOT, Person, SlapdStack, register_questions, register_totp
 
 # what the questions page asks, by the words a person reads (tests/reset_support.py's ANSWERS)
