@@ -37,7 +37,8 @@ def browser() -> Iterator[Browser]:
 def serving(app: Flask) -> Iterator[str]:
     """`app` on the fixed test port, as the provider's registered redirect URI expects; its URL."""
     server = make_server("127.0.0.1", TEST.portal, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # shutdown() waits for the loop's next poll: half a second per test at the default interval
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield TEST.portal_url

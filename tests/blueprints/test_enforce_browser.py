@@ -9,6 +9,7 @@ back, "These are still correct") must lead back to the other origin.
 """
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -19,13 +20,14 @@ from urllib.parse import quote
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, expect
 
 from devstack import people
 from portal import clock
 from devstack.mailsink import MailSink
 from devstack.oidc_provider import OidcProvider
 from tests.browser_support import DESKTOP, PHONE, Steps, browser, screenshot_dir, serving  # noqa: F401
+from tests.journeys.steps import wrong
 from tests.registration_support import (DIRECTORY_ENVIRON, QUESTIONS, SmsGatewayServer, code_mail, post,  # noqa: F401
                                          registration_toml, sms_gateway)
 from tests.registration_support import sign_in as sign_in_with_client
@@ -133,7 +135,12 @@ def test_a_person_who_must_register_does_so_and_the_last_submit_returns_them(
     tab.get_by_role("button", name="Send a code").click()
     tab.wait_for_url(f"{portal}/register/email/confirm")
     steps.check("enter the code")
-    tab.get_by_label("Code", exact=True).fill(code_mail(mailbox, NEW_ADDRESS))
+    code = code_mail(mailbox, NEW_ADDRESS)
+    tab.get_by_label("Code", exact=True).fill(wrong(code))
+    tab.get_by_role("button", name="Confirm").click()
+    expect(tab.get_by_label("Code", exact=True)).to_have_accessible_description(re.compile("not right", re.I))
+    steps.check("wrong code")   # a mistake on the way keeps the way back
+    tab.get_by_label("Code", exact=True).fill(code)
     tab.get_by_role("button", name="Confirm").click()   # the last submit: back to the other application
 
     assert_back_at(tab, target, steps)
