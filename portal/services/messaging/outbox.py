@@ -23,10 +23,11 @@ account exists. So flows `enqueue_*` in their own transaction and a worker deliv
   whose lease ran out meanwhile finds its claim gone at that point and abandons the message;
 - the content (recipient, text) is encrypted at rest and erased once the message is settled;
 - a webhook (channel "webhook", one row per endpoint and event, its dedupe key made of both) is
-  queued once and delivered at least once with the same id and body: HTTP has no point of no
-  return, so a worker killed after the endpoint got it and before the row was settled sends it
-  again after the lease, and the receiver de-duplicates by `webhook-id` (Standard Webhooks).
-  The endpoint's secret is read from settings when it is sent, never stored with the message.
+  queued once and marked sent as soon as the endpoint answered 2xx (the same group commit as a
+  mail's point of no return). HTTP has no point of no return before the answer, so a worker
+  killed while it waits for one sends that event again after the lease, with the same id and
+  body, and the receiver de-duplicates by `webhook-id` (Standard Webhooks): each endpoint keeps
+  each event once. The endpoint's secret is read from settings when it is sent, never stored.
 
 The worker runs in-process (a daemon thread that exists only while messages are pending) and/or
 as `flask --app wsgi outbox run` for deployments that prefer a separate process.
@@ -260,8 +261,8 @@ class Outbox:
                               .where(OutboxMessage.claim_token == token).order_by(OutboxMessage.id))
             # stop starting messages halfway through the lease, so none is sent after it ran out
             start_before = now + lease / 2
-            return [_Claimed(id_, channel, payload, attempts, expires_at, token,
-                             once=key is not None and channel != WEBHOOK, start_before=start_before)
+            return [_Claimed(id_, channel, payload, attempts, expires_at, token, once=key is not None,
+                             start_before=start_before)
                     for id_, channel, payload, attempts, expires_at, key in rows]
 
     def _attempt(self, claimed: _Claimed, mail: MailSession | None, marks: _Marks) -> tuple[str | None, str | None]:
@@ -306,19 +307,23 @@ class Outbox:
             mail.send(Mail(payload["to"], payload["subject"], payload["text"], payload.get("html")),
                       point_of_no_return)
         elif channel == WEBHOOK:
-            self._post(payload)
+            self._post(payload, point_of_no_return)
         else:
             if self.sms is None:
                 raise ChannelUnavailable(SMS)
             self.sms.send(payload["to"], payload["text"])
 
-    def _post(self, payload: dict[str, str]) -> None:
-        """A webhook, signed with its endpoint's secret as the settings have it now."""
+    def _post(self, payload: dict[str, str], delivered: PointOfNoReturn | None) -> None:
+        """A webhook, signed with its endpoint's secret as the settings have it now; marked sent
+        right after the endpoint's 2xx (`delivered`), not with the rest of its batch, so a worker
+        killed mid-batch sends again only the one it was waiting on."""
         endpoint = self.webhooks.get(payload["url"])
         if endpoint is None:
             raise EndpointRemoved(payload["url"])
         post_webhook(endpoint.url, endpoint.secret, message_id=payload["id"], body=payload["body"],
                      timestamp=clock.utcnow(), timeout=endpoint.timeout_seconds)
+        if delivered is not None:
+            delivered()
 
     def _settle_batch(self, batch: list[_Claimed], outcomes: list[tuple[str | None, str | None]]) -> DeliveryReport:
         """Write every outcome of a batch in one transaction (one statement per kind of outcome);
