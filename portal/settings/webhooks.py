@@ -32,8 +32,9 @@ def _secret(v: str) -> str | None:
         return None
     if not v.startswith(SECRET_PREFIX):
         return shape
-    try:
-        raw = base64.b64decode(v[len(SECRET_PREFIX):], validate=True)
+    encoded = v[len(SECRET_PREFIX):]
+    try:  # padding may be left out (receivers' libraries add it back)
+        raw = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
     except (binascii.Error, ValueError):
         return shape
     return None if SECRET_BYTES[0] <= len(raw) <= SECRET_BYTES[1] else shape

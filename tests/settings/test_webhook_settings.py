@@ -28,6 +28,12 @@ def test_endpoints_load_with_their_events_and_secret(valid: Callable[[str], Path
         ("http://127.0.0.1:9000/h", ["reset.paused"], SECRET, 5)]
 
 
+def test_a_secret_without_base64_padding_is_accepted(valid: Callable[[str], Path]) -> None:
+    unpadded = SECRET.rstrip("=")
+    assert unpadded != SECRET  # 32 bytes: base64 ends in "="
+    assert load_settings(valid(endpoint(secret=unpadded)), {}).webhooks[0].secret == unpadded
+
+
 def test_the_secret_can_come_from_the_environment(valid: Callable[[str], Path]) -> None:
     path = valid(endpoint(secret=None, more='secret_env = "SIEM_HOOK_SECRET"\n'))
     assert load_settings(path, {"SIEM_HOOK_SECRET": SECRET}).webhooks[0].secret == SECRET
