@@ -155,11 +155,14 @@ def secret_paths(cls: type[DataclassInstance], prefix: str = "") -> list[str]:
         if field.metadata.get("secret"):
             paths.append(key)
         elif table is not None:
-            paths.extend(secret_paths(table, key))
+            paths.extend(secret_paths(table, f"{key}[]" if typing.get_origin(hints[field.name]) is list else key))
     return paths
 
 
 def _table_type(hint: Any) -> Any:
-    """The dataclass a field holds, also when the table is optional (`OidcSettings | None`)."""
+    """The dataclass a field holds, also when the table is optional (`OidcSettings | None`) or an
+    array of tables (`list[WebhookEndpoint]`, whose keys are named `webhooks[].secret`)."""
+    if typing.get_origin(hint) is list:
+        return _table_type(typing.get_args(hint)[0])
     candidates = typing.get_args(hint) if typing.get_origin(hint) in (types.UnionType, typing.Union) else (hint,)
     return next((c for c in candidates if isinstance(c, type) and dataclasses.is_dataclass(c)), None)

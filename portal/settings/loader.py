@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import mail, passwords, registration, rollout, sms
+from . import mail, passwords, registration, rollout, sms, webhooks
 from .checks import host_name
 from .engine import Origin, Problem, SettingsError, build
 from .sections import COOKIE_PREFIXES, Settings
@@ -34,6 +34,7 @@ def load_settings(path: str | os.PathLike[str] | None = None,
     problems: list[Problem] = []
     data = _read_toml(file, problems)
     env_keys = _apply_environment(data, environ, problems)
+    webhooks.read_secrets(data, environ, str(file), problems)
 
     def origin(key: str) -> str:
         return env_keys.get(key, str(file))

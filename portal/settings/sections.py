@@ -20,6 +20,7 @@ from .registration import CodeSettings, RegistrationSettings
 from .reset import ChangeSettings, NotificationSettings, ResetSettings
 from .rollout import RolloutSettings
 from .sms import SmsSettings
+from .webhooks import WebhookEndpoint
 
 ACTION_BUILTIN = "builtin"
 ACTION_KEYS = ("reset", "register", "change")
@@ -157,6 +158,7 @@ class Settings:
     admin: AdminSettings = setting(AdminSettings)
     campaigns: CampaignSettings = setting(CampaignSettings)
     expiry_reminders: ExpiryReminderSettings = setting(ExpiryReminderSettings)
+    webhooks: list[WebhookEndpoint] = setting([])
 
     @property
     def builtin_actions(self) -> frozenset[str]:

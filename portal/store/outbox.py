@@ -1,7 +1,8 @@
 """Mail and SMS waiting to be delivered: written in the flow's transaction, sent by a worker.
 
 The content (recipient, text, codes) is encrypted at rest and erased once delivered, so the
-table keeps only what reports need: channel, purpose, status and times.
+table keeps only what reports need: channel, purpose, status and times (and a webhook's
+endpoint and event type, for the delivery log on /admin).
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from .models import Base
 class OutboxMessage(Base):
     __tablename__ = "outbox_messages"
     __table_args__ = (Index("ix_outbox_messages_due", "status", "next_attempt_at"),
+                      Index("ix_outbox_messages_channel_id", "channel", "id"),
                       UniqueConstraint("dedupe_key", name="uq_outbox_messages_dedupe_key"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -35,3 +37,5 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(String(255))
     # set by senders that must never send one thing twice (a campaign to a person, a daily reminder)
     dedupe_key: Mapped[str | None] = mapped_column(String(255))
+    # a webhook's URL (kept after the content is erased, for the delivery log); None for mail and SMS
+    endpoint: Mapped[str | None] = mapped_column(String(255))

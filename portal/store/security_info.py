@@ -6,9 +6,9 @@ and must find the same registration the signed-in person made, even after a rena
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .models import Base
@@ -30,6 +30,8 @@ class SecurityProfile(Base):
     snoozes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     first_snoozed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     reregistration_requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # the required_from date enforcement.deadline_passed was sent for (once per person and deadline)
+    deadline_passed_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 

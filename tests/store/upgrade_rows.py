@@ -160,6 +160,11 @@ def snooze_enforcement(rows: Rows) -> None:
     used and no re-registration asked for."""
 
 
+def webhooks(rows: Rows) -> None:
+    """0008 adds only columns (and an index): mail from before has no webhook endpoint, and no
+    profile had a deadline reported."""
+
+
 ROWS: dict[str, Callable[[Rows], None]] = {
     "0001": users_and_sessions,
     "0002": security_info_audit_outbox,
@@ -168,4 +173,5 @@ ROWS: dict[str, Callable[[Rows], None]] = {
     "0005": session_owner,
     "0006": standings,
     "0007": snooze_enforcement,
+    "0008": webhooks,
 }

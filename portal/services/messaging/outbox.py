@@ -1,4 +1,4 @@
-"""The outbox: mail and SMS are written to the database with the change they report, then delivered.
+"""The outbox: mail, SMS and webhooks are written to the database with the change they report, then delivered.
 
 Why not send during the request: an SMTP server that is down must not lose a notification nor
 fail a password change, and sending from the request would make response times tell whether an
@@ -21,13 +21,20 @@ account exists. So flows `enqueue_*` in their own transaction and a worker deliv
   that dies before that point leaves nothing at the server (the mail is sent again after the
   lease); one that dies after it has handed the mail over (it is not sent again). A worker
   whose lease ran out meanwhile finds its claim gone at that point and abandons the message;
-- the content (recipient, text) is encrypted at rest and erased once the message is settled.
+- the content (recipient, text) is encrypted at rest and erased once the message is settled;
+- a webhook (channel "webhook", one row per endpoint and event, its dedupe key made of both) is
+  queued once and marked sent as soon as the endpoint answered 2xx (the same group commit as a
+  mail's point of no return). HTTP has no point of no return before the answer, so a worker
+  killed while it waits for one sends that event again after the lease, with the same id and
+  body, and the receiver de-duplicates by `webhook-id` (Standard Webhooks): each endpoint keeps
+  each event once. The endpoint's secret is read from settings when it is sent, never stored.
 
 The worker runs in-process (a daemon thread that exists only while messages are pending) and/or
 as `flask --app wsgi outbox run` for deployments that prefer a separate process.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import secrets
@@ -49,15 +56,18 @@ from sqlalchemy.orm import Session
 from ... import clock
 from ...adapters.mail import Mail, MailError, MailSender, MailSession, PermanentMailError, PointOfNoReturn, make_sender
 from ...adapters.sms import PermanentSmsError, SmsError, SmsGateway, make_gateway
+from ...adapters.webhooks import WebhookError
+from ...adapters.webhooks import post as post_webhook
 from ...settings import Settings
 from ...settings.mail import OutboxSettings
+from ...settings.webhooks import WebhookEndpoint
 from ...store import Store, rows_changed
 from ...store.outbox import OutboxMessage
 from ..security.crypto import InvalidToken, Sealer
 
 log = logging.getLogger(__name__)
 
-EMAIL, SMS = "email", "sms"
+EMAIL, SMS, WEBHOOK = "email", "sms", "webhook"
 PENDING, SENT, FAILED, EXPIRED = "pending", "sent", "failed", "expired"
 MAX_BACKOFF = timedelta(hours=1)
 SEAL_PURPOSE = "outbox"
@@ -68,6 +78,10 @@ T = TypeVar("T")
 
 class ChannelUnavailable(Exception):
     """No mail server or SMS gateway is configured for this channel."""
+
+
+class EndpointRemoved(Exception):
+    """A webhook's endpoint is no longer in the settings: nobody to deliver it to."""
 
 
 class ClaimLost(Exception):
@@ -122,11 +136,13 @@ class _Budget:
 
 class Outbox:
     def __init__(self, store: Store, settings: OutboxSettings, secret_key: str,
-                 mail: MailSender | None, sms: SmsGateway | None) -> None:
+                 mail: MailSender | None, sms: SmsGateway | None,
+                 webhooks: Sequence[WebhookEndpoint] = ()) -> None:
         self.store = store
         self.settings = settings
         self.mail = mail
         self.sms = sms
+        self.webhooks = {endpoint.url: endpoint for endpoint in webhooks}
         self._sealer = Sealer(secret_key, SEAL_PURPOSE)
         self._lock = threading.Lock()
         self._wakeup = threading.Event()
@@ -147,6 +163,13 @@ class Outbox:
             raise ChannelUnavailable(SMS)
         return self._enqueue(db, SMS, {"to": to, "text": text}, purpose, expires_at, dedupe_key)
 
+    def enqueue_webhook(self, db: Session, url: str, *, event: str, message_id: str, body: str) -> bool:
+        """Queue the event `message_id` (JSON `body`) for the endpoint at `url`; False if it was
+        queued for that endpoint before (each endpoint gets each event once)."""
+        key = f"webhook:{message_id}:{hashlib.sha256(url.encode()).hexdigest()[:16]}"
+        return self._enqueue(db, WEBHOOK, {"url": url, "id": message_id, "body": body}, event, None, key,
+                             endpoint=url)
+
     def enqueue_mails(self, db: Session, mails: Sequence[tuple[Mail, str]], *, purpose: str) -> None:
         """Queue many mails at once, each under its dedupe key (a campaign's batch): one INSERT;
         a key queued before keeps its first mail."""
@@ -162,10 +185,11 @@ class Outbox:
         self._wake_after_commit(db)
 
     def _enqueue(self, db: Session, channel: str, payload: dict[str, str | None], purpose: str,
-                 expires_at: datetime | None, dedupe_key: str | None) -> bool:
+                 expires_at: datetime | None, dedupe_key: str | None, *, endpoint: str | None = None) -> bool:
         """One message; a dedupe key queued before keeps its first one (False). Only a dedupe key
         can conflict, so only a keyed message pays for a savepoint (and its own flush)."""
-        row = OutboxMessage(**self._row(channel, payload, purpose, clock.utcnow(), expires_at, dedupe_key))
+        row = OutboxMessage(**self._row(channel, payload, purpose, clock.utcnow(), expires_at, dedupe_key),
+                            endpoint=endpoint)
         if dedupe_key is None:
             db.add(row)
         else:
@@ -265,7 +289,9 @@ class Outbox:
             return None, "taken over by another worker"
         except (PermanentMailError, PermanentSmsError) as error:
             return FAILED, str(error)
-        except (MailError, SmsError, ChannelUnavailable) as error:
+        except EndpointRemoved:
+            return FAILED, "the endpoint is no longer in [[webhooks]]"
+        except (MailError, SmsError, WebhookError, ChannelUnavailable) as error:
             if handed_over:
                 return SENT, f"no answer after the message was handed over, not sent again: {error}"
             if claimed.attempts + 1 >= self.settings.max_attempts:
@@ -280,10 +306,24 @@ class Outbox:
                 raise ChannelUnavailable(EMAIL)
             mail.send(Mail(payload["to"], payload["subject"], payload["text"], payload.get("html")),
                       point_of_no_return)
+        elif channel == WEBHOOK:
+            self._post(payload, point_of_no_return)
         else:
             if self.sms is None:
                 raise ChannelUnavailable(SMS)
             self.sms.send(payload["to"], payload["text"])
+
+    def _post(self, payload: dict[str, str], delivered: PointOfNoReturn | None) -> None:
+        """A webhook, signed with its endpoint's secret as the settings have it now; marked sent
+        right after the endpoint's 2xx (`delivered`), not with the rest of its batch, so a worker
+        killed mid-batch sends again only the one it was waiting on."""
+        endpoint = self.webhooks.get(payload["url"])
+        if endpoint is None:
+            raise EndpointRemoved(payload["url"])
+        post_webhook(endpoint.url, endpoint.secret, message_id=payload["id"], body=payload["body"],
+                     timestamp=clock.utcnow(), timeout=endpoint.timeout_seconds)
+        if delivered is not None:
+            delivered()
 
     def _settle_batch(self, batch: list[_Claimed], outcomes: list[tuple[str | None, str | None]]) -> DeliveryReport:
         """Write every outcome of a batch in one transaction (one statement per kind of outcome);
@@ -537,6 +577,6 @@ def _work(ref: weakref.ref[Outbox]) -> None:
 def init_app(app: Flask, settings: Settings, store: Store) -> Outbox:
     """The app's outbox, with whichever channels settings configure."""
     outbox = Outbox(store, settings.outbox, app.config["SECRET_KEY"], make_sender(settings.mail),
-                    make_gateway(settings.sms))
+                    make_gateway(settings.sms), settings.webhooks)
     app.extensions["outbox"] = outbox
     return outbox

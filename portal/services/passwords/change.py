@@ -28,7 +28,7 @@ from ...adapters.directory import (
 )
 from ...store import Store
 from ..container import Collaborators
-from ..messaging import password_notices
+from ..messaging import password_notices, webhooks
 from ..reset.identifiers import counting_form, parse_identifier
 from ..security import audit
 from ..security.crypto import app_secret
@@ -142,6 +142,8 @@ def _write(c: Collaborators, guard: Guard, key: str, user: DirectoryUser, curren
     with writes.after_write(c.store, attempt) as db:
         attempt.finish(db, _audit_outcome(outcome), reason=_reason(outcome, error))
         _after_change(db, guard, key, user, outcome)
+        if outcome is Changed.DONE:
+            webhooks.emit(db, c.outbox, webhooks.PASSWORD_CHANGED, user)
     return ChangeResult(outcome, message=str(error.message) if error else None)
 
 

@@ -10,13 +10,17 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 
 from ... import clock
 from ...adapters.directory import DirectoryUnavailable as DirectoryUnavailable  # from registration_status
 from ...adapters.directory import DirectoryUser
 from ...settings import Settings
+from ...store import rows_changed
+from ...store.security_info import SecurityProfile
 from ..container import Collaborators
+from ..messaging import webhooks
 from ..proofs import security_info
 from ..security import audit
 from .policy import Policy, Status, policy_for, status
@@ -58,10 +62,31 @@ def check(c: Collaborators, user: DirectoryUser, groups: Iterable[str], *, retur
         _policy, found = evaluate(db, c.settings, user, groups)
         if not found.compliant:
             audit.record(db, EVENT_REQUIRED, audit.SUCCESS, username=user.login, reason=found.reason or "")
+            _report_deadline(c, db, user)
         elif returning_to is not None:
             audit.record(db, EVENT_RETURNED, audit.SUCCESS, username=user.login,
                          details={"origin": returning_to.split("/", 3)[2][:100]})
     return found
+
+
+def _report_deadline(c: Collaborators, db: Session, user: DirectoryUser) -> None:
+    """Once the hard deadline (`required_from`) has come for a person the portal now requires to
+    register, say so once to the endpoints that want it: a conditional UPDATE of their profile records the deadline reported, so
+    two servers (or tabs) enforcing it at the same moment send one event, and a new deadline
+    another."""
+    deadline = c.settings.registration.deadline
+    if deadline is None or c.clock.utcnow().date() < deadline or not webhooks.wanted(c.outbox, webhooks.DEADLINE_PASSED):
+        return
+    profile = security_info.profile_for(db, user)
+    db.flush()  # a profile created just now gets its row first
+    reported = rows_changed(db, update(SecurityProfile)
+                            .where(SecurityProfile.id == profile.id,
+                                   or_(SecurityProfile.deadline_passed_on.is_(None),
+                                       SecurityProfile.deadline_passed_on != deadline))
+                            .values(deadline_passed_on=deadline))
+    if reported:
+        webhooks.emit(db, c.outbox, webhooks.DEADLINE_PASSED, user, deadline=deadline.isoformat(),
+                      event_id=webhooks.stable_id(webhooks.DEADLINE_PASSED, user.directory_id, deadline.isoformat()))
 
 
 def return_url(c: Collaborators, value: str, *, username: str | None) -> str | None:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from ...adapters.directory.model import DirectoryUser
 from ..container import Collaborators
-from ..messaging import notifications
+from ..messaging import notifications, webhooks
 from ..campaigns import population
 from ..proofs import security_info
 from ..proofs.codes import CodeCheck
@@ -193,6 +193,7 @@ def _changed(c: Collaborators, db: Session, person: Person, before: SecurityInfo
     audit.record(db, f"registration.method_{action}", audit.SUCCESS, username=person.user.login,
                  details={"method": kind})
     notifications.security_info_changed(db, user=person.user, before=before, method=kind, action=action)
+    webhooks.emit(db, c.outbox, webhooks.REGISTRATION_CHANGED, person.user, method=kind, action=action)
     return Change(kind, action, _standing(c, db, person).status.compliant)
 
 

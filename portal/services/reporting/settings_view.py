@@ -20,19 +20,22 @@ def effective_settings(settings: Settings) -> list[tuple[str, str]]:
     secrets = set(secret_paths(Settings))
     rows: list[tuple[str, str]] = []
 
-    def walk(value: Any, prefix: str) -> None:
+    def walk(value: Any, prefix: str, schema_prefix: str) -> None:
         for field in dataclasses.fields(value):
-            key = f"{prefix}{field.name}"
+            key, schema_key = f"{prefix}{field.name}", f"{schema_prefix}{field.name}"
             current = getattr(value, field.name)
-            if key in secrets:
+            if schema_key in secrets:
                 rows.append((key, HIDDEN if current else NOT_SET))
             elif dataclasses.is_dataclass(current):
-                walk(current, f"{key}.")
+                walk(current, f"{key}.", f"{schema_key}.")
             elif current and isinstance(current, dict) and all(dataclasses.is_dataclass(v) for v in current.values()):
                 for name, table in current.items():  # [hosts."<name>"]: each entry's keys
-                    walk(table, f"{key}.{name}.")
+                    walk(table, f"{key}.{name}.", f"{schema_key}.{name}.")
+            elif isinstance(current, list) and current and dataclasses.is_dataclass(current[0]):
+                for index, table in enumerate(current):  # an array of tables: [[webhooks]]
+                    walk(table, f"{key}[{index}].", f"{schema_key}[].")
             else:
                 rows.append((key, json.dumps(current, ensure_ascii=False)))
 
-    walk(settings, "")
+    walk(settings, "", "")
     return rows

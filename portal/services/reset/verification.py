@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from ...store.flows import ResetFlow
 from ..container import Collaborators
-from ..messaging import password_notices
+from ..messaging import password_notices, webhooks
 from ..proofs.codes import CodeCheck
 from ..proofs.methods import REGISTRY, Proves, keys_that, questions
 from ..proofs.security_info import Destination, SecurityInfo
@@ -186,6 +186,8 @@ def _failure(c: Collaborators, db: Session, flow: ResetFlow, account: Account | 
                  details={"minutes": c.settings.reset.pause_minutes})
     if account is not None:
         password_notices.reset_paused(db, account.user, until=until)
+        webhooks.emit(db, c.outbox, webhooks.RESET_PAUSED, account.user,
+                      until=until.isoformat().replace("+00:00", "Z"))
     return Check.PAUSED, until
 
 

@@ -24,7 +24,7 @@ from ...adapters.directory import (
 )
 from ...store.flows import ResetFlow
 from ..container import Collaborators
-from ..messaging import password_notices
+from ..messaging import password_notices, webhooks
 from ..passwords import writes
 from ..passwords.rules import Violation, personal_words
 from ..security import audit
@@ -109,8 +109,10 @@ def _record(c: Collaborators, db: Session, flow_id: str, attempt: writes.Attempt
     if flow.state == flows.DONE:
         if new_password is None:
             password_notices.account_unlocked(db, account.user, info=account.info)
+            webhooks.emit(db, c.outbox, webhooks.ACCOUNT_UNLOCKED, account.user)
         else:
             password_notices.password_reset(db, account.user, admin=account.policy.admin, info=account.info)
+            webhooks.emit(db, c.outbox, webhooks.PASSWORD_RESET, account.user)
     if new_password is not None and outcome in PASSWORD_MAY_HAVE_CHANGED:
         writes.password_written(db, account.user, confirmed=outcome is not Written.UNKNOWN)
 
