@@ -146,7 +146,10 @@ class StoreSessionInterface(SessionInterface):
                 db.delete(row)
                 return ServerSession()
             data = dict(row.data)
-            if data.pop(HOST_KEY, None) != bare_host(request.host):
+            # a session stored before hosts were recorded began on base_url's host, the only one
+            # sign-in worked on then: it stays open there across the upgrade
+            began = data.pop(HOST_KEY, None) or next(iter(app.extensions["settings"].served_hosts))
+            if began != bare_host(request.host):
                 return ServerSession()  # another host's session: not this one's, and left alone
             return ServerSession(data, value, row.created_at, row.last_seen_at, row.directory_id)
 
