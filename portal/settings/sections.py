@@ -11,6 +11,7 @@ from . import checks
 from .admin import AdminSettings
 from .directory import DirectorySettings
 from .engine import setting
+from .languages import LanguageSettings
 from .mail import MailSettings, OutboxSettings
 from .mailings import CampaignSettings, ExpiryReminderSettings
 from .passwords import PasswordSettings
@@ -139,6 +140,7 @@ class Settings:
     admin: AdminSettings = setting(AdminSettings)
     campaigns: CampaignSettings = setting(CampaignSettings)
     expiry_reminders: ExpiryReminderSettings = setting(ExpiryReminderSettings)
+    i18n: LanguageSettings = setting(LanguageSettings)
 
     @property
     def builtin_actions(self) -> frozenset[str]:

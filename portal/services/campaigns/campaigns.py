@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from flask import Flask
+from flask_babel import gettext as _
 from jinja2 import TemplateError
 from sqlalchemy import ColumnElement, Select, String, func, insert, literal, select, true, update
 from sqlalchemy.orm import Session
@@ -59,8 +60,6 @@ PENDING, QUEUED = "pending", "queued"
 PURPOSE, TEST_PURPOSE = "campaign", "campaign-test"
 MAX_BATCH = 1000  # recipients queued per transaction (at most a second's worth)
 STALLED_AFTER = timedelta(minutes=2)
-NOT_COUNTED_YET = ("the people have not been counted yet: run `flask --app wsgi reports refresh` "
-                   "(audiences come from its standings)")
 RECIPIENTS_HEADER = ("username", "name", "email", "template", "queued_at", "delivery", "delivered_at")
 
 
@@ -124,9 +123,9 @@ def overview(c: Collaborators) -> list[CampaignRow]:
 def create(c: Collaborators, *, template: str, audience: str, group: str | None, theme: str, by: str) -> int:
     """A new draft; its number."""
     if template not in TEMPLATES:
-        raise CampaignError(f"template must be one of {', '.join(TEMPLATES)}")
+        raise CampaignError(_("The template must be one of %(allowed)s.", allowed=", ".join(TEMPLATES)))
     if audience not in AUDIENCES:
-        raise CampaignError(f"audience must be one of {', '.join(AUDIENCES)}")
+        raise CampaignError(_("The audience must be one of %(allowed)s.", allowed=", ".join(AUDIENCES)))
     with c.store.transaction() as db:
         campaign = Campaign(template=template, audience=audience, group=(group or "").strip()[:255] or None,
                             theme=theme, status=DRAFT, created_by=by, created_at=clock.utcnow())
@@ -180,13 +179,14 @@ def start(c: Collaborators, campaign_id: int, *, by: str) -> int:
     with c.store.transaction() as db:
         campaign = _campaign(db, campaign_id)
         if campaign.status != DRAFT:
-            raise AlreadyStarted("this campaign has already been started")
+            raise AlreadyStarted(_("This campaign has already been started."))
         if population.last_refresh(db) is None:
-            raise CampaignError(NOT_COUNTED_YET)
+            raise CampaignError(_("The people have not been counted yet: run `%(command)s` (audiences come "
+                                  "from its standings).", command="flask --app wsgi reports refresh"))
         won = rows_changed(db, update(Campaign).where(Campaign.id == campaign_id, Campaign.status == DRAFT)
                            .values(status=SENDING, started_at=clock.utcnow(), started_by=by))
         if won != 1:
-            raise AlreadyStarted("this campaign has already been started")
+            raise AlreadyStarted(_("This campaign has already been started."))
         count = fix_audience(db, c.settings, campaign)
         audit.record(db, "campaign.started", audit.SUCCESS, username=by,
                      details={"campaign": campaign_id, "recipients": count})
