@@ -102,7 +102,12 @@ def translated(file: ThemeFile, translate: Callable[[str], str]) -> ThemeFile:
 def _theme_texts(file: ThemeFile) -> set[str]:
     """The theme's own texts (theme.toml), which a theme's messages/ may translate."""
     seen: set[str] = set()
-    translated(file, lambda text: seen.add(text) or text)
+
+    def record(text: str) -> str:
+        seen.add(text)
+        return text
+
+    translated(file, record)
     return seen
 
 
@@ -151,9 +156,9 @@ def _refusal(message: str, text: object, known: set[str]) -> str | None:
 def _compiled(shipped: Catalog, overrides: dict[str, str]) -> Translations:
     """The shipped catalogue with the overrides applied, compiled in memory (fuzzy entries left out)."""
     catalog = Catalog(locale=shipped.locale)
-    for message in shipped:
-        if message.id:
-            catalog.add(message.id, message.string, flags=message.flags, context=message.context)
+    for entry in shipped:
+        if entry.id:
+            catalog.add(entry.id, entry.string, flags=entry.flags, context=entry.context)
     for message, text in overrides.items():
         existing = catalog.get(message)
         if existing is None:

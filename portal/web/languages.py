@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from babel import Locale
-from flask import Response, current_app, has_request_context, request, url_for
+from flask import current_app, has_request_context, request, url_for
 from flask_babel import get_locale
+from werkzeug.wrappers import Response
 
 from ..settings import Settings
 from ..settings.sections import HOST_PREFIX
@@ -76,6 +77,6 @@ def switcher() -> list[LanguageLink]:
         return []
     here = request.full_path.rstrip("?") if request.method == "GET" else request.path
     current = str(get_locale())
-    return [LanguageLink(code, Locale.parse(code).get_display_name(code).capitalize(),
+    return [LanguageLink(code, (Locale.parse(code).get_display_name(code) or code).capitalize(),
                          url_for("language.choose", code=code, next=here), code == current)
             for code in languages]
