@@ -1,0 +1,64 @@
+"""A theme words messages its own way per language (branding/<theme>/messages/<language>.toml),
+translates its own texts with the same files, and a wrong file stops start-up with one line."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from tests.i18n.conftest import start_up_problems
+from tests.support import BASE_URL
+
+
+def landing(app: Flask, language: str) -> str:
+    return app.test_client().get("/", base_url=BASE_URL, headers={"Accept-Language": language}).get_data(as_text=True)
+
+
+def test_contoso_s_own_texts_come_in_each_language(build: Callable[..., Flask]) -> None:
+    app = build(theme="contoso")
+    french, german = landing(app, "fr"), landing(app, "de")
+    assert "<title>Portail des mots de passe Contoso</title>" in french
+    assert "De bons mots de passe" in french and "le Service Desk Contoso" in french
+    assert "Gute Passwörter" in german and "Datenschutzhinweis" in german
+    assert "Good passwords" in landing(app, "en")
+
+
+def test_a_theme_overrides_a_portal_message_for_one_language_only(build: Callable[..., Flask], branding: Path) -> None:
+    (branding / "default" / "messages").mkdir()
+    (branding / "default" / "messages" / "fr.toml").write_text('"Change my password" = "Nouveau mot de passe"\n')
+    (branding / "default" / "messages" / "en.toml").write_text('"Manage your password" = "Fabrikam passwords"\n')
+    app = build()
+    assert "Nouveau mot de passe</span>" in landing(app, "fr")
+    assert "Change my password" in landing(app, "en") and "Fabrikam passwords" in landing(app, "en")
+    assert "Changer mon mot de passe" in landing(build(theme="contoso"), "fr")  # another theme: the catalogue's
+
+
+@pytest.mark.parametrize(("name", "content", "problem"), [
+    ("fr.toml", '"Reset my pasword" = "x"', "'Reset my pasword': is not a message of the portal"),
+    ("fr.toml", '"Contact %(name)s" = "Appelez le support"', "'Contact %(name)s': must keep the placeholders of the message: name"),
+    ("fr.toml", '"Next" = " "', "'Next': must be a non-empty string"),
+    ("fr.toml", '"Next" = 3', "'Next': must be a non-empty string"),
+    ("fr.toml", '"Next = "Suivant"', "(file): is not valid TOML"),
+    ("it.toml", '"Next" = "Avanti"', "(file): must be <language>.toml for a language of [i18n] languages (en, fr, de, es)"),
+    ("fr.po", "", "(file): must be <language>.toml"),
+])
+def test_a_wrong_override_file_stops_start_up(build: Callable[..., Flask], branding: Path, name: str,
+                                              content: str, problem: str) -> None:
+    (branding / "default" / "messages").mkdir()
+    path = branding / "default" / "messages" / name
+    path.write_text(content + "\n")
+    problems = start_up_problems(build)
+    assert len(problems) == 1 and problems[0].startswith(f"{path}: {problem}")
+
+
+def test_each_host_gets_its_own_theme_s_wording(build: Callable[..., Flask], branding: Path) -> None:
+    (branding / "default" / "messages").mkdir()
+    (branding / "default" / "messages" / "fr.toml").write_text('"Change my password" = "Nouveau mot de passe"\n')
+    client = build('[hosts]\n"passwords.contoso.com" = "contoso"').test_client()
+    french = {"Accept-Language": "fr"}
+    for _ in range(2):  # alternately, in one process: no catalogue is kept across hosts
+        default = client.get("/", base_url=BASE_URL, headers=french).get_data(as_text=True)
+        contoso = client.get("/", base_url="https://passwords.contoso.com", headers=french).get_data(as_text=True)
+        assert "Nouveau mot de passe</span>" in default and "Changer mon mot de passe</span>" in contoso
