@@ -160,6 +160,12 @@ def snooze_enforcement(rows: Rows) -> None:
     used and no re-registration asked for."""
 
 
+def languages(rows: Rows) -> None:
+    """0008: Alice last used the portal in French (standings gain a column, read as no preferred language)."""
+    rows.add("person_languages", {"directory_id": DIRECTORY_ID, "language": "fr", "used_at": rows.now},
+             key="directory_id")
+
+
 ROWS: dict[str, Callable[[Rows], None]] = {
     "0001": users_and_sessions,
     "0002": security_info_audit_outbox,
@@ -168,4 +174,5 @@ ROWS: dict[str, Callable[[Rows], None]] = {
     "0005": session_owner,
     "0006": standings,
     "0007": snooze_enforcement,
+    "0008": languages,
 }

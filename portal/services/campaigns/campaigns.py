@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from flask import Flask
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from jinja2 import TemplateError
 from sqlalchemy import ColumnElement, Select, String, func, insert, literal, select, true, update
@@ -42,7 +43,7 @@ from ...store.campaigns import Campaign, CampaignRecipient
 from ...store.outbox import OutboxMessage
 from ...store.standings import PersonStanding
 from ..container import Collaborators
-from ..messaging import messages
+from ..messaging import languages, messages
 from ..messaging.links import mail_links
 from ..messaging.outbox import EXPIRED, FAILED, SENT, ChannelUnavailable
 from ..messaging.outbox import PENDING as OUTBOX_PENDING
@@ -360,16 +361,24 @@ class Sender:
 
     def _queue(self, db: Session, campaign: Campaign, ids: list[int], now: datetime) -> int:
         """Turn the rows still pending among `ids` into queued mail: one UPDATE, one INSERT, the
-        templates rendered once. Rows another sender took meanwhile are left out."""
+        templates rendered once per language. Rows another sender took meanwhile are left out."""
         taken = db.execute(update(CampaignRecipient)
                            .where(CampaignRecipient.id.in_(ids), CampaignRecipient.status == PENDING)
                            .values(status=QUEUED, queued_at=now)
                            .returning(CampaignRecipient.directory_id, CampaignRecipient.email,
                                       CampaignRecipient.display_name)
                            .execution_options(synchronize_session=False)).all()
+        spoken = languages.for_people(db, [directory_id for directory_id, _email, _name in taken])
+        links = mail_links(self.c.settings)
+        fills: dict[str, Callable[[str, str], Mail]] = {}
+        mails = []
         with use_theme(self.c.themes.themes[campaign.theme]):
-            fill = _form_mail(campaign, mail_links(self.c.settings))
-            mails = [(fill(email, name), dedupe_key(campaign.id, directory_id)) for directory_id, email, name in taken]
+            for directory_id, email, name in taken:
+                language = spoken[directory_id]
+                with force_locale(language):  # each person's language; the templates rendered once per language
+                    if language not in fills:
+                        fills[language] = _form_mail(campaign, links)
+                    mails.append((fills[language](email, name), dedupe_key(campaign.id, directory_id)))
         self.c.outbox.enqueue_mails(db, mails, purpose=PURPOSE)
         return len(mails)
 
