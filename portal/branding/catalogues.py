@@ -20,20 +20,30 @@ from dataclasses import dataclass, replace
 from io import BytesIO
 from pathlib import Path
 
+from babel import negotiate_locale
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 from flask import current_app
 from flask_babel import get_locale
+from werkzeug.datastructures import LanguageAccept
 
 from ..settings import Problem
-from ..settings.languages import SOURCE_LANGUAGE, TRANSLATIONS
+from ..settings.languages import SOURCE_LANGUAGE, TRANSLATIONS, shipped_languages
 from .registry import current_theme
 from .theme import Theme, ThemeFile
 
 TEMPLATE = TRANSLATIONS / "messages.pot"
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|\{(\w+)\}")
+
+
+def negotiate(accepted: LanguageAccept, offered: list[str]) -> str | None:
+    """The first offered language in the order of `accepted` (an Accept-Language header, or a
+    directory's preferredLanguage in the same form), a region falling back on its language:
+    "de-CH, fr;q=0.5" is German where "de" is offered. (Werkzeug's best_match prefers any exact
+    match, here French, to a lower-ranked region match.)"""
+    return negotiate_locale([value for value, quality in accepted if quality > 0], offered, sep="-")
 
 
 def placeholders(text: str) -> set[str]:
@@ -115,13 +125,16 @@ def _overrides(theme: Theme, languages: list[str], known: set[str],
                problems: list[Problem]) -> dict[str, dict[str, str]]:
     """language -> {message: text} from the theme's messages/ folder, every problem recorded."""
     folder = theme.root / "messages"
+    shipped = shipped_languages()
     found: dict[str, dict[str, str]] = {}
     for path in sorted(folder.glob("*")) if folder.is_dir() else []:
-        if path.suffix != ".toml" or path.stem not in languages:
-            problems.append(Problem(str(path), "(file)", f"must be <language>.toml for a language of "
-                                                         f"[i18n] languages ({', '.join(languages)})"))
+        if path.suffix != ".toml" or path.stem not in shipped:
+            problems.append(Problem(str(path), "(file)", f"must be <language>.toml for a language the portal "
+                                                         f"ships ({', '.join(shipped)})"))
             continue
-        found[path.stem] = _read_overrides(path, known, problems)
+        texts = _read_overrides(path, known, problems)  # checked even while not offered: ready when it is
+        if path.stem in languages:
+            found[path.stem] = texts
     return found
 
 

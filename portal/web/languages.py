@@ -14,6 +14,7 @@ from flask import current_app, has_request_context, request, url_for
 from flask_babel import get_locale
 from werkzeug.wrappers import Response
 
+from ..branding.catalogues import negotiate
 from ..settings import Settings
 from ..settings.sections import HOST_PREFIX
 
@@ -49,7 +50,7 @@ def request_language() -> str:
     chosen = request.cookies.get(cookie_name(_settings()), "")
     if chosen in languages.languages:
         return chosen
-    return request.accept_languages.best_match(languages.languages) or languages.default
+    return negotiate(request.accept_languages, languages.languages) or languages.default
 
 
 def same_site_path(target: str | None) -> str:

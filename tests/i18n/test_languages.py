@@ -96,3 +96,7 @@ def test_wrong_language_settings_stop_start_up_with_one_line(build: Callable[...
                                                              problem: str) -> None:
     problems = start_up_problems(build, f"[i18n]\n{toml}\n")
     assert [p.split(": ", 1)[1] for p in problems] == [problem]
+
+
+def test_a_region_of_an_offered_language_wins_over_a_lower_ranked_language(build: Callable[..., Flask]) -> None:
+    assert html_lang(page(build().test_client(), **{"Accept-Language": "de-CH, fr;q=0.5"})) == "de"

@@ -23,6 +23,7 @@ from werkzeug.http import parse_accept_header
 
 from ... import clock
 from ...adapters.directory.model import DirectoryUser
+from ...branding.catalogues import negotiate
 from ...settings.languages import LanguageSettings
 from ...store.languages import LANGUAGE_LENGTH, PersonLanguage
 from ...store.standings import PersonStanding
@@ -42,7 +43,7 @@ def choose(used: str | None, preferred: str | None) -> str:
     languages = _settings()
     if used in languages.languages:
         return used
-    match = parse_accept_header(preferred, LanguageAccept).best_match(languages.languages) if preferred else None
+    match = negotiate(parse_accept_header(preferred, LanguageAccept), languages.languages) if preferred else None
     return match or languages.default
 
 
@@ -71,7 +72,7 @@ def for_people(db: Session, directory_ids: Iterable[str]) -> dict[str, str]:
     preferred: dict[str, str | None] = {}
     for chunk in _chunks(ids):
         preferred |= dict(db.execute(select(PersonStanding.directory_id, PersonStanding.preferred_language)
-                                     .where(PersonStanding.directory_id.in_(chunk))).tuples().all())
+                                     .where(PersonStanding.directory_id.in_(chunk))).all())
     return {i: choose(used.get(i), preferred.get(i)) for i in ids}
 
 
@@ -80,7 +81,7 @@ def last_used(db: Session, directory_ids: list[str]) -> dict[str, str]:
     found: dict[str, str] = {}
     for chunk in _chunks(directory_ids):
         found |= dict(db.execute(select(PersonLanguage.directory_id, PersonLanguage.language)
-                                 .where(PersonLanguage.directory_id.in_(chunk))).tuples().all())
+                                 .where(PersonLanguage.directory_id.in_(chunk))).all())
     return found
 
 
