@@ -8,11 +8,13 @@ from theme.toml) to its wording in that language, e.g. in `messages/fr.toml`:
 
     "Reset my password" = "Réinitialiser mon mot de passe"
 
-They are checked when the portal starts, like theme.toml: an unknown language or message, an empty
-text, or a text that loses a placeholder of the message (`%(name)s`) stops start-up with one line.
+They are checked when the portal starts, like theme.toml: a file for a language the portal does not
+ship, an empty text, or a text that loses a placeholder of the message (`%(name)s`) stops start-up
+with one line; an English text that is not (or no longer) a message or a theme text gets a warning.
 """
 from __future__ import annotations
 
+import logging
 import re
 import tomllib
 from collections.abc import Callable
@@ -34,6 +36,7 @@ from ..settings.languages import SOURCE_LANGUAGE, TRANSLATIONS, shipped_language
 from .registry import current_theme
 from .theme import Theme, ThemeFile
 
+log = logging.getLogger(__name__)
 TEMPLATE = TRANSLATIONS / "messages.pot"
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|\{(\w+)\}")
 
@@ -62,24 +65,27 @@ class Catalogues:
     @classmethod
     def load(cls, languages: list[str], default: str, themes: dict[str, Theme],
              problems: list[Problem]) -> Catalogues:
-        msgids = _msgids(read_po(TEMPLATE.open("rb")))
-        shipped = {code: _shipped(code) for code in languages}
+        with TEMPLATE.open("rb") as handle:
+            msgids = _msgids(read_po(handle))
+        shipped = {code: _compiled(_shipped(code)) for code in languages}
         built: dict[tuple[str, str], Translations] = {}
         brands: dict[tuple[str, str], ThemeFile] = {}
         for theme in themes.values():
             overrides = _overrides(theme, languages, msgids | _theme_texts(theme.file), problems)
             for code in languages:
-                compiled = built[(theme.name, code)] = _compiled(shipped[code], overrides.get(code, {}))
+                compiled = built[(theme.name, code)] = _with_overrides(shipped[code], code, overrides.get(code, {}))
                 brands[(theme.name, code)] = translated(theme.file, compiled.ugettext)
         return cls(built, brands, default)
 
     def get(self, theme: str, language: str) -> Translations:
         """The theme's translations in `language` (a language not offered: the default's)."""
-        return self.translations.get((theme, language)) or self.translations[(theme, self.default)]
+        found = self.translations.get((theme, language))
+        return found if found is not None else self.translations[(theme, self.default)]
 
     def brand(self, theme: str, language: str) -> ThemeFile:
         """The theme's file with its texts in `language` (a language not offered: the default's)."""
-        return self.brands.get((theme, language)) or self.brands[(theme, self.default)]
+        found = self.brands.get((theme, language))
+        return found if found is not None else self.brands[(theme, self.default)]
 
 
 def _msgids(catalog: Catalog) -> set[str]:
@@ -146,18 +152,21 @@ def _read_overrides(path: Path, known: set[str], problems: list[Problem]) -> dic
         return {}
     texts: dict[str, str] = {}
     for message, text in data.items():
-        refused = _refusal(message, text, known)
+        refused = _refusal(message, text)
         if refused:
             problems.append(Problem(str(path), repr(message), refused))
+        elif message not in known:
+            # a text reworded in theme.toml, or in a new version of the portal, leaves its old
+            # translation behind: harmless, so named rather than fatal (start-up must not depend on it)
+            log.warning("%s: %r is not a message of the portal (portal/translations/messages.pot) nor a "
+                        "text of this theme's theme.toml, so it is not used; copy the English text exactly",
+                        path, message)
         else:
             texts[message] = text
     return texts
 
 
-def _refusal(message: str, text: object, known: set[str]) -> str | None:
-    if message not in known:
-        return ("is not a message of the portal (portal/translations/messages.pot) nor a text of "
-                "this theme's theme.toml; copy the English text exactly")
+def _refusal(message: str, text: object) -> str | None:
     if not isinstance(text, str) or not text.strip():
         return "must be a non-empty string"
     missing = placeholders(message) - placeholders(text)
@@ -166,23 +175,24 @@ def _refusal(message: str, text: object, known: set[str]) -> str | None:
     return None
 
 
-def _compiled(shipped: Catalog, overrides: dict[str, str]) -> Translations:
-    """The shipped catalogue with the overrides applied, compiled in memory (fuzzy entries left out)."""
-    catalog = Catalog(locale=shipped.locale)
-    for entry in shipped:
-        if entry.id:
-            catalog.add(entry.id, entry.string, flags=entry.flags, context=entry.context)
-    for message, text in overrides.items():
-        existing = catalog.get(message)
-        if existing is None:
-            catalog.add(message, text)
-        else:  # Catalog.add would keep the shipped text
-            existing.string = text
-            existing.flags.discard("fuzzy")
+def _compiled(catalog: Catalog) -> Translations:
+    """The catalogue compiled in memory (fuzzy entries left out: English shows until reviewed)."""
     compiled = BytesIO()
     write_mo(compiled, catalog)
     compiled.seek(0)
     return Translations(compiled)
+
+
+def _with_overrides(shipped: Translations, locale: str, overrides: dict[str, str]) -> Translations:
+    """The theme's texts first, the shipped catalogue for every other message (gettext's fallback)."""
+    if not overrides:
+        return shipped
+    catalog = Catalog(locale=locale)
+    for message, text in overrides.items():
+        catalog.add(message, text)
+    theme = _compiled(catalog)
+    theme.add_fallback(shipped)
+    return theme
 
 
 def current_brand() -> ThemeFile:

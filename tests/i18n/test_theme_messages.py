@@ -36,7 +36,6 @@ def test_a_theme_overrides_a_portal_message_for_one_language_only(build: Callabl
 
 
 @pytest.mark.parametrize(("name", "content", "problem"), [
-    ("fr.toml", '"Reset my pasword" = "x"', "'Reset my pasword': is not a message of the portal"),
     ("fr.toml", '"Contact %(name)s" = "Appelez le support"', "'Contact %(name)s': must keep the placeholders of the message: name"),
     ("fr.toml", '"Next" = " "', "'Next': must be a non-empty string"),
     ("fr.toml", '"Next" = 3', "'Next': must be a non-empty string"),
@@ -51,6 +50,17 @@ def test_a_wrong_override_file_stops_start_up(build: Callable[..., Flask], brand
     path.write_text(content + "\n")
     problems = start_up_problems(build)
     assert len(problems) == 1 and problems[0].startswith(f"{path}: {problem}")
+
+
+def test_a_text_that_is_no_message_is_named_in_a_warning_and_not_used(build: Callable[..., Flask], branding: Path,
+                                                                      caplog: pytest.LogCaptureFixture) -> None:
+    """A typo, or the old English of a text reworded since in theme.toml: start-up goes on."""
+    path = branding / "default" / "messages" / "fr.toml"
+    path.write_text('"Reset my pasword" = "x"\n"Next" = "Continuer"\n')
+    app = build('[rollout]\nreset = "everybody"\n')
+    assert f"{path}: 'Reset my pasword' is not a message of the portal" in caplog.text
+    assert "Continuer</button>" in app.test_client().get("/reset/", base_url=BASE_URL,
+                                                         headers={"Accept-Language": "fr"}).get_data(as_text=True)
 
 
 def test_each_host_gets_its_own_theme_s_wording(build: Callable[..., Flask], branding: Path) -> None:
