@@ -27,14 +27,25 @@ OU = f"ou=mail-languages,{BASE_DN}"
 PEOPLE = {"lang-fr": "fr-CA", "lang-de": "de-CH, fr;q=0.5", "lang-it": "it", "lang-none": None, "lang-used": "es"}
 
 
+SHORT_POLICY = f"cn=lang-short,ou=policies,{BASE_DN}"  # passwords expire after 10 days
+
+
 @pytest.fixture(scope="module")
 def people(slapd: Slapd) -> None:
+    """PEOPLE without a password (nothing expires), and lang-expiring, French, whose password expires soon."""
     slapd.apply(ldif.entry(OU, {"objectClass": "organizationalUnit", "ou": "mail-languages"}))
+    slapd.apply(ldif.entry(SHORT_POLICY, {"objectClass": ["device", "pwdPolicy"], "cn": "lang-short",
+                                          "pwdAttribute": "userPassword", "pwdMaxAge": str(10 * 24 * 3600)}))
     for login, preferred in PEOPLE.items():
-        slapd.apply(ldif.entry(f"uid={login},{OU}", {
-            "objectClass": ["inetOrgPerson"], "uid": login, "cn": login, "sn": "Language",
+        slapd.apply(ldif.entry(f"uid={login},{OU}", person(login, preferred)))
+    slapd.apply(ldif.entry(f"uid=lang-expiring,{OU}", {**person("lang-expiring", "fr"), "userPassword": "Lang.Expiring.2026!",
+                                                      "pwdPolicySubentry": SHORT_POLICY}))
+
+
+def person(login: str, preferred: str | None) -> dict[str, ldif.Values]:
+    return {"objectClass": ["inetOrgPerson"], "uid": login, "cn": login, "sn": "Language",
             "displayName": f"{login.title()} Person", "mail": f"{login}@example.test",
-            **({"preferredLanguage": preferred} if preferred else {})}))
+            **({"preferredLanguage": preferred} if preferred else {})}
 
 
 @pytest.fixture
@@ -65,9 +76,10 @@ def test_a_campaign_speaks_each_recipient_s_language(app: Flask, mailbox: MailSi
     refresh_standings(app)  # reads preferredLanguage with the rest of each person's standing
     campaign = cli(app, "campaign", "create", "--template", "coming_soon", "--audience", "everybody").strip()
     cli(app, "campaign", "send", campaign)
-    mails = delivered(mailbox, len(PEOPLE))
+    mails = delivered(mailbox, len(PEOPLE) + 1)
     subjects = {login: mail["Subject"] for login, mail in mails.items()}
     assert subjects == {
+        "lang-expiring": "Bientôt : réinitialisez vous-même votre mot de passe Votre organisation",
         "lang-fr": "Bientôt : réinitialisez vous-même votre mot de passe Votre organisation",
         "lang-de": "Demnächst: Setzen Sie Ihr Passwort bei Ihre Organisation selbst zurück",
         "lang-it": "Coming soon: reset your own Your organization password",  # not offered: the default
@@ -76,6 +88,14 @@ def test_a_campaign_speaks_each_recipient_s_language(app: Flask, mailbox: MailSi
     }
     assert "Bonjour Lang-Fr Person," in mail_body(mails["lang-fr"])
     assert "Brauchen Sie Hilfe? Wenden Sie sich an den IT-Helpdesk" in mail_body(mails["lang-de"])
+
+
+def test_an_expiry_reminder_speaks_the_directory_s_language(app: Flask, mailbox: MailSink) -> None:
+    cli(app, "reminders", "expiry")
+    [reminder] = [m for m in delivered(mailbox, 1).values()]
+    assert reminder["To"] == "lang-expiring@example.test"
+    assert reminder["Subject"] == "Votre mot de passe Votre organisation expire dans 10 jours"
+    assert "Changez-le maintenant, tant que vous le connaissez encore :" in mail_body(reminder)
 
 
 def test_the_default_language_is_the_settings_one(admin_app: Callable[..., Flask], people: None,  # noqa: F811
