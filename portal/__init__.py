@@ -34,7 +34,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     themes = ThemeRegistry.load(settings, PROJECT_ROOT, problems)
     if problems or themes is None:
         raise SettingsError(problems)
-    catalogues = Catalogues.load(settings.i18n.languages, settings.i18n.default, themes.themes, problems)
+    catalogues = Catalogues.load(settings.i18n.languages, settings.i18n.default, themes.themes,
+                                 [text.strip() for text in settings.registration.questions.custom], problems)
     if problems:
         raise SettingsError(problems)
 

@@ -3,8 +3,8 @@ the theme's own wording for it laid over (`branding/<theme>/messages/<language>.
 
 Catalogues are compiled from the .po files in memory at start-up (no .mo files to build, commit or
 forget on a server): the .po files translators edit are the only copy. A theme's overrides map an
-English message (the msgid, as in portal/translations/messages.pot, or one of the theme's own texts
-from theme.toml) to its wording in that language, e.g. in `messages/fr.toml`:
+English message (the msgid, as in portal/translations/messages.pot, one of the theme's own texts
+from theme.toml, or a custom security question from the settings) to its wording in that language, e.g. in `messages/fr.toml`:
 
     "Reset my password" = "Réinitialiser mon mot de passe"
 
@@ -63,15 +63,17 @@ class Catalogues:
     default: str
 
     @classmethod
-    def load(cls, languages: list[str], default: str, themes: dict[str, Theme],
+    def load(cls, languages: list[str], default: str, themes: dict[str, Theme], settings_texts: list[str],
              problems: list[Problem]) -> Catalogues:
+        """`settings_texts`: texts people see that the settings hold (custom security questions),
+        which a theme may translate too."""
         with TEMPLATE.open("rb") as handle:
             msgids = _msgids(read_po(handle))
         shipped = {code: _compiled(_shipped(code)) for code in languages}
         built: dict[tuple[str, str], Translations] = {}
         brands: dict[tuple[str, str], ThemeFile] = {}
         for theme in themes.values():
-            overrides = _overrides(theme, languages, msgids | _theme_texts(theme.file), problems)
+            overrides = _overrides(theme, languages, msgids | set(settings_texts) | _theme_texts(theme.file), problems)
             for code in languages:
                 compiled = built[(theme.name, code)] = _with_overrides(shipped[code], code, overrides.get(code, {}))
                 brands[(theme.name, code)] = translated(theme.file, compiled.ugettext)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
+from portal.services.proofs.methods.questions import catalogue
 from tests.i18n.conftest import start_up_problems
 from tests.support import BASE_URL
 
@@ -72,3 +73,18 @@ def test_each_host_gets_its_own_theme_s_wording(build: Callable[..., Flask], bra
         default = client.get("/", base_url=BASE_URL, headers=french).get_data(as_text=True)
         contoso = client.get("/", base_url="https://passwords.contoso.com", headers=french).get_data(as_text=True)
         assert "Nouveau mot de passe</span>" in default and "Changer mon mot de passe</span>" in contoso
+
+
+def test_a_custom_security_question_is_translated_by_the_theme(build: Callable[..., Flask], branding: Path) -> None:
+    (branding / "default" / "messages" / "fr.toml").write_text(
+        '"What was your first team\'s name?" = "Quel était le nom de votre première équipe ?"\n')
+    app = build('[registration.questions]\ncustom = ["What was your first team\'s name?"]\n')
+    settings = app.extensions["settings"].registration.questions
+    with app.test_request_context("/", headers={"Accept-Language": "fr"}):
+        french = catalogue(settings)
+    with app.test_request_context("/"):
+        english = catalogue(settings)
+    assert french[-1].text == "Quel était le nom de votre première équipe ?"
+    assert english[-1].text == "What was your first team's name?"
+    assert french[-1].key == english[-1].key  # the answers stay the same question's
+    assert french[0].text == "Quel était le nom de votre premier animal de compagnie ?"
