@@ -25,10 +25,17 @@ test: install-test types
 types: install
 	.venv/bin/mypy --config-file devstack/mypy.ini portal wsgi.py
 
-# make messages: collect every user-facing text into portal/translations/messages.pot for translators;
-# add a language with `.venv/bin/pybabel init -i portal/translations/messages.pot -d portal/translations -l fr`.
+# make messages: collect every user-facing text into portal/translations/messages.pot, then bring
+#               each catalogue (portal/translations/<lang>/LC_MESSAGES/messages.po) up to date with
+#               it: new texts come in empty, changed ones marked fuzzy (with the previous English),
+#               removed ones dropped. Translate those, then tests/i18n checks nothing is missing.
+#               Add a language: `make messages NEW_LANGUAGE=it` (then list it in [i18n] languages).
+NEW_LANGUAGE ?=
 messages: install
-	.venv/bin/pybabel extract -F portal/translations/babel.cfg -k _l -o portal/translations/messages.pot .
+	.venv/bin/pybabel extract -F portal/translations/babel.cfg -k _l -k N_ --add-location=file \
+		--sort-by-file --project="Password portal" --copyright-holder="" -o portal/translations/messages.pot .
+	$(if $(NEW_LANGUAGE),.venv/bin/pybabel init -i portal/translations/messages.pot -d portal/translations -l $(NEW_LANGUAGE))
+	.venv/bin/pybabel update -i portal/translations/messages.pot -d portal/translations --ignore-obsolete --previous
 
 # make bench:   issue 12's speed and memory figures (devstack/bench; README "Benchmark"): its own
 #               slapd, PostgreSQL database, Redis database number, mail sink and provider; about

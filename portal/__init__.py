@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,6 +28,7 @@ log = logging.getLogger(__name__)
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the app; raise SettingsError (every problem listed) rather than start half-configured."""
     from .branding import ThemeRegistry
+    from .branding.catalogues import Catalogues
     from .services.passwords.rules import PasswordRules
 
     settings = settings or load_settings()
@@ -37,10 +37,15 @@ def create_app(settings: Settings | None = None) -> Flask:
     password_rules = PasswordRules.load(settings.passwords, problems)
     if problems or themes is None:
         raise SettingsError(problems)
+    catalogues = Catalogues.load(settings.i18n.languages, settings.i18n.default, themes.themes,
+                                 [text.strip() for text in settings.registration.questions.custom], problems)
+    if problems:
+        raise SettingsError(problems)
 
     app = Flask(__name__, static_folder=None)
     app.extensions["settings"] = settings
     app.extensions["themes"] = themes
+    app.extensions["catalogues"] = catalogues
     _configure(app, settings, themes, password_rules)
     return app
 
@@ -53,7 +58,7 @@ def _configure(app: Flask, settings: Settings, themes: ThemeRegistry, password_r
     from .services.reporting.readiness import add_readiness_check
     from .store import Store
     from .store.migrate import SchemaWatch
-    from .web import errors, fields, headers, hosts, registration_gate, schema_gate
+    from .web import errors, fields, headers, hosts, languages, registration_gate, schema_gate
     from .web import logging as app_logging
     from .web.sessions import StoreSessionInterface
 
@@ -72,8 +77,7 @@ def _configure(app: Flask, settings: Settings, themes: ThemeRegistry, password_r
         WTF_CSRF_TIME_LIMIT=settings.session.absolute_minutes * 60,
         WTF_CSRF_SSL_STRICT=settings.https,
         **_rate_limit_config(settings.rate_limits),
-        BABEL_DEFAULT_LOCALE="en",
-        BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).with_name("translations")),
+        BABEL_DEFAULT_LOCALE=settings.i18n.default,
     )
     if settings.trusted_proxies:
         n = settings.trusted_proxies
@@ -88,7 +92,7 @@ def _configure(app: Flask, settings: Settings, themes: ThemeRegistry, password_r
     app.session_interface = StoreSessionInterface(store, settings, app.config["SECRET_KEY"],
                                                   app.config["WTF_CSRF_FIELD_NAME"])  # set by csrf.init_app
     limiter.init_app(app)
-    babel.init_app(app, locale_selector=_locale_selector())
+    babel.init_app(app, locale_selector=languages.request_language)
     built = _collaborators(app, settings, store, themes, password_rules)
     container.install(app, built)
 
@@ -150,11 +154,11 @@ def _collaborators(app: Flask, settings: Settings, store: Store, themes: ThemeRe
 def _blueprints(c: Collaborators) -> list[Blueprint]:
     """The routes this configuration serves: built-in actions, the redirects of those set to a URL,
     sign-in and /admin only with what they need (what each combination serves: blueprints/external.py)."""
-    from .blueprints import admin, auth, change, enforce, external, health, landing, register, reset
+    from .blueprints import admin, auth, change, enforce, external, health, landing, language, register, reset
     from .branding import static
 
     builtin = c.settings.builtin_actions
-    chosen = [static.bp, landing.bp]
+    chosen = [static.bp, landing.bp, language.bp]
     chosen += [auth.bp] if c.configured_oidc is not None else []
     chosen += [health.bp]
     chosen += [register.bp, enforce.bp] if "register" in builtin else []
@@ -165,26 +169,18 @@ def _blueprints(c: Collaborators) -> list[Blueprint]:
     return chosen + ([redirects] if redirects is not None else [])
 
 
-def _locale_selector() -> Callable[[], str | None]:
-    """The browser's preferred language among English and the translations that exist."""
-    from flask import has_request_context, request
-
-    translations = Path(__file__).with_name("translations")
-    available = ["en", *sorted(p.parent.parent.name for p in translations.glob("*/LC_MESSAGES/messages.mo"))]
-    # outside a request (the CLI) there is no browser to ask: the default language
-    return lambda: (request.accept_languages.best_match(available) if has_request_context() else None) or "en"
-
-
 def _template_context(app: Flask) -> None:
     from flask_babel import get_locale
 
-    from .branding import current_theme
+    from .branding.catalogues import current_brand
     from .branding.markdown import render as render_markdown
     from .web.identity import current_user
+    from .web.languages import switcher
 
     app.add_template_filter(render_markdown, "markdown")
 
     @app.context_processor
     def _globals() -> dict[str, object]:
         # plain data and safe helpers only: templates render sandboxed (branding/templating.py)
-        return {"brand": current_theme().file, "current_user": current_user(), "get_locale": get_locale}
+        return {"brand": current_brand(), "current_user": current_user(), "get_locale": get_locale,
+                "languages": switcher()}

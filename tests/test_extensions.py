@@ -9,19 +9,18 @@ reset, change and registration limit tests).
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
-from babel.messages.catalog import Catalog
-from babel.messages.mofile import write_mo
 from babel.support import NullTranslations
 from flask import Flask, render_template_string, request
-from flask_babel import Domain, force_locale, get_locale, gettext
+from flask_babel import force_locale, gettext
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
 from devstack.oidc_provider import OidcProvider
-from portal.extensions import RequestBabel, RouteLimiter
+from portal.branding import use_theme
+from portal.branding.catalogues import Catalogues
+from portal.extensions import RouteLimiter
 from tests.conftest import PortalClient
 
 
@@ -87,47 +86,47 @@ def test_the_portal_s_unlimited_pages_skip_the_check_and_its_limited_ones_do_not
 # -- translations: the request's catalogue is resolved once -------------------------------------
 
 @pytest.fixture
-def german(tmp_path: Path) -> Flask:
-    """A small app whose requests ask for German, with a real compiled German catalogue."""
-    catalog = Catalog(locale="de")
-    catalog.add("Sign in", "Anmelden")
-    (tmp_path / "de" / "LC_MESSAGES").mkdir(parents=True)
-    with (tmp_path / "de" / "LC_MESSAGES" / "messages.mo").open("wb") as file:
-        write_mo(file, catalog)
-    app = Flask(__name__)
-    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(tmp_path)
-    RequestBabel().init_app(app, locale_selector=lambda: "de")
-    return app
+def german(make_app: Callable[..., Flask]) -> Flask:
+    """The portal with the Contoso theme as a second host's, its requests asking for German."""
+    return make_app('[hosts]\n"passwords.contoso.com" = "contoso"')
 
 
 @pytest.fixture
 def resolved(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The locale of every catalogue lookup Flask-Babel itself makes."""
+    """The (theme, language) of every catalogue lookup."""
     seen: list[str] = []
-    original = Domain.get_translations
+    original = Catalogues.get
 
-    def recorded(self: Domain) -> NullTranslations:
-        seen.append(str(get_locale()))
-        return original(self)
+    def recorded(self: Catalogues, theme: str, language: str) -> NullTranslations:
+        seen.append(f"{theme}:{language}")
+        return original(self, theme, language)
 
-    monkeypatch.setattr(Domain, "get_translations", recorded)
+    monkeypatch.setattr(Catalogues, "get", recorded)
     return seen
 
 
+GERMAN = {"headers": {"Accept-Language": "de"}}
+
+
 def test_a_request_resolves_its_catalogue_once_for_python_and_templates(german: Flask, resolved: list[str]) -> None:
-    with german.test_request_context("/"):
-        assert [gettext("Sign in") for _ in range(3)] == ["Anmelden"] * 3
-        assert render_template_string("{{ _('Sign in') }} {{ _('Sign in') }}") == "Anmelden Anmelden"
-    assert resolved == ["de"]
-    with german.test_request_context("/"):  # the next request resolves its own
-        assert gettext("Sign in") == "Anmelden"
-    assert resolved == ["de", "de"]
+    with german.test_request_context("/", **GERMAN):
+        assert [gettext("Sign out") for _ in range(3)] == ["Abmelden"] * 3
+        assert render_template_string("{{ _('Sign out') }} {{ _('Sign out') }}") == "Abmelden Abmelden"
+    assert resolved == ["default:de"]
+    with german.test_request_context("/", **GERMAN):  # the next request resolves its own
+        assert gettext("Sign out") == "Abmelden"
+    assert resolved == ["default:de", "default:de"]
 
 
-def test_a_forced_locale_is_still_honoured_and_then_undone(german: Flask, resolved: list[str]) -> None:
-    with german.test_request_context("/"):
-        assert gettext("Sign in") == "Anmelden"
+def test_a_forced_locale_or_another_theme_is_still_honoured_and_then_undone(german: Flask,
+                                                                            resolved: list[str]) -> None:
+    with german.test_request_context("/", **GERMAN):
+        assert gettext("Sign out") == "Abmelden"
         with force_locale("en"):
-            assert gettext("Sign in") == "Sign in"
-        assert gettext("Sign in") == "Anmelden"
-    assert resolved == ["de", "en"]
+            assert gettext("Sign out") == "Sign out"
+        assert gettext("Sign out") == "Abmelden"
+        with use_theme(german.extensions["themes"].themes["contoso"]):
+            assert gettext("Password portal") == "Password portal"  # the default theme's title, not Contoso's
+            assert gettext("Good passwords") == "Gute Passwörter"   # Contoso's own text, in its German
+        assert gettext("Password portal") == "Passwortportal"
+    assert resolved == ["default:de", "default:en", "contoso:de", "default:de"]  # force_locale puts the first back

@@ -13,10 +13,10 @@ from typing import Any
 from flask import current_app
 from flask_babel import get_locale
 
-from .registry import current_theme
+from .catalogues import current_brand
 
 
 def render(template: str, /, **context: Any) -> str:
-    """Render `template` (e.g. "mail/code.txt") with the theme as `brand` and the locale known."""
-    theme = current_theme()
-    return current_app.jinja_env.get_template(template).render(brand=theme.file, get_locale=get_locale, **context)
+    """Render `template` (e.g. "mail/code.txt") with the theme (in the current language) as `brand`
+    and the locale known."""
+    return current_app.jinja_env.get_template(template).render(brand=current_brand(), get_locale=get_locale, **context)

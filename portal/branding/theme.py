@@ -9,6 +9,12 @@ from ..settings.engine import setting
 from .colors import hex_colour
 
 
+def N_(text: str) -> str:
+    """Mark a default text for the catalogue (`make messages` extracts N_); it is translated where
+    shown, with the theme's other texts (catalogues.translated)."""
+    return text
+
+
 def _email(v: str) -> str | None:
     return None if v == "" or ("@" in v and " " not in v) else f"must be an email address (got {v!r})"
 
@@ -36,7 +42,7 @@ class Colours:
 
 @dataclass(frozen=True, kw_only=True)
 class Helpdesk:
-    name: str = setting("the IT help desk")
+    name: str = setting(N_("the IT help desk"))
     phone: str = setting("")
     email: str = setting("", check=_email)
     url: str = setting("", check=lambda v: None if v == "" else checks.web_url(v))
@@ -45,11 +51,11 @@ class Helpdesk:
 
 @dataclass(frozen=True, kw_only=True)
 class Texts:
-    headline: str = setting("Manage your password", check=checks.non_empty)
-    intro: str = setting("Reset a forgotten password, keep your security info up to date, or change your password.")
-    reset_description: str = setting("Forgot your password or locked out? Verify it is you and choose a new one.")
-    register_description: str = setting("Add or update the ways we can verify it is you.")
-    change_description: str = setting("Know your password and want a new one? Change it here.")
+    headline: str = setting(N_("Manage your password"), check=checks.non_empty)
+    intro: str = setting(N_("Reset a forgotten password, keep your security info up to date, or change your password."))
+    reset_description: str = setting(N_("Forgot your password or locked out? Verify it is you and choose a new one."))
+    register_description: str = setting(N_("Add or update the ways we can verify it is you."))
+    change_description: str = setting(N_("Know your password and want a new one? Change it here."))
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -74,6 +74,8 @@ class DirectorySettings:
     alternate_email_attribute: str = setting("", check=_optional_attribute)
     mobile_attribute: str = setting("mobile", check=_optional_attribute)
     display_name_attribute: str = setting("displayName", check=_attribute)
+    # the language mail is written in when the person has not used the portal yet ("" = none)
+    language_attribute: str = setting("preferredLanguage", check=_optional_attribute)
     extra_attributes: list[str] = setting([], check=checks.each(_attribute))
     protected_accounts: list[str] = setting([])
     protected_groups: list[str] = setting([])

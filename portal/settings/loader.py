@@ -134,7 +134,8 @@ def _cross_checks(settings: Settings, origin: Origin) -> list[Problem]:
     sms_timeout = max(settings.sms.webhook.timeout_seconds, settings.sms.twilio.timeout_seconds)
     for key, message in (_required_tables(settings) + registration.cross_checks(settings.registration)
                          + sms.cross_checks(settings.sms) + mail.cross_checks(settings.mail, settings.outbox, sms_timeout)
-                         + rollout.cross_checks(settings.rollout) + passwords.cross_checks(settings.passwords)):
+                         + rollout.cross_checks(settings.rollout) + passwords.cross_checks(settings.passwords)
+                         + settings.i18n.cross_checks()):
         add(key, message)
     for host, served in settings.hosts.items():
         problem = _host_problem(settings.base_url, host, served.base_url)

@@ -13,6 +13,7 @@ from . import checks
 from .admin import AdminSettings
 from .directory import DirectorySettings
 from .engine import setting
+from .languages import LanguageSettings
 from .mail import MailSettings, OutboxSettings
 from .mailings import CampaignSettings, ExpiryReminderSettings
 from .passwords import PasswordSettings
@@ -159,6 +160,7 @@ class Settings:
     campaigns: CampaignSettings = setting(CampaignSettings)
     expiry_reminders: ExpiryReminderSettings = setting(ExpiryReminderSettings)
     webhooks: list[WebhookEndpoint] = setting([])
+    i18n: LanguageSettings = setting(LanguageSettings)
 
     @property
     def builtin_actions(self) -> frozenset[str]:

@@ -21,6 +21,7 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from .languages import LANGUAGE_LENGTH
 from .models import Base
 
 SEP = "\x1f"  # unit separator: never part of a method key
@@ -36,6 +37,9 @@ class PersonStanding(Base):
     login_key: Mapped[str] = mapped_column(String(255), index=True)  # login.lower(): how audit names match
     display_name: Mapped[str] = mapped_column(String(255))
     email: Mapped[str | None] = mapped_column(String(320))
+    # the directory's preferredLanguage (as written there, cut to LANGUAGE_LENGTH): campaigns' mail
+    # language for people who have not used the portal yet (store/languages.py)
+    preferred_language: Mapped[str | None] = mapped_column(String(LANGUAGE_LENGTH))
     in_scope: Mapped[bool] = mapped_column(Boolean)
     required: Mapped[int] = mapped_column(Integer)
     counted: Mapped[str] = mapped_column(Text)

@@ -18,7 +18,7 @@ def test_every_host_s_theme_describes_the_actions_worked_out_once(make_app: Call
     assert "Verify it is you and choose a new one." in pages[0] and "Verify it is you" in pages[2]
     assert "Prove it's you and pick a new one." in pages[1].replace("&#39;", "'")
     assert "Prove it" not in pages[0] + pages[2]
-    assert list(app.extensions[CACHE]) == [("en", "")]
+    assert list(app.extensions[CACHE]) == [("default", "en", ""), ("contoso", "en", "")]  # titles: a theme may reword them
 
 
 def test_a_portal_mounted_under_a_path_links_its_actions_under_it(make_app: Callable[..., Flask]) -> None:
@@ -28,4 +28,4 @@ def test_a_portal_mounted_under_a_path_links_its_actions_under_it(make_app: Call
     root = client.get("/").get_data(as_text=True)
     assert 'href="/passwords/reset/"' in mounted and 'href="/passwords/change/"' in mounted
     assert 'href="/reset/"' in root and 'href="/passwords/' not in root
-    assert sorted(app.extensions[CACHE]) == [("en", ""), ("en", "/passwords")]
+    assert sorted(app.extensions[CACHE]) == [("default", "en", ""), ("default", "en", "/passwords")]

@@ -165,6 +165,12 @@ def webhooks(rows: Rows) -> None:
     profile had a deadline reported."""
 
 
+def languages(rows: Rows) -> None:
+    """0009: Alice last used the portal in French (standings gain a column, read as no preferred language)."""
+    rows.add("person_languages", {"directory_id": DIRECTORY_ID, "language": "fr", "used_at": rows.now},
+             key="directory_id")
+
+
 ROWS: dict[str, Callable[[Rows], None]] = {
     "0001": users_and_sessions,
     "0002": security_info_audit_outbox,
@@ -174,4 +180,5 @@ ROWS: dict[str, Callable[[Rows], None]] = {
     "0006": standings,
     "0007": snooze_enforcement,
     "0008": webhooks,
+    "0009": languages,
 }

@@ -248,6 +248,7 @@ class LdapDirectory(ABC):
             email=first(entry, self.map.email),
             alternate_emails=values(entry, self.map.alternate_email) if self.map.alternate_email else (),
             mobile=first(entry, self.map.mobile) if self.map.mobile else None,
+            preferred_language=first(entry, self.map.language) if self.map.language else None,
             groups=frozenset(_group_name(g) for g in groups), group_dns=frozenset(groups),
             attributes={name: values(entry, name) for name in self.map.extra},
             state=self._state(conn, entry), policy_dn=self._policy_dn(entry),

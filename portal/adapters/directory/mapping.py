@@ -14,6 +14,7 @@ class AttributeMap:
     alternate_email: str             # "" = none
     mobile: str                      # "" = none
     display_name: str
+    language: str                    # "" = none
     extra: tuple[str, ...]
     directory_id: str                # entryUUID / objectGUID
 
@@ -32,7 +33,7 @@ class AttributeMap:
     @property
     def common(self) -> list[str]:
         names = [*self.login, self.email, self.alternate_email, self.mobile, self.display_name,
-                 *self.extra, self.directory_id]
+                 self.language, *self.extra, self.directory_id]
         return list(dict.fromkeys(n for n in names if n))
 
 
@@ -52,6 +53,7 @@ def attribute_map(settings: DirectorySettings) -> AttributeMap:
         alternate_email=settings.alternate_email_attribute,
         mobile=settings.mobile_attribute,
         display_name=settings.display_name_attribute,
+        language=settings.language_attribute,
         extra=tuple(settings.extra_attributes),
         directory_id=str(defaults["directory_id"]),
     )

@@ -46,6 +46,7 @@ class DirectoryUser:
     email: str | None = None
     alternate_emails: tuple[str, ...] = ()
     mobile: str | None = None
+    preferred_language: str | None = None  # the directory's preferredLanguage, as written there ("fr-CA, en;q=0.5")
     groups: frozenset[str] = frozenset()     # group names (the first RDN's value), nested on AD
     group_dns: frozenset[str] = frozenset()
     attributes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # `extra_attributes`

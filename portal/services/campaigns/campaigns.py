@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from flask import Flask
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from jinja2 import TemplateError
 from sqlalchemy import ColumnElement, Select, String, func, insert, literal, select, true, update
@@ -43,7 +44,7 @@ from ...store.campaigns import Campaign, CampaignRecipient
 from ...store.outbox import OutboxMessage
 from ...store.standings import PersonStanding
 from ..container import Collaborators
-from ..messaging import messages
+from ..messaging import languages, messages
 from ..messaging.links import mail_links
 from ..messaging.outbox import EXPIRED, FAILED, SENT, ChannelUnavailable
 from ..messaging.outbox import PENDING as OUTBOX_PENDING
@@ -61,8 +62,6 @@ PENDING, QUEUED = "pending", "queued"
 PURPOSE, TEST_PURPOSE = "campaign", "campaign-test"
 MAX_BATCH = 1000  # recipients queued per transaction (at most a second's worth)
 STALLED_AFTER = timedelta(minutes=2)
-NOT_COUNTED_YET = ("the people have not been counted yet: run `flask --app wsgi reports refresh` "
-                   "(audiences come from its standings)")
 RECIPIENTS_HEADER = ("username", "name", "email", "template", "queued_at", "delivery", "delivered_at")
 
 
@@ -131,9 +130,9 @@ def overview(c: Collaborators) -> list[CampaignRow]:
 def create(c: Collaborators, *, template: str, audience: str, group: str | None, theme: str, by: str) -> int:
     """A new draft; its number."""
     if template not in TEMPLATES:
-        raise CampaignError(f"template must be one of {', '.join(TEMPLATES)}")
+        raise CampaignError(_("The template must be one of %(allowed)s.", allowed=", ".join(TEMPLATES)))
     if audience not in AUDIENCES:
-        raise CampaignError(f"audience must be one of {', '.join(AUDIENCES)}")
+        raise CampaignError(_("The audience must be one of %(allowed)s.", allowed=", ".join(AUDIENCES)))
     with c.store.transaction() as db:
         campaign = Campaign(template=template, audience=audience, group=(group or "").strip()[:255] or None,
                             theme=theme, status=DRAFT, created_by=by, created_at=clock.utcnow())
@@ -208,13 +207,14 @@ def start(c: Collaborators, campaign_id: int, *, by: str, expected: int | None =
     with c.store.transaction() as db:
         campaign = _campaign(db, campaign_id)
         if campaign.status != DRAFT:
-            raise AlreadyStarted("this campaign has already been started")
+            raise AlreadyStarted(_("This campaign has already been started."))
         if population.last_refresh(db) is None:
-            raise CampaignError(NOT_COUNTED_YET)
+            raise CampaignError(_("The people have not been counted yet: run `%(command)s` (audiences come "
+                                  "from its standings).", command="flask --app wsgi reports refresh"))
         won = rows_changed(db, update(Campaign).where(Campaign.id == campaign_id, Campaign.status == DRAFT)
                            .values(status=SENDING, started_at=clock.utcnow(), started_by=by))
         if won != 1:
-            raise AlreadyStarted("this campaign has already been started")
+            raise AlreadyStarted(_("This campaign has already been started."))
         count = fix_audience(db, c.settings, campaign)
         if expected is not None and count != expected:  # raising rolls the claim and the rows back
             raise AudienceChanged(_("The audience has changed: it is now %(count)d, not the %(expected)d you "
@@ -393,16 +393,24 @@ class Sender:
 
     def _queue(self, db: Session, campaign: Campaign, ids: list[int], now: datetime) -> int:
         """Turn the rows still pending among `ids` into queued mail: one UPDATE, one INSERT, the
-        templates rendered once. Rows another sender took meanwhile are left out."""
+        templates rendered once per language. Rows another sender took meanwhile are left out."""
         taken = db.execute(update(CampaignRecipient)
                            .where(CampaignRecipient.id.in_(ids), CampaignRecipient.status == PENDING)
                            .values(status=QUEUED, queued_at=now)
                            .returning(CampaignRecipient.directory_id, CampaignRecipient.email,
                                       CampaignRecipient.display_name)
                            .execution_options(synchronize_session=False)).all()
+        spoken = languages.for_people(db, [directory_id for directory_id, _email, _name in taken])
+        links = mail_links(self.c.settings, self.c.settings.theme_base_url(campaign.theme))
+        fills: dict[str, Callable[[str, str], Mail]] = {}
+        mails = []
         with use_theme(self.c.themes.themes[campaign.theme]):
-            fill = _form_mail(campaign, mail_links(self.c.settings, self.c.settings.theme_base_url(campaign.theme)))
-            mails = [(fill(email, name), dedupe_key(campaign.id, directory_id)) for directory_id, email, name in taken]
+            for directory_id, email, name in taken:
+                language = spoken[directory_id]
+                with force_locale(language):  # each person's language; the templates rendered once per language
+                    if language not in fills:
+                        fills[language] = _form_mail(campaign, links)
+                    mails.append((fills[language](email, name), dedupe_key(campaign.id, directory_id)))
         self.c.outbox.enqueue_mails(db, mails, purpose=PURPOSE)
         return len(mails)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from ... import clock
@@ -18,7 +19,7 @@ from ...adapters.directory import Directory, DirectoryUser
 from ...settings import Settings
 from ...store.outbox import OutboxMessage
 from ..container import Collaborators
-from ..messaging import messages
+from ..messaging import languages, messages
 from ..messaging.links import mail_links
 from ..messaging.outbox import PENDING
 from ..security import audit
@@ -51,6 +52,7 @@ def send_reminders(c: Collaborators) -> ReminderRun:
     links = mail_links(c.settings)
     queued = already = no_address = 0
     with c.store.transaction() as db:
+        used = languages.last_used(db, [user.directory_id for user in expiring])
         for user in expiring:
             if not user.email:
                 no_address += 1
@@ -58,9 +60,10 @@ def send_reminders(c: Collaborators) -> ReminderRun:
             expires = user.state.password_expires_at
             assert expires is not None
             days_left = -(-(expires - now) // timedelta(days=1))  # rounded up: "in 10 days", not 9.99
-            mail = messages.render_mail(TEMPLATE, user.email, recipient_name=user.display_name,
-                                        expires_at_text=expires.strftime("%Y-%m-%d %H:%M UTC"),
-                                        days_left=days_left, **links)
+            with force_locale(languages.choose(used.get(user.directory_id), user.preferred_language)):
+                mail = messages.render_mail(TEMPLATE, user.email, recipient_name=user.display_name,
+                                            expires_at_text=expires.strftime("%Y-%m-%d %H:%M UTC"),
+                                            days_left=days_left, **links)
             if c.outbox.enqueue_mail(db, mail, purpose=PURPOSE, dedupe_key=dedupe_key(user, now.date())):
                 queued += 1
                 audit.record(db, "expiry_reminder.sent", audit.SUCCESS, username=user.login,

@@ -38,6 +38,7 @@ from ...adapters.directory import DirectoryUser
 from ...settings import Settings
 from ...store import rows_changed
 from ...store.security_info import SecurityProfile
+from ...store.languages import LANGUAGE_LENGTH
 from ...store.standings import SEP, PersonStanding, StandingGroup, StandingsRefresh
 from ..container import Collaborators
 from ..proofs import security_info
@@ -141,6 +142,7 @@ def standing_row(settings: Settings, user: DirectoryUser, profile: SecurityProfi
     return {
         "directory_id": user.directory_id, "login": user.login[:255], "login_key": user.login.lower()[:255],
         "display_name": user.display_name[:255], "email": user.email if len(user.email or "") <= MAX_EMAIL else None,
+        "preferred_language": (user.preferred_language or "")[:LANGUAGE_LENGTH] or None,
         "in_scope": in_scope(settings, user), "required": policy.required, "counted": _delimited(counted),
         "registered": registered, "registered_since": since, "registered_day": since.date() if since else None,
         "confirmed_at": info.confirmed_at, "seen_at": seen_at,

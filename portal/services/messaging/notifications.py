@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 
+from flask_babel import force_locale
 from sqlalchemy.orm import Session
 
 from ... import clock
@@ -14,6 +15,7 @@ from ...adapters.directory.model import DirectoryUser
 from ..proofs.methods import REGISTRY, Channel
 from ..proofs.methods.email import same_address
 from ..proofs.security_info import SecurityInfo
+from . import languages
 from .messages import queue_mail
 from .outbox import ChannelUnavailable
 
@@ -35,10 +37,11 @@ def security_info_changed(db: Session, *, user: DirectoryUser, before: SecurityI
     """Queue the notice; the number of addresses it goes to (0 when no mail is possible)."""
     addresses = recipients(user, before)
     try:
-        for address in addresses:
-            queue_mail(db, "security-info-changed", address, purpose="notification", method=method,
-                       method_name=REGISTRY[method].named, action=action, when=clock.utcnow(),
-                       name=user.display_name or user.login)
+        with force_locale(languages.for_person(db, user)):
+            for address in addresses:
+                queue_mail(db, "security-info-changed", address, purpose="notification", method=method,
+                           method_name=REGISTRY[method].named, action=action, when=clock.utcnow(),
+                           name=user.display_name or user.login)
     except ChannelUnavailable:
         log.warning("security info of an account changed but no mail server is configured to tell them")
         return 0

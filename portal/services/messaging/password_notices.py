@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
+from flask_babel import force_locale
 from sqlalchemy.orm import Session
 
 from ... import clock
@@ -20,6 +21,7 @@ from ...adapters.directory.model import DirectoryUser
 from ...settings import Settings
 from ..proofs.security_info import SecurityInfo
 from ..reset.accounts import load_info
+from . import languages
 from .messages import queue_mail
 from .notifications import recipients
 from .outbox import ChannelUnavailable
@@ -34,12 +36,15 @@ def _settings() -> Settings:
     return settings
 
 
-def _send(db: Session, event: str, addresses: list[str], user: DirectoryUser, **context: Any) -> int:
-    """Queue one notice per address (one template, `event` picks its sentences); how many queued."""
+def _send(db: Session, event: str, addresses: list[str], user: DirectoryUser, language: str,
+          **context: Any) -> int:
+    """Queue one notice per address in `language` (one template, `event` picks its sentences);
+    how many queued."""
     try:
-        for address in addresses:
-            queue_mail(db, TEMPLATE, address, purpose=PURPOSE, event=event, when=clock.utcnow(),
-                       name=user.display_name or user.login, login=user.login, **context)
+        with force_locale(language):
+            for address in addresses:
+                queue_mail(db, TEMPLATE, address, purpose=PURPOSE, event=event, when=clock.utcnow(),
+                           name=user.display_name or user.login, login=user.login, **context)
     except ChannelUnavailable:
         log.warning("no mail server is configured: the %s notice was not queued", event)
         return 0
@@ -50,14 +55,15 @@ def _to_user(db: Session, event: str, user: DirectoryUser, info: SecurityInfo | 
              **context: object) -> int:
     """`info`: the person's security info when the caller read it already in this step."""
     known = info or load_info(db, _settings().registration, user)
-    return _send(db, event, recipients(user, known), user, **context)
+    return _send(db, event, recipients(user, known), user, languages.for_person(db, user), **context)
 
 
 def password_reset(db: Session, user: DirectoryUser, *, admin: bool, info: SecurityInfo | None = None) -> int:
     """After a self-service reset; administrators' resets are also reported to IT."""
     sent = _to_user(db, "reset", user, info)
     if admin:
-        sent += _send(db, "admin_reset", list(_settings().notifications.admin_emails), user)
+        sent += _send(db, "admin_reset", list(_settings().notifications.admin_emails), user,
+                      languages.default_language())
     return sent
 
 

@@ -28,7 +28,7 @@ from ...adapters.directory import (
 )
 from ...store import Store
 from ..container import Collaborators
-from ..messaging import password_notices, webhooks
+from ..messaging import languages, password_notices, webhooks
 from ..reset.identifiers import counting_form, parse_identifier
 from ..security import audit
 from ..security.crypto import app_secret
@@ -153,6 +153,7 @@ def _after_change(db: Session, guard: Guard, key: str, user: DirectoryUser, outc
         guard.failed(db, key)
     elif outcome is Changed.DONE:
         guard.clear(db, key)
+        languages.remember(db, user)
         password_notices.password_changed(db, user)
     else:
         guard.passed(db, key)  # refused for another reason: the try comes off the count

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+
 from ...adapters.directory import DirectoryUnavailable as DirectoryUnavailable  # for the callers
 from ...adapters.directory import DirectoryUser
 from ..campaigns.population import in_scope
@@ -35,30 +37,30 @@ class Asked:
 
 def for_person(c: Collaborators, login: str, *, by: str) -> Asked:
     """Ask the person named `login` (login name or email). Raises NotAsked, DirectoryUnavailable."""
-    login = _name(login, "a login name or email")
+    login = _name(login, _("Give a login name or email of 1 to %(most)d characters.", most=MAX_NAME))
     user = c.directory.find_user(login)
     if user is None:
-        raise NotAsked(f"The directory has no person named {login!r}.")
+        raise NotAsked(_("The directory has no person named %(login)s.", login=repr(login)))
     if not in_scope(c.settings, user):
-        raise NotAsked(f"{user.login} is outside the rollout, protected or disabled: "
-                       "the portal asks nothing of them.")
+        raise NotAsked(_("%(login)s is outside the rollout, protected or disabled: the portal asks nothing "
+                         "of them.", login=user.login))
     return _ask(c, [user], by=by, group=None)
 
 
 def for_group(c: Collaborators, group: str, *, by: str) -> Asked:
     """Ask every member of `group` (name or DN) in scope. Raises NotAsked, DirectoryUnavailable."""
-    group = _name(group, "a group name or DN")
+    group = _name(group, _("Give a group name or DN of 1 to %(most)d characters.", most=MAX_NAME))
     # from the directory itself, not the standings of the last refresh: who is a member now
     members = [user for user in c.directory.people() if in_scope(c.settings, user) and user.in_group(group)]
     if not members:
-        raise NotAsked(f"Nobody in the rollout scope is a member of {group!r}.")
+        raise NotAsked(_("Nobody in the rollout scope is a member of %(group)s.", group=repr(group)))
     return _ask(c, members, by=by, group=group)
 
 
-def _name(value: str, what: str) -> str:
+def _name(value: str, refusal: str) -> str:
     value = value.strip()
     if not 0 < len(value) <= MAX_NAME:
-        raise NotAsked(f"Give {what} of 1 to {MAX_NAME} characters.")
+        raise NotAsked(refusal)
     return value
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from ...adapters.directory.model import DirectoryUser
 from ..container import Collaborators
-from ..messaging import notifications, webhooks
+from ..messaging import languages, notifications, webhooks
 from ..campaigns import population
 from ..proofs import security_info
 from ..proofs.codes import CodeCheck
@@ -180,6 +180,7 @@ def confirm(c: Collaborators, person: Person) -> Confirmation:
         if not now.policy.satisfied_by(now.info):
             return Confirmation(False, now.policy.required)
         security_info.confirm(db, person.user)
+        languages.remember(db, person.user)
         population.record_person(db, c.settings, person.user)
         audit.record(db, "registration.confirmed", audit.SUCCESS, username=person.user.login)
         return Confirmation(True, now.policy.required)
@@ -190,6 +191,7 @@ def _changed(c: Collaborators, db: Session, person: Person, before: SecurityInfo
     """After any change: audit it, tell the person, keep the reports' standing current, and say
     whether their info is now complete."""
     population.record_person(db, c.settings, person.user)
+    languages.remember(db, person.user)
     audit.record(db, f"registration.method_{action}", audit.SUCCESS, username=person.user.login,
                  details={"method": kind})
     notifications.security_info_changed(db, user=person.user, before=before, method=kind, action=action)

@@ -24,7 +24,7 @@ from ...adapters.directory import (
 )
 from ...store.flows import ResetFlow
 from ..container import Collaborators
-from ..messaging import password_notices, webhooks
+from ..messaging import languages, password_notices, webhooks
 from ..passwords import writes
 from ..passwords.rules import Violation, personal_words
 from ..security import audit
@@ -107,6 +107,7 @@ def _record(c: Collaborators, db: Session, flow_id: str, attempt: writes.Attempt
     attempt.finish(db, _AUDIT_OUTCOME[outcome], reason=error.code if error else None,
                    details={"methods": ",".join(flow.methods_done)})
     if flow.state == flows.DONE:
+        languages.remember(db, account.user)
         if new_password is None:
             password_notices.account_unlocked(db, account.user, info=account.info)
             webhooks.emit(db, c.outbox, webhooks.ACCOUNT_UNLOCKED, account.user)

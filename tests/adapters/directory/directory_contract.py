@@ -143,6 +143,14 @@ class DirectoryContract:
         with_extra = found(make_directory(extra_attributes=["sn", "givenName"]), person.login)
         assert with_extra.attributes == {"sn": (f"User {person.login}",), "givenName": ("Test",)}
 
+    def test_reads_the_preferred_language_of_the_entry(self, backend: Backend, directory: Directory,
+                                                       make_directory: Callable[..., Directory]) -> None:
+        """inetOrgPerson and AD both have preferredLanguage; mail falls back on it (services/messaging/languages.py)."""
+        person = backend.add_person(strong_password(), preferredLanguage="de-CH, fr;q=0.5")
+        assert found(directory, person.login).preferred_language == "de-CH, fr;q=0.5"
+        assert found(directory, backend.add_person(strong_password()).login).preferred_language is None
+        assert found(make_directory(language_attribute=""), person.login).preferred_language is None
+
     def test_finds_a_demo_person_by_alternate_email(self, directory: Directory) -> None:
         alice = directory.find_user("alice.private@mail.example")
         assert alice is not None and alice.login == "alice"

@@ -44,11 +44,12 @@ class Question:
 
 
 def catalogue(settings: QuestionSettings) -> list[Question]:
-    """Questions offered now. A custom question's key comes from its text, so rewording a question
-    retires the answers given to the old wording instead of silently reusing them."""
+    """Questions offered now, in the current language. A custom question's key comes from its
+    (English) text, so rewording a question retires the answers given to the old wording instead
+    of silently reusing them; a translation does not."""
     offered = [Question(key, str(text)) for key, text in BUILTIN] if settings.builtin else []
-    offered += [Question("custom-" + hashlib.sha256(text.strip().encode()).hexdigest()[:16], text.strip())
-                for text in settings.custom]
+    offered += [Question("custom-" + hashlib.sha256(text.strip().encode()).hexdigest()[:16], _(text.strip()))
+                for text in settings.custom]  # translated like a theme's texts: branding/<theme>/messages/
     return offered
 
 
