@@ -22,6 +22,7 @@ from portal.branding import use_theme
 from portal.branding.catalogues import Catalogues
 from portal.extensions import RouteLimiter
 from tests.conftest import PortalClient
+from tests.support import hosts_toml
 
 
 def small_app(**limits: list[str]) -> tuple[Flask, RouteLimiter]:
@@ -88,7 +89,7 @@ def test_the_portal_s_unlimited_pages_skip_the_check_and_its_limited_ones_do_not
 @pytest.fixture
 def german(make_app: Callable[..., Flask]) -> Flask:
     """The portal with the Contoso theme as a second host's, its requests asking for German."""
-    return make_app('[hosts]\n"passwords.contoso.com" = "contoso"')
+    return make_app(hosts_toml("contoso"))
 
 
 @pytest.fixture

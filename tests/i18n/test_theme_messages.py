@@ -10,7 +10,7 @@ from flask import Flask
 
 from portal.services.proofs.methods.questions import catalogue
 from tests.i18n.conftest import start_up_problems
-from tests.support import BASE_URL
+from tests.support import BASE_URL, SECOND_URL, hosts_toml
 
 
 def landing(app: Flask, language: str) -> str:
@@ -67,11 +67,11 @@ def test_a_text_that_is_no_message_is_named_in_a_warning_and_not_used(build: Cal
 def test_each_host_gets_its_own_theme_s_wording(build: Callable[..., Flask], branding: Path) -> None:
     (branding / "default" / "messages").mkdir(exist_ok=True)
     (branding / "default" / "messages" / "fr.toml").write_text('"Change my password" = "Nouveau mot de passe"\n')
-    client = build('[hosts]\n"passwords.contoso.com" = "contoso"').test_client()
+    client = build(hosts_toml("contoso")).test_client()
     french = {"Accept-Language": "fr"}
     for _ in range(2):  # alternately, in one process: no catalogue is kept across hosts
         default = client.get("/", base_url=BASE_URL, headers=french).get_data(as_text=True)
-        contoso = client.get("/", base_url="https://passwords.contoso.com", headers=french).get_data(as_text=True)
+        contoso = client.get("/", base_url=SECOND_URL, headers=french).get_data(as_text=True)
         assert "Nouveau mot de passe</span>" in default and "Changer mon mot de passe</span>" in contoso
 
 
