@@ -69,6 +69,9 @@ def apply(code: str, filled: dict[str, str]) -> list[str]:
         message.string = (texts[0], *[texts[-1]] * (catalog.num_plurals - 1)) if len(texts) > 1 else texts[0]
         message.flags.discard("fuzzy")
         message.previous_id = []
+        # babel reads pybabel's "#| msgid" lines back as user comments starting with "|": the text
+        # is translated now, so the previous msgid they hold is stale
+        message.user_comments = [c for c in message.user_comments if not c.startswith("|")]
     if not problems:
         with catalogue_path(code).open("wb") as handle:
             write_po(handle, catalog, include_previous=True)
