@@ -98,7 +98,8 @@ def test_refused_characters_get_one_clear_message_on_change_for_any_login(reset_
                 "login": login, **fields, "new_password_again": fields["new_password"]}, form_page="/change/")
                 for login in (person.login, "nobody-at-all"))
             assert known.status_code == unknown.status_code == 400, label
-            page = known.get_data(as_text=True)
+            page = known.get_data(as_text=True).replace(f'value="{person.login}"', 'value="nobody-at-all"')
+            # the same page apart from the login name typed, which the form keeps
             assert MESSAGE in page and TOKEN.sub("", page) == TOKEN.sub("", unknown.get_data(as_text=True)), label
     assert stack.binds(person, person.password)  # nothing was changed, nothing locked
 
