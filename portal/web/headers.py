@@ -77,9 +77,14 @@ def install(app: Flask, settings: Settings) -> None:
         fixed["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
     leading_back = content_security_policy(settings, settings.registration.return_to_origins)
 
+    pairs, names = list(fixed.items()), {name.lower() for name in fixed}
+
     @app.after_request
     def _security_headers(response: Response) -> Response:
-        response.headers.update(fixed)
+        if names.isdisjoint(name.lower() for name, _value in response.headers):
+            response.headers.extend(pairs)  # none there yet (nearly always): added without a search each
+        else:
+            response.headers.update(fixed)
         if _leads_back():
             response.headers["Content-Security-Policy"] = leading_back
         if request.blueprint != "assets":
