@@ -41,7 +41,7 @@ def test_visitors_who_bring_nothing_of_their_own_share_one_rendering(make_app: C
     first, second = app.test_client(), app.test_client()
     pages = [client.get("/").get_data(as_text=True) for client in (first, second, first)]
     assert pages[0] == pages[1] == pages[2] and "Reset my password" in pages[0]
-    assert list(app.extensions[PAGES]) == [(urlsplit(BASE_URL).netloc, "default", "en", "")]
+    assert list(app.extensions[PAGES]) == [(urlsplit(BASE_URL).scheme, urlsplit(BASE_URL).netloc, "default", "en", "")]
 
 
 def test_a_flashed_message_shows_on_its_own_visitor_s_page_only(make_app: Callable[..., Flask]) -> None:
