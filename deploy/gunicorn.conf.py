@@ -21,6 +21,14 @@ every waiting request, so what remains is CPU: the paced steps' own service time
 bench`'s reset_service figures), not the floor. The landing page costs the same CPU per answer
 in every model (1.0-1.4 ms here), so the thread count does not trade throughput away.
 
+Re-measured after the paced steps' cost was profiled (the paced figure, settings interleaved,
+3,000 people, the machine at load 10-19 from other work): 2x32, 4x16, and each with a 1 ms GIL switch interval
+(sys.setswitchinterval) all gave a paced landing p95 ratio of 7-18x and paced p95s of 0.6-1.6 s,
+varying more from round to round than between settings. Under the paced load the workers are
+short of CPU (about 15 ms of worker CPU per paced request at 32 clients, from /proc at that
+load; py-spy puts it in SQLAlchemy and the directory reads of each step), so no thread or process count helps: what does is less CPU per step. 2x32 stays.
+gevent is not among the requirements, and would need psycopg and ldap3 under monkey-patching.
+
 The app is preloaded: built once in the master, then forked, so the workers share its pages
 (imports, templates, settings) instead of each building its own. portal/workers.py gives each
 worker its own database and LDAP connections, locks and outbox thread (post_fork below), and the

@@ -14,6 +14,7 @@ from .settings import Problem, Settings, SettingsError, load_settings
 from .settings.sections import RateLimitSettings
 
 if TYPE_CHECKING:
+    from babel import Locale
     from flask import Blueprint
 
     from .branding import ThemeRegistry

@@ -1,10 +1,13 @@
 """Flask extensions shared by blueprints, bound to the app in create_app()."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from babel.support import NullTranslations
 from flask import Flask, current_app
+from flask.globals import request_ctx
 from flask_babel import Babel, Domain, _get_current_context, get_locale
 from flask_limiter import Limiter
 from flask_limiter.util import get_qualified_name, get_remote_address
@@ -13,6 +16,8 @@ from werkzeug.utils import cached_property
 
 if TYPE_CHECKING:
     from .branding.catalogues import Catalogues
+
+T = TypeVar("T")
 
 
 class RouteLimiter(Limiter):
@@ -25,6 +30,18 @@ class RouteLimiter(Limiter):
     there, and only there: decorated routes keep it, and so does every route as soon as a limit
     of the first kind exists (Flask-Limiter keeps them on the limiter, as this check reads them).
     """
+
+    def init_app(self, app: Flask) -> None:
+        """Flask-Limiter's set-up, with its after-request hook (rate-limit headers) and its
+        teardown skipped on a request in which it checked nothing, such as one to an unlimited
+        route (above). Both would create its per-request state only to find it empty (about 50 us
+        a request, measured); whatever checks a limit creates that state, and then both run."""
+        super().init_app(app)
+        hooks = (partial(Limiter._Limiter__inject_headers, self),  # type: ignore[attr-defined]
+                 self._Limiter__release_context)  # type: ignore[attr-defined]
+        for registered in (app.after_request_funcs.setdefault(None, []),
+                           app.teardown_request_funcs.setdefault(None, [])):
+            registered[:] = [_when_limiter_used(f) if _same_hook(f, hooks) else f for f in registered]
 
     def _check_request_limit(self, callable_name: str | None = None, in_middleware: bool = True) -> None:
         if in_middleware and not self._beyond_routes() and not self._decorated(self.identify_request()):
@@ -44,6 +61,26 @@ class RouteLimiter(Limiter):
         view = current_app.view_functions.get(endpoint)
         return ((view is not None and get_qualified_name(view) in self._marked_for_limiting)
                 or self.limit_manager.has_hints(endpoint))
+
+
+LIMITER_STATE = "_limiter_request_context"  # where Flask-Limiter keeps a request's state, on the request context
+
+
+def _same_hook(registered: Any, hooks: tuple[Any, ...]) -> bool:
+    """Whether `registered` is one of Flask-Limiter's hooks (a partial or a bound method of it)."""
+    for hook in hooks:
+        if isinstance(hook, partial):
+            if isinstance(registered, partial) and registered.func is hook.func and registered.args == hook.args:
+                return True
+        elif registered == hook:
+            return True
+    return False
+
+
+def _when_limiter_used(hook: Callable[[T], T]) -> Callable[[T], T]:
+    def run(value: T) -> T:
+        return hook(value) if hasattr(request_ctx, LIMITER_STATE) else value
+    return run
 
 
 class RequestDomain(Domain):

@@ -68,6 +68,27 @@ def test_an_unlimited_route_skips_the_check_and_a_limited_one_keeps_both(checks:
     assert checks.count(("limited", True)) == 3 and checks.count(("limited", False)) == 3
 
 
+def test_a_limited_route_answers_with_its_limit_headers_and_an_unlimited_one_without() -> None:
+    """Flask-Limiter's after-request hook is skipped where it checked nothing, and only there."""
+    app = Flask(__name__)
+    limiter = RouteLimiter(get_remote_address, app=app, storage_uri="memory://", headers_enabled=True)
+
+    @app.get("/open")
+    def open() -> str:
+        return "open"
+
+    @app.get("/limited")
+    @limiter.limit("2 per minute")
+    def limited() -> str:
+        return "limited"
+
+    client = app.test_client()
+    assert not [name for name in client.get("/open").headers.keys() if name.startswith("X-RateLimit")]
+    answers = [client.get("/limited") for _ in range(3)]
+    assert [a.headers["X-RateLimit-Remaining"] for a in answers] == ["1", "0", "0"]
+    assert answers[2].status_code == 429 and "Retry-After" in answers[2].headers
+
+
 @pytest.mark.parametrize("kind", ["default_limits", "application_limits"])
 def test_a_limit_beyond_routes_still_reaches_unlimited_routes(kind: str) -> None:
     app, _limiter = small_app(**{kind: ["2 per minute"]})

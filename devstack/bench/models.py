@@ -1,6 +1,7 @@
 """`python -m devstack.bench.models`: the worker-model comparison behind deploy/gunicorn.conf.py.
 
-For each model (sync processes, gthread with 8 or 32 threads per worker; 2 workers each) the
+For each model (sync processes, gthread with 8 or 32 threads per worker, 2 workers each; and
+4 workers x 16 threads) the
 landing ratio and the paced figure of `make bench`, on a small population (BENCH_PEOPLE, default
 1000). The portal and its reference page run with the same model in each case.
 """
@@ -21,6 +22,7 @@ MODELS: dict[str, tuple[str, ...]] = {
     "sync-2": ("--worker-class", "sync", "--threads", "1"),  # threads > 1 would make it gthread
     "gthread-2x8": ("--threads", "8"),
     "gthread-2x32": ("--threads", "32"),
+    "gthread-4x16": ("--workers", "4", "--threads", "16"),  # as many slots, the GIL shared by fewer
 }
 
 

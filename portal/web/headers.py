@@ -96,9 +96,14 @@ def install(app: Flask, settings: Settings) -> None:
     leading_back = content_security_policy(settings, settings.registration.return_to_origins)
     mail_as_sent = content_security_policy(settings, inline_styles=True)
 
+    pairs, names = list(fixed.items()), {name.lower() for name in fixed}
+
     @app.after_request
     def _security_headers(response: Response) -> Response:
-        response.headers.update(fixed)
+        if names.isdisjoint(name.lower() for name, _value in response.headers):
+            response.headers.extend(pairs)  # none there yet (nearly always): added without a search each
+        else:
+            response.headers.update(fixed)
         if _leads_back():
             response.headers["Content-Security-Policy"] = leading_back
         elif _marked(SHOWS_MAIL):

@@ -34,6 +34,8 @@ REDACTED = "[redacted]"
 
 def redact_queries(text: str) -> str:
     """`text` with the value of every URL query parameter replaced: `?code=abc&x` -> `?code=[redacted]&[redacted]`."""
+    if "?" not in text:  # no query (most lines: every access line of a page without one), nothing to replace
+        return text
     return QUERY.sub(lambda match: "?" + "&".join(_redact_parameter(p) for p in match.group(1).split("&")), text)
 
 
@@ -53,8 +55,9 @@ class RedactQueries(logging.Filter):
         except Exception:  # noqa: BLE001 - arguments that do not fit the message: never raise from logging
             message = f"{record.msg} {record.args}"
         record.msg, record.args = redact_queries(message), None
-        for name, value in list(vars(record).items()):
-            if name not in STANDARD_FIELDS and isinstance(value, str):
+        for name in vars(record).keys() - STANDARD_FIELDS:  # the `extra=` fields
+            value = getattr(record, name)
+            if isinstance(value, str):
                 setattr(record, name, redact_queries(value))
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
