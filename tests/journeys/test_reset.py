@@ -61,7 +61,7 @@ def choose_new_password(visitor: Visitor, *, refused_first: bool = False) -> Non
     if refused_first:
         visitor.new_password(REFUSED_PASSWORD)
         visitor.press("set the new password")
-        visitor.field_says("^new password$", "use at least 12 characters")
+        visitor.field_says("^new password$", "^use at least 12 characters")   # its own message, then the rules
         visitor.check("new password refused")
     visitor.new_password(NEW_PASSWORD)
     visitor.press("set the new password")
