@@ -1,8 +1,9 @@
 """Resetting a forgotten password, in the browser: by a code mailed to the alternate address,
 by a code texted to the mobile, by an authenticator app, by security questions plus another
-method; unlocking without a reset (chosen on the first page); an administrator's two methods. Each form also shows one of
-its errors once: each method's own journey a wrong code (or wrong answers) first, the reset by
-email also a missing name and a password the rules refuse (the same pages in the others)."""
+method; unlocking without a reset (chosen on the first page); an administrator's two methods.
+Each form also shows one of its errors once: each method's own journey a wrong code (or wrong
+answers) first, the reset by email also a missing name and a password the rules refuse (the same
+pages in the others)."""
 from __future__ import annotations
 
 import re
