@@ -24,16 +24,22 @@
     return false;
   }
 
+  /* ok: true or false once something is typed; null before, when the rules read as a plain list
+     (a "Not yet:" before each would only lengthen what a screen reader reads with the field) */
   function mark(list, item, ok) {
     var state = item.querySelector(".rule-state");
+    item.classList.toggle("rule-met", ok === true);
+    item.classList.toggle("rule-unmet", ok === false);
+    if (ok === null) {
+      if (state) { state.remove(); }
+      return;
+    }
     if (!state) {
       state = document.createElement("span");
       state.className = "rule-state visually-hidden";
       item.insertBefore(state, item.firstChild);
     }
     state.textContent = (ok ? list.dataset.met : list.dataset.unmet) + " ";
-    item.classList.toggle("rule-met", ok);
-    item.classList.toggle("rule-unmet", !ok);
   }
 
   function checklist(list) {
@@ -42,9 +48,10 @@
     if (!first || !second) { return; }
     var items = list.querySelectorAll("li[data-check]");
     function update() {
+      var typed = first.value !== "" || second.value !== "";
       items.forEach(function (item) {
         item.hidden = false;
-        mark(list, item, met(item, first.value, second.value));
+        mark(list, item, typed ? met(item, first.value, second.value) : null);
       });
     }
     first.addEventListener("input", update);

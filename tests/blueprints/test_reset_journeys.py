@@ -41,13 +41,15 @@ def test_someone_who_chose_unlock_gets_unlock_first_after_verifying(
     assert browser.submit("/reset/unlock").status_code == 200 and stack.binds(person, person.password)
 
 
-def test_a_wrong_name_is_summed_up_linked_to_its_field_and_kept(browser: Browser) -> None:
+def test_a_wrong_name_is_summed_up_linked_to_its_field_told_at_it_and_kept(browser: Browser) -> None:
     answer = browser.identify("a" * 300)
 
     page = answer.get_data(as_text=True)
     assert answer.status_code == 400
     assert 'id="form-errors"' in page and 'href="#identifier"' in page
     assert re.search(r'id="form-errors" tabindex="-1" autofocus', page)  # the summary takes the focus
+    assert re.search(r'<p id="identifier-error" class="field-error">[^<]+</p>', page)  # the message at the field
+    assert 'aria-describedby="identifier-error" aria-invalid="true"' in page
     assert f'value="{"a" * 300}"' in page
 
 
@@ -93,6 +95,8 @@ def test_a_password_error_keeps_no_password_and_points_to_the_field(
 
     page = refused.get_data(as_text=True)
     assert refused.status_code == 400 and 'href="#new_password"' in page
+    assert 'id="new_password-error"' in page  # the field reads its own message first, then the rules
+    assert 'aria-describedby="new_password-error password-rules" aria-invalid="true"' in page
     assert "Quartz tundra" not in page and "something else" not in page
     assert re.search(r'<li data-check="length" data-low="\d+" data-high="\d+">', page)  # for the checklist
     assert 'data-check="match"' in page and "data-show-password" in page

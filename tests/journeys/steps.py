@@ -88,7 +88,7 @@ class Visitor:
         self.page.get_by_role("link", name=re.compile(link, re.I)).first.click()
 
     def choose(self, method: str) -> None:
-        """A method in the reset's method picker, by the words of its label."""
+        """A choice on the page (a method to verify with, what the person needs), by the words of its label."""
         self.page.get_by_role("radio", name=re.compile(method, re.I)).check()
 
     # -- the provider's page -------------------------------------------------------------------

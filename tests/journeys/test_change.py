@@ -24,7 +24,7 @@ def test_change_signed_in(visitor: Visitor, directory: SlapdStack) -> None:
     visitor.fill("current password", person.password)
     visitor.new_password(REFUSED_PASSWORD)
     visitor.press("change my password")
-    visitor.field_says("^new password$", "use at least 12 characters")
+    visitor.field_says("^new password$", "^use at least 12 characters")   # its own message, then the rules
     visitor.check("new password refused")
 
     visitor.fill("current password", person.password)
@@ -42,6 +42,7 @@ def test_change_signed_out(visitor: Visitor, directory: SlapdStack) -> None:
     visitor.new_password(NEW_PASSWORD)
     visitor.press("change my password")   # the account is not named
     visitor.announced("enter your user name")
+    visitor.field_says("user name", "enter your user name")
     visitor.check("account name missing")
 
     visitor.fill("user name", person.login)

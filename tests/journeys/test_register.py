@@ -68,6 +68,7 @@ def questions(visitor: Visitor) -> None:
     visitor.check("security questions")
     visitor.press("save")
     visitor.announced("choose 3 different questions")
+    visitor.field_says("^question$", "choose 3 different questions")
     visitor.check("security questions, none answered")
     for number, (question, answer) in enumerate(QUESTIONS.items(), start=1):
         group = visitor.page.get_by_role("group", name=f"Question {number}")

@@ -1,8 +1,9 @@
 """Resetting a forgotten password, in the browser: by a code mailed to the alternate address,
 by a code texted to the mobile, by an authenticator app, by security questions plus another
-method; unlocking without a reset; an administrator's two methods. Each form also shows one of
-its errors once: each method's own journey a wrong code (or wrong answers) first, the reset by
-email also a missing name and a password the rules refuse (the same pages in the others)."""
+method; unlocking without a reset (chosen on the first page); an administrator's two methods.
+Each form also shows one of its errors once: each method's own journey a wrong code (or wrong
+answers) first, the reset by email also a missing name and a password the rules refuse (the same
+pages in the others)."""
 from __future__ import annotations
 
 import re
@@ -19,8 +20,9 @@ ANSWER_TO = {"first pet": ANSWERS["first-pet"], "first car": ANSWERS["first-car"
              "street you grew up on": ANSWERS["childhood-street"]}
 
 
-def identify(visitor: Visitor, login: str, *, forgotten_first: bool = False) -> None:
-    """The first page (`forgotten_first`: Next with the name missing, once)."""
+def identify(visitor: Visitor, login: str, *, forgotten_first: bool = False, need: str = "") -> None:
+    """The first page (`forgotten_first`: Next with the name missing, once; `need`: the words of
+    the choice of what the person needs, when not the one chosen already, "I forgot my password")."""
     visitor.open("/reset/")
     visitor.heading("reset your password")
     visitor.check("identify")
@@ -29,6 +31,9 @@ def identify(visitor: Visitor, login: str, *, forgotten_first: bool = False) -> 
         visitor.field_says("user name", "enter your user name")
         visitor.check("identify, name missing")
     visitor.fill("user name", login)
+    if need:
+        visitor.choose(need)
+        visitor.check("identify, need chosen")
     visitor.press("^Next$")
     visitor.heading("verify it is you")
     visitor.check("choose a method")
@@ -57,7 +62,7 @@ def choose_new_password(visitor: Visitor, *, refused_first: bool = False) -> Non
     if refused_first:
         visitor.new_password(REFUSED_PASSWORD)
         visitor.press("set the new password")
-        visitor.field_says("^new password$", "use at least 12 characters")
+        visitor.field_says("^new password$", "^use at least 12 characters")   # its own message, then the rules
         visitor.check("new password refused")
     visitor.new_password(NEW_PASSWORD)
     visitor.press("set the new password")
@@ -131,10 +136,11 @@ def test_reset_by_questions_plus_another_method(visitor: Visitor, portal: Portal
 def test_unlock_without_reset(visitor: Visitor, directory: SlapdStack) -> None:
     person = directory.add_person()
     directory.lock(person)
-    identify(visitor, person.login)
+    identify(visitor, person.login, need="locked out")
     by_code(visitor, "alternate email", lambda: visitor.code_mailed_to(person.alternate_email), "mailed code")
-    visitor.heading("choose a new password")
-    visitor.check("new password or unlock")
+    visitor.heading("unlock your account")
+    visitor.says("or choose a new password instead")
+    visitor.check("unlock or new password")
 
     visitor.press("unlock my account")
 
