@@ -105,8 +105,9 @@ def _required_tables(settings: Settings) -> list[tuple[str, str]]:
         verb = "is" if len(builtin) == 1 else "are"
         why = f"[actions] {', '.join(builtin)} {verb} \"builtin\"" if builtin else admin
         missing.append(("directory", f"is required because {why}; set every action to a URL for a pure link page"))
-    if settings.oidc is None and ("register" in builtin or settings.admin.groups):
-        why = "[actions] register is \"builtin\" (people sign in to register)" if "register" in builtin else admin
+    if settings.oidc is None and ("register" in builtin or settings.admin.groups or settings.helpdesk.groups):
+        why = ("[actions] register is \"builtin\" (people sign in to register)" if "register" in builtin
+               else admin if settings.admin.groups else "[helpdesk] groups is set (agents sign in)")
         missing.append(("oidc", f"is required because {why}"))
     return missing
 

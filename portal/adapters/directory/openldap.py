@@ -182,12 +182,16 @@ class OpenLdapDirectory(LdapDirectory):
         if result["result"] != 0:
             raise write_error(result)
 
-    def reset_password(self, user: DirectoryUser, new_password: str, *, unlock: bool) -> None:
+    def reset_password(self, user: DirectoryUser, new_password: str, *, unlock: bool,
+                       must_change: bool = False) -> None:
         current = self._current(user, new_password)
 
         def send(conn: ldap3.Connection) -> dict[str, Any]:
             conn.extended(PASSWORD_MODIFY, _modify_request(current.dn, None, new_password),
                           controls=[ppolicy.REQUEST])
+            if conn.result["result"] == 0 and must_change:
+                # ppolicy's own flag: the next bind is answered "change after reset"
+                conn.modify(current.dn, {"pwdReset": [(ldap3.MODIFY_REPLACE, ["TRUE"])]})
             return dict(conn.result)
 
         result = self.pool.write(send)
