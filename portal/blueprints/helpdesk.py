@@ -88,8 +88,7 @@ def _page(error: str | None = None, status: int = 200, **extra: Any) -> Response
     state, person = _state(), None
     if state.get("person") and error not in (desk.ADMINISTRATOR, desk.OWN_ACCOUNT, desk.NOT_FOUND):
         try:
-            with collaborators().store.transaction() as db:
-                person = desk.reload(collaborators(), db, agent(), state["person"], desk.EVENT_LOOKUP)
+            person = desk.current(collaborators(), agent(), state["person"])
         except desk.Refused as refused:
             session.pop(STATE_KEY, None)
             error, status = refused.reason, STATUS.get(refused.reason, 400)
@@ -200,7 +199,7 @@ def _write(action: Any) -> ResponseReturnValue:
         return _unavailable()
     except AttemptNotRecorded:
         return _page(_("The portal could not record this change, so nothing was changed. Please try again."), 503)
-    status = 200 if result.outcome in (desk.Written.DONE, desk.Written.STILL_LOCKED) else 502
+    status = 200 if result.outcome in (desk.Written.DONE, desk.Written.PARTLY) else 502
     return render_template("helpdesk/done.html", result=result, unlock=action is desk.unlock), status
 
 

@@ -25,6 +25,7 @@ from .errors import (
     AccountDisabled,
     AccountLocked,
     DirectoryError,
+    MustChangeNotSet,
     PasswordExpired,
     PasswordInHistory,
     PasswordRejected,
@@ -189,19 +190,28 @@ class OpenLdapDirectory(LdapDirectory):
         def send(conn: ldap3.Connection) -> dict[str, Any]:
             conn.extended(PASSWORD_MODIFY, _modify_request(current.dn, None, new_password),
                           controls=[ppolicy.REQUEST])
-            if conn.result["result"] == 0 and must_change:
-                # ppolicy's own flag: the next bind is answered "change after reset"
-                conn.modify(current.dn, {"pwdReset": [(ldap3.MODIFY_REPLACE, ["TRUE"])]})
             return dict(conn.result)
 
         result = self.pool.write(send)
         if result["result"] != 0:
             raise write_error(result)
+        if must_change:
+            self._require_change(current)
         if unlock and current.state.locked:
             try:
                 self._unlock(current)
             except DirectoryError as error:
                 raise StillLockedAfterReset(f"reset done, unlock failed: {error.detail}") from error
+
+    def _require_change(self, user: DirectoryUser) -> None:
+        """ppolicy's own flag: binds are answered "change after reset" until the person changes it."""
+        def send(conn: ldap3.Connection) -> dict[str, Any]:
+            conn.modify(user.dn, {"pwdReset": [(ldap3.MODIFY_REPLACE, ["TRUE"])]})
+            return dict(conn.result)
+
+        result = self.pool.write(send)
+        if result["result"] != 0:
+            raise MustChangeNotSet(f"password set, pwdReset refused: {describe(result)}")
 
     def unlock(self, user: DirectoryUser) -> None:
         self._unlock(self._current(user))

@@ -13,11 +13,19 @@ from __future__ import annotations
 
 import enum
 import secrets
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from ...adapters.directory import DirectoryError, DirectoryUser, OutcomeUnknown, StillLockedAfterReset
+from ...adapters.directory import (
+    DirectoryError,
+    DirectoryUser,
+    MustChangeNotSet,
+    OutcomeUnknown,
+    StillLockedAfterReset,
+)
 from ..container import Collaborators
 from ..identity.admin_access import is_member
 from ..messaging import password_notices, webhooks
@@ -80,7 +88,7 @@ class Person:
 
 class Written(enum.Enum):
     DONE = "done"
-    STILL_LOCKED = "still_locked"  # the password was set, the lockout stays
+    PARTLY = "partly"  # the password was set; the lockout stays, or no change is required at sign-in
     UNKNOWN = "unknown"
     FAILED = "failed"
 
@@ -90,6 +98,20 @@ class Result:
     outcome: Written
     temporary_password: str | None = None  # shown once to the agent, never stored or logged
     message: str | None = None
+
+
+@contextmanager
+def _step(transaction: AbstractContextManager[Session]) -> Iterator[Session]:
+    """A step's transaction that is committed when the step is Refused, so the refusal's audit row
+    stays on record (only audit rows and budgets precede a refusal), then the refusal goes on."""
+    refused: Refused | None = None
+    with transaction as db:
+        try:
+            yield db
+        except Refused as error:
+            refused = error
+    if refused is not None:
+        raise refused
 
 
 def _within(agent: str, scope: str, per_hour: int) -> bool:
@@ -105,7 +127,7 @@ def look_up(c: Collaborators, agent: str, query: str) -> Person:
     """The person named by `query` (login or email), with their methods masked. Refused names why not:
     not found, an administrator's or the agent's own account, or the agent's lookups are used up.
     Raises DirectoryUnavailable."""
-    with c.store.transaction() as db:
+    with _step(c.store.transaction()) as db:
         if not _within(agent, "lookup", c.settings.helpdesk.lookups_per_hour):
             _record(db, EVENT_LOOKUP, audit.REFUSED, agent, None, reason=RATE_LIMITED)
             raise Refused(RATE_LIMITED)
@@ -118,13 +140,19 @@ def look_up(c: Collaborators, agent: str, query: str) -> Person:
         return person
 
 
-def reload(c: Collaborators, db: Session, agent: str, directory_id: str, event: str) -> Person:
+def _reload(c: Collaborators, db: Session, agent: str, directory_id: str, event: str) -> Person:
     """The person again (current state and methods) before each later step; Refused as `look_up`."""
     user = c.directory.user_by_id(directory_id)
     if user is None:
         _record(db, event, audit.FAILURE, agent, None, reason=NOT_FOUND)
         raise Refused(NOT_FOUND)
     return _person(c, db, agent, user, event)
+
+
+def current(c: Collaborators, agent: str, directory_id: str) -> Person:
+    """The person being handled, read again for the desk page; Refused as `look_up`."""
+    with _step(c.store.transaction()) as db:
+        return _reload(c, db, agent, directory_id, EVENT_LOOKUP)
 
 
 def _person(c: Collaborators, db: Session, agent: str, user: DirectoryUser, event: str) -> Person:
@@ -165,8 +193,8 @@ def option(person: Person, key: str) -> Option:
 def send(c: Collaborators, agent: str, directory_id: str, key: str, ip: str | None) -> Option:
     """Send a fresh code to the person's destination `key` (nothing is sent for the app: the
     caller reads its current code). Refused when the agent's or the person's budget is used up."""
-    with c.store.transaction() as db:
-        person = reload(c, db, agent, directory_id, EVENT_CODE_SENT)
+    with _step(c.store.transaction()) as db:
+        person = _reload(c, db, agent, directory_id, EVENT_CODE_SENT)
         chosen = option(person, key)
         if REGISTRY[chosen.kind].proves is not Proves.SENT_CODE:
             return chosen
@@ -187,8 +215,8 @@ def send(c: Collaborators, agent: str, directory_id: str, key: str, ip: str | No
 def check(c: Collaborators, agent: str, directory_id: str, key: str, typed: str) -> CodeCheck:
     """Whether `typed` is the code sent to `key` (or the app's current code): counted before it is
     compared, so a wrong code is tried at most [codes] max_attempts times."""
-    with c.store.transaction() as db:
-        person = reload(c, db, agent, directory_id, EVENT_CHECK)
+    with _step(c.store.transaction()) as db:
+        person = _reload(c, db, agent, directory_id, EVENT_CHECK)
         chosen = option(person, key)
         if chosen.kind == TOTP:
             result = CodeCheck.VALID if check_totp(db, c.settings.codes, user=person.user, typed=typed,
@@ -226,8 +254,8 @@ def _write(c: Collaborators, agent: str, directory_id: str, event: str) -> Resul
     """The attempt committed first (writes.py), then the directory, then its answer on record and the
     person told. Refused before anything is written (budget, account no longer allowed);
     AttemptNotRecorded when the store failed first."""
-    with writes.before_write(c.store) as db:
-        person = reload(c, db, agent, directory_id, event)
+    with _step(writes.before_write(c.store)) as db:
+        person = _reload(c, db, agent, directory_id, event)
         if not _within(agent, "reset", c.settings.helpdesk.resets_per_hour):
             _record(db, event, audit.REFUSED, agent, person.user.login, reason=RATE_LIMITED)
             raise Refused(RATE_LIMITED)
@@ -237,11 +265,11 @@ def _write(c: Collaborators, agent: str, directory_id: str, event: str) -> Resul
     with writes.after_write(c.store, attempt) as db:
         attempt.finish(db, _AUDIT[outcome], reason=error.code if error else None, details={"agent": agent})
         _tell(c, db, person, password, outcome)
-    shown = password if outcome in (Written.DONE, Written.STILL_LOCKED, Written.UNKNOWN) else None
+    shown = password if outcome in (Written.DONE, Written.PARTLY, Written.UNKNOWN) else None
     return Result(outcome, temporary_password=shown, message=str(error.message) if error else None)
 
 
-_AUDIT = {Written.DONE: audit.SUCCESS, Written.STILL_LOCKED: audit.SUCCESS, Written.UNKNOWN: audit.UNKNOWN,
+_AUDIT = {Written.DONE: audit.SUCCESS, Written.PARTLY: audit.SUCCESS, Written.UNKNOWN: audit.UNKNOWN,
           Written.FAILED: audit.FAILURE}
 
 
@@ -251,8 +279,8 @@ def _send(c: Collaborators, user: DirectoryUser, password: str | None) -> tuple[
             c.directory.unlock(user)
         else:
             c.directory.reset_password(user, password, unlock=True, must_change=True)
-    except StillLockedAfterReset as error:
-        return Written.STILL_LOCKED, error
+    except (StillLockedAfterReset, MustChangeNotSet) as error:
+        return Written.PARTLY, error
     except OutcomeUnknown as error:
         return Written.UNKNOWN, error
     except DirectoryError as error:
