@@ -17,8 +17,9 @@ NOT_AGENT = "dave"    # staff only
 AGENT_GROUPS = '["sspr-pilot"]'
 
 
-def helpdesk_tables(**limits: int) -> str:
-    extra = "\n".join(f"{key} = {value}" for key, value in limits.items())
+def helpdesk_tables(**keys: int | str) -> str:
+    extra = "\n".join(f"{key} = {value!r}" if isinstance(value, int) else f'{key} = "{value}"'
+                      for key, value in keys.items())
     return f"""
 [helpdesk]
 groups = {AGENT_GROUPS}

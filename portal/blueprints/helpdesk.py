@@ -22,6 +22,7 @@ from ..services.identity.admin_access import is_member, record_access
 from ..services.passwords.writes import AttemptNotRecorded
 from ..services.proofs.codes import CodeCheck
 from ..services.security.audit import REFUSED
+from ..settings.helpdesk import RESET_LINK
 from ..web.identity import current_user
 from ..web.reauthentication import reauthenticate
 from ..web.staff_area import guard
@@ -46,6 +47,8 @@ def _messages() -> dict[str, str]:
         "unavailable": _("Codes cannot be sent that way right now. Choose another method."),
         "no_password": _("No temporary password could be made that the password rules accept. Contact IT."),
         "not_verified": _("Check a code with the caller first."),
+        desk.NOT_ELIGIBLE: _("This person cannot use self-service reset (outside its rollout, or not enough "
+                             "registered methods), so a reset link would not work. Contact IT."),
     }
 
 
@@ -97,6 +100,7 @@ def _page(error: str | None = None, status: int = 200, **extra: Any) -> Response
     return render_template("helpdesk/index.html", person=person, pending=pending,
                            verified=person is not None and _verified(state), error=_messages().get(error or "", error),
                            query=request.form.get("query", ""), minutes=collaborators().settings.codes.valid_minutes,
+                           link_mode=collaborators().settings.helpdesk.reset == RESET_LINK,
                            **extra), status
 
 
@@ -199,7 +203,7 @@ def _write(action: Any) -> ResponseReturnValue:
         return _unavailable()
     except AttemptNotRecorded:
         return _page(_("The portal could not record this change, so nothing was changed. Please try again."), 503)
-    status = 200 if result.outcome in (desk.Written.DONE, desk.Written.PARTLY) else 502
+    status = 200 if result.outcome in (desk.Written.DONE, desk.Written.PARTLY, desk.Written.LINK_SENT) else 502
     return render_template("helpdesk/done.html", result=result, unlock=action is desk.unlock), status
 
 

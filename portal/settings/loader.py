@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import mail, passwords, registration, rollout, sms, webhooks
+from . import helpdesk, mail, passwords, registration, rollout, sms, webhooks
 from .checks import host_name
 from .engine import Origin, Problem, SettingsError, build
 from .sections import COOKIE_PREFIXES, Settings
@@ -136,7 +136,9 @@ def _cross_checks(settings: Settings, origin: Origin) -> list[Problem]:
     for key, message in (_required_tables(settings) + registration.cross_checks(settings.registration)
                          + sms.cross_checks(settings.sms) + mail.cross_checks(settings.mail, settings.outbox, sms_timeout)
                          + rollout.cross_checks(settings.rollout) + passwords.cross_checks(settings.passwords)
-                         + settings.i18n.cross_checks()):
+                         + settings.i18n.cross_checks()
+                         + helpdesk.cross_checks(settings.helpdesk, builtin_reset="reset" in settings.builtin_actions,
+                                                 mail_configured=settings.mail.configured)):
         add(key, message)
     for host, served in settings.hosts.items():
         problem = _host_problem(settings.base_url, host, served.base_url)

@@ -12,10 +12,11 @@ from flask import Flask
 
 from devstack.mailsink import MailSink
 from tests.conftest import PortalClient
-from tests.helpdesk_support import AGENT, NOT_AGENT, Desk, app, desk, helpdesk_tables  # noqa: F401
-from tests.registration_support import mid_time_step, sign_in_long_ago, sms_gateway  # noqa: F401
-from tests.reset_support import (ADMINS, PILOT, Person, Stack, audit_events, code_sent_to, mails_to,  # noqa: F401
-                                 register_totp, reset_app, stack, user_of)
+from tests.helpdesk_support import AGENT, NOT_AGENT, Desk, app, desk  # noqa: F401
+from tests.registration_support import mail_body, mid_time_step, sign_in_long_ago, sms_gateway  # noqa: F401
+from tests.reset_support import (ADMINS, NEW_PASSWORD, PILOT, Person, Stack, audit_events, code_sent_to,  # noqa: F401
+                                 mails_to, new_browser, register_totp, reset_app, stack, user_of)
+from tests.support import BASE_URL
 
 TEMPORARY = re.compile(r'<p class="temporary-password"><code>([^<]+)</code></p>')
 MUST_CHANGE_AT_LOGON = "data 773"  # AD's bind answer for the right password that must be changed first
@@ -186,3 +187,28 @@ def test_each_agent_has_hourly_limits(app: Flask, desk: Desk, stack: Stack, mail
         assert desk.post("/reset").status_code == 429
     assert "hourly limit" in desk.text
     assert "rate_limited" in [e.reason for e in audit_events(app, "helpdesk.")]
+
+
+@pytest.mark.parametrize("app", [{"reset": "link"}], indirect=True)
+def test_in_link_mode_the_person_gets_a_one_time_link_into_the_reset_flow(
+        app: Flask, desk: Desk, stack: Stack, mailbox: MailSink, sign_in_as: Callable[..., Any]) -> None:
+    person = stack.add_person()
+    sign_in_as(AGENT)
+    desk.verified_by_email(mailbox, person)
+    assert desk.post("/reset").status_code == 200 and "Reset link sent" in desk.text
+    assert stack.binds(person, person.password)  # nothing written by the desk
+    mail = mails_to(mailbox, person.alternate_email, "password reset link")
+    [link] = re.findall(r"http://\S+/reset/link/\S+", mail_body(mail))
+    path = link.removeprefix(BASE_URL)
+
+    caller = new_browser(app)
+    assert caller.get(path).status_code == 200 and "It works once" in caller.text
+    assert caller.submit(path, form_page=path).status_code == 303
+    assert caller.set_password(NEW_PASSWORD).status_code == 200
+    assert stack.binds(person, NEW_PASSWORD)
+    again = new_browser(app)
+    again.get(path)
+    assert again.submit(path, form_page=path).status_code == 409  # single use
+    assert [(e.outcome, e.details.get("mode")) for e in audit_events(app, "helpdesk.reset")] == [("success", "link")]
+    assert [e.outcome for e in audit_events(app, "reset.password")] == ["attempted", "success"]
+    assert [e.username for e in audit_events(app, "reset.link")] == [person.login]

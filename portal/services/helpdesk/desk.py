@@ -16,6 +16,7 @@ import secrets
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
@@ -26,9 +27,13 @@ from ...adapters.directory import (
     OutcomeUnknown,
     StillLockedAfterReset,
 )
+from ...settings.helpdesk import RESET_LINK
 from ..container import Collaborators
 from ..identity.admin_access import is_member
 from ..messaging import password_notices, webhooks
+from ..messaging.links import external_url
+from ..messaging.messages import queue_mail
+from ..messaging.notifications import recipients
 from ..passwords import writes
 from ..passwords.rules import personal_words
 from ..proofs import security_info
@@ -38,8 +43,11 @@ from ..proofs.methods.totp import KEY as TOTP
 from ..proofs.security_info import SecurityInfo
 from ..proofs.verification import Sent, check_code, check_totp, send_code
 from ..registration.policy import is_admin
+from ..reset import accounts, flows
 from ..security import audit
 from ..security.budgets import spend
+from ..security.crypto import app_secret
+from ..security.guards import guard_key
 
 PURPOSE = "helpdesk"  # codes issued here prove nothing to the reset flow, and the reverse
 EVENT_LOOKUP = "helpdesk.lookup"
@@ -47,6 +55,8 @@ EVENT_CODE_SENT = "helpdesk.code_sent"
 EVENT_CHECK = "helpdesk.check"
 EVENT_RESET = "helpdesk.reset"
 EVENT_UNLOCK = "helpdesk.unlock"
+NOT_ELIGIBLE = "not_eligible"  # link mode: the person may not use the reset flow (scope, methods)
+LINK_TEMPLATE = "helpdesk-link"
 NOT_FOUND = "not_found"
 ADMINISTRATOR = "administrator"
 OWN_ACCOUNT = "own_account"
@@ -88,6 +98,7 @@ class Person:
 
 class Written(enum.Enum):
     DONE = "done"
+    LINK_SENT = "link_sent"  # a one-time link into the reset flow was mailed to the person
     PARTLY = "partly"  # the password was set; the lockout stays, or no change is required at sign-in
     UNKNOWN = "unknown"
     FAILED = "failed"
@@ -242,8 +253,36 @@ def temporary_password(c: Collaborators, user: DirectoryUser) -> str:
 
 
 def reset(c: Collaborators, agent: str, directory_id: str) -> Result:
-    """Set a temporary password that must be changed at next sign-in (and clear a lockout)."""
+    """[helpdesk] reset: mail a one-time link into the reset flow, or set a temporary password that
+    must be changed at next sign-in (and clear a lockout)."""
+    if c.settings.helpdesk.reset == RESET_LINK:
+        return _mail_link(c, agent, directory_id)
     return _write(c, agent, directory_id, EVENT_RESET)
+
+
+def _mail_link(c: Collaborators, agent: str, directory_id: str) -> Result:
+    """A reset flow verified already (single use, [reset] flow_minutes long), its link mailed to the
+    person's addresses (built from base_url); the person then writes the password in the reset
+    flow, which puts the attempt on record first as always. Nothing is written here."""
+    with _step(c.store.transaction()) as db:
+        person = _reload(c, db, agent, directory_id, EVENT_RESET)
+        if not _within(agent, "reset", c.settings.helpdesk.resets_per_hour):
+            _record(db, EVENT_RESET, audit.REFUSED, agent, person.user.login, reason=RATE_LIMITED)
+            raise Refused(RATE_LIMITED)
+        if accounts.reload(c, db, directory_id, None) is None:
+            _record(db, EVENT_RESET, audit.REFUSED, agent, person.user.login, reason=NOT_ELIGIBLE)
+            raise Refused(NOT_ELIGIBLE)
+        minutes = c.settings.reset.flow_minutes
+        binding = flows.start_verified(
+            db, account_key=directory_id, login=person.user.login, method=PURPOSE, lifetime=timedelta(minutes=minutes),
+            guard_key=guard_key(app_secret(), directory_id=directory_id, identifier=""))
+        url = external_url("reset.claim_link", base_url=c.settings.base_url, flow_id=binding.flow_id, key=binding.key)
+        to = recipients(person.user, person.info)
+        for address in to:
+            queue_mail(db, LINK_TEMPLATE, address, purpose=LINK_TEMPLATE, url=url, minutes=minutes,
+                       login=person.user.login)
+        _record(db, EVENT_RESET, audit.SUCCESS, agent, person.user.login, mode=RESET_LINK, recipients=len(to))
+    return Result(Written.LINK_SENT)
 
 
 def unlock(c: Collaborators, agent: str, directory_id: str) -> Result:
