@@ -99,6 +99,7 @@ def test_reset_only_after_the_right_code_then_a_temporary_password_that_must_cha
 
     assert desk.post("/reset").status_code == 200
     [temporary] = TEMPORARY.findall(desk.text)
+    assert desk.last.headers["Cache-Control"] == "no-store"
     assert signs_in_to_change(stack, person, temporary) and not stack.binds(person, person.password)
     assert user_of(app, person).state.must_change_password
     assert desk.post("/reset").status_code == 400  # one write per check
@@ -152,6 +153,12 @@ def test_an_administrators_account_is_refused(app: Flask, desk: Desk, stack: Sta
     [refused] = audit_events(app, "helpdesk.lookup")
     assert (refused.outcome, refused.reason, refused.username) == ("refused", "administrator", admin.login)
     assert stack.binds(admin, admin.password)
+
+
+def test_an_agent_cannot_handle_their_own_account(app: Flask, desk: Desk, sign_in_as: Callable[..., Any]) -> None:
+    sign_in_as(AGENT)
+    assert desk.look_up(AGENT).status_code == 403 and "This is your own account" in desk.text
+    assert [e.reason for e in audit_events(app, "helpdesk.lookup")] == ["own_account"]
 
 
 def test_unlock_after_a_check_keeps_the_password_and_tells_the_person(
