@@ -114,7 +114,8 @@ class Result:
 @contextmanager
 def _step(transaction: AbstractContextManager[Session]) -> Iterator[Session]:
     """A step's transaction that is committed when the step is Refused, so the refusal's audit row
-    stays on record (only audit rows and budgets precede a refusal), then the refusal goes on."""
+    stays on record, then the refusal goes on. Nothing else a refused step did matters: budgets
+    live outside the store, and a code the outbox could not take was never sent (the next one voids it)."""
     refused: Refused | None = None
     with transaction as db:
         try:
