@@ -36,8 +36,8 @@ def fits_the_screen(page: Page) -> bool:
     return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
 
 
-def test_an_agent_checks_a_caller_and_sets_a_temporary_password(app: Flask, stack: Stack, tab: Page,  # noqa: F811
-                                                                 mailbox: MailSink, screenshot_dir: Path) -> None:  # noqa: F811
+def test_an_agent_checks_a_caller_and_sets_a_temporary_password(  # noqa: F811
+        app: Flask, stack: Stack, tab: Page, mailbox: MailSink, screenshot_dir: Path) -> None:  # noqa: F811
     person = stack.add_person()
     steps = Steps(tab, screenshot_dir, "helpdesk")
     with serving(app) as portal:
