@@ -271,13 +271,14 @@ ppolicy_default "{PEOPLE_POLICY_DN}"
 ppolicy_use_lockout
 ppolicy_hash_cleartext
 
-# The portal's account resets passwords held to the policy (=wx, not manage) and unlocks.
+# The portal's account resets passwords held to the policy (=wx, not manage), unlocks, and sets
+# pwdReset (must change at next sign-in) after a help desk's temporary password.
 access to attrs=userPassword
   by dn.exact="{svc}" =wx
   by self =wx
   by anonymous auth
   by * none
-access to attrs=pwdAccountLockedTime,pwdFailureTime
+access to attrs=pwdAccountLockedTime,pwdFailureTime,pwdReset
   by dn.exact="{svc}" write
   by self read
   by * none

@@ -155,7 +155,8 @@ def _collaborators(app: Flask, settings: Settings, store: Store, themes: ThemeRe
 def _blueprints(c: Collaborators) -> list[Blueprint]:
     """The routes this configuration serves: built-in actions, the redirects of those set to a URL,
     sign-in and /admin only with what they need (what each combination serves: blueprints/external.py)."""
-    from .blueprints import admin, auth, change, enforce, external, health, landing, language, register, reset
+    from .blueprints import (admin, auth, change, enforce, external, health, helpdesk, landing, language, register,
+                             reset)
     from .branding import static
 
     builtin = c.settings.builtin_actions
@@ -165,7 +166,9 @@ def _blueprints(c: Collaborators) -> list[Blueprint]:
     chosen += [register.bp, enforce.bp] if "register" in builtin else []
     chosen += [reset.bp] if "reset" in builtin else []
     chosen += [change.bp] if "change" in builtin else []
-    chosen += [admin.bp] if c.configured_oidc is not None and c.configured_directory is not None else []
+    staff = c.configured_oidc is not None and c.configured_directory is not None
+    chosen += [admin.bp] if staff else []
+    chosen += [helpdesk.bp] if staff and c.settings.helpdesk.groups else []
     redirects = external.blueprint(c.settings)
     return chosen + ([redirects] if redirects is not None else [])
 

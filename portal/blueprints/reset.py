@@ -251,3 +251,20 @@ def cancel() -> ResponseReturnValue:
     session.pop(SESSION_KEY, None)
     session.pop(INTENT_KEY, None)
     return redirect(url_for("landing.index"), 303)
+
+
+# -- a help desk's link: verified already --------------------------------------------------------
+
+@bp.get("/link/<flow_id>/<key>")
+def link(flow_id: str, key: str) -> ResponseReturnValue:
+    """A page with a button, not the claim itself: mail scanners that open links must not use it up."""
+    return render_template("reset/link.html", flow_id=flow_id, key=key)
+
+
+@bp.post("/link/<flow_id>/<key>")
+@limiter.shared_limit(_verify_limit, scope="reset-verify")
+def claim_link(flow_id: str, key: str) -> ResponseReturnValue:
+    binding = steps.claim_link(collaborators(), Binding(flow_id, key))
+    session[SESSION_KEY] = binding.to_session()
+    session.pop(INTENT_KEY, None)
+    return redirect(url_for("reset.password"), 303)

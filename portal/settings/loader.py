@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import mail, passwords, registration, rollout, sms, webhooks
+from . import helpdesk, mail, passwords, registration, rollout, sms, webhooks
 from .checks import host_name
 from .engine import Origin, Problem, SettingsError, build
 from .sections import COOKIE_PREFIXES, Settings
@@ -105,8 +105,9 @@ def _required_tables(settings: Settings) -> list[tuple[str, str]]:
         verb = "is" if len(builtin) == 1 else "are"
         why = f"[actions] {', '.join(builtin)} {verb} \"builtin\"" if builtin else admin
         missing.append(("directory", f"is required because {why}; set every action to a URL for a pure link page"))
-    if settings.oidc is None and ("register" in builtin or settings.admin.groups):
-        why = "[actions] register is \"builtin\" (people sign in to register)" if "register" in builtin else admin
+    if settings.oidc is None and ("register" in builtin or settings.admin.groups or settings.helpdesk.groups):
+        why = ("[actions] register is \"builtin\" (people sign in to register)" if "register" in builtin
+               else admin if settings.admin.groups else "[helpdesk] groups is set (agents sign in)")
         missing.append(("oidc", f"is required because {why}"))
     return missing
 
@@ -135,7 +136,9 @@ def _cross_checks(settings: Settings, origin: Origin) -> list[Problem]:
     for key, message in (_required_tables(settings) + registration.cross_checks(settings.registration)
                          + sms.cross_checks(settings.sms) + mail.cross_checks(settings.mail, settings.outbox, sms_timeout)
                          + rollout.cross_checks(settings.rollout) + passwords.cross_checks(settings.passwords)
-                         + settings.i18n.cross_checks()):
+                         + settings.i18n.cross_checks()
+                         + helpdesk.cross_checks(settings.helpdesk, builtin_reset="reset" in settings.builtin_actions,
+                                                 mail_configured=settings.mail.configured)):
         add(key, message)
     for host, served in settings.hosts.items():
         problem = _host_problem(settings.base_url, host, served.base_url)

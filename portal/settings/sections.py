@@ -13,6 +13,7 @@ from . import checks
 from .admin import AdminSettings
 from .directory import DirectorySettings
 from .engine import setting
+from .helpdesk import HelpdeskSettings
 from .languages import LanguageSettings
 from .mail import MailSettings, OutboxSettings
 from .mailings import CampaignSettings, ExpiryReminderSettings
@@ -157,6 +158,7 @@ class Settings:
     change: ChangeSettings = setting(ChangeSettings)
     notifications: NotificationSettings = setting(NotificationSettings)
     admin: AdminSettings = setting(AdminSettings)
+    helpdesk: HelpdeskSettings = setting(HelpdeskSettings)
     campaigns: CampaignSettings = setting(CampaignSettings)
     expiry_reminders: ExpiryReminderSettings = setting(ExpiryReminderSettings)
     webhooks: list[WebhookEndpoint] = setting([])
@@ -169,9 +171,9 @@ class Settings:
 
     @property
     def serves_accounts(self) -> bool:
-        """Whether anything here reads accounts: a built-in action or /admin. Without either the
+        """Whether anything here reads accounts: a built-in action, /admin or /helpdesk. Without any, the
         portal is a pure link page, and [directory] and [oidc] are neither needed nor used."""
-        return bool(self.builtin_actions or self.admin.groups)
+        return bool(self.builtin_actions or self.admin.groups or self.helpdesk.groups)
 
     @cached_property
     def served_hosts(self) -> dict[str, HostSettings]:

@@ -14,6 +14,7 @@ from .errors import (
     AccountLocked,
     DirectoryError,
     DirectoryUnavailable,
+    MustChangeNotSet,
     OutcomeUnknown,
     PasswordCharactersRefused,
     PasswordExpired,
@@ -32,7 +33,7 @@ from .model import AccountState, DirectoryUser, PasswordPolicy
 
 __all__ = [
     "AccountDisabled", "AccountLocked", "AccountState", "Directory", "DirectoryError",
-    "DirectoryUnavailable", "DirectoryUser", "OutcomeUnknown", "PasswordCharactersRefused", "PasswordExpired",
+    "DirectoryUnavailable", "DirectoryUser", "MustChangeNotSet", "OutcomeUnknown", "PasswordCharactersRefused", "PasswordExpired",
     "PasswordInHistory", "PasswordPolicy", "PasswordRejected", "PasswordTooShort", "PasswordTooSimple", "PasswordTooYoung",
     "PermissionDenied", "ProtectedAccount", "StillLockedAfterReset", "WrongPassword",
     "create_directory", "directory_for", "init_app",

@@ -262,10 +262,13 @@ class ActiveDirectory(LdapDirectory):
         if result["result"] != 0:
             raise self._write_error(result, current, new_password, change=True)
 
-    def reset_password(self, user: DirectoryUser, new_password: str, *, unlock: bool) -> None:
+    def reset_password(self, user: DirectoryUser, new_password: str, *, unlock: bool,
+                       must_change: bool = False) -> None:
         current = self._current(user, new_password)
         changes: dict[str, list[tuple[str, list[Any]]]] = {
             "unicodePwd": [(ldap3.MODIFY_REPLACE, [unicode_pwd(new_password)])]}
+        if must_change:  # pwdLastSet 0: "user must change password at next logon"
+            changes["pwdLastSet"] = [(ldap3.MODIFY_REPLACE, ["0"])]
         if unlock and current.state.locked:
             changes["lockoutTime"] = [(ldap3.MODIFY_REPLACE, ["0"])]
         controls = [(POLICY_HINTS, True, POLICY_HINTS_VALUE)] if self.settings.ad_policy_hints else None

@@ -89,6 +89,14 @@ class StillLockedAfterReset(DirectoryError):
                  "Please contact the help desk to unlock it.")
 
 
+class MustChangeNotSet(DirectoryError):
+    """The new password is set, but the directory refused to require a change at next sign-in."""
+
+    code = "must_change_not_set"
+    message = _l("The password was set, but the directory refused to require a new one at the next "
+                 "sign-in. Ask IT to grant the portal's account write on pwdReset.")
+
+
 class PasswordRejected(DirectoryError):
     """The directory's password policy refused the new password (the user can try another)."""
 

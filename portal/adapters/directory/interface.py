@@ -52,10 +52,12 @@ class Directory(Protocol):
         sent. A failed bind counts toward the directory's lockout, so callers throttle first.
         """
 
-    def reset_password(self, user: DirectoryUser, new_password: str, *, unlock: bool) -> None:
+    def reset_password(self, user: DirectoryUser, new_password: str, *, unlock: bool,
+                       must_change: bool = False) -> None:
         """Set a new password as the service account (self-service reset after verification).
 
-        `unlock=True` also clears a lockout. Raises PasswordRejected (or a subclass),
+        `unlock=True` also clears a lockout; `must_change=True` makes the directory ask for a new
+        password at the next sign-in (a help desk's temporary password). Raises PasswordRejected (or a subclass),
         ProtectedAccount, AccountDisabled, PermissionDenied, DirectoryUnavailable (nothing changed),
         OutcomeUnknown (sent, no answer) or StillLockedAfterReset.
         """

@@ -25,6 +25,7 @@ from .errors import (
     AccountDisabled,
     AccountLocked,
     DirectoryError,
+    MustChangeNotSet,
     PasswordExpired,
     PasswordInHistory,
     PasswordRejected,
@@ -182,7 +183,8 @@ class OpenLdapDirectory(LdapDirectory):
         if result["result"] != 0:
             raise write_error(result)
 
-    def reset_password(self, user: DirectoryUser, new_password: str, *, unlock: bool) -> None:
+    def reset_password(self, user: DirectoryUser, new_password: str, *, unlock: bool,
+                       must_change: bool = False) -> None:
         current = self._current(user, new_password)
 
         def send(conn: ldap3.Connection) -> dict[str, Any]:
@@ -193,11 +195,23 @@ class OpenLdapDirectory(LdapDirectory):
         result = self.pool.write(send)
         if result["result"] != 0:
             raise write_error(result)
+        if must_change:
+            self._require_change(current)
         if unlock and current.state.locked:
             try:
                 self._unlock(current)
             except DirectoryError as error:
                 raise StillLockedAfterReset(f"reset done, unlock failed: {error.detail}") from error
+
+    def _require_change(self, user: DirectoryUser) -> None:
+        """ppolicy's own flag: binds are answered "change after reset" until the person changes it."""
+        def send(conn: ldap3.Connection) -> dict[str, Any]:
+            conn.modify(user.dn, {"pwdReset": [(ldap3.MODIFY_REPLACE, ["TRUE"])]})
+            return dict(conn.result)
+
+        result = self.pool.write(send)
+        if result["result"] != 0:
+            raise MustChangeNotSet(f"password set, pwdReset refused: {describe(result)}")
 
     def unlock(self, user: DirectoryUser) -> None:
         self._unlock(self._current(user))

@@ -10,22 +10,20 @@ and file the blueprint served (who, which page, which filters), written before t
 """
 from __future__ import annotations
 
-import logging
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, abort, redirect, request, url_for
+from flask import Blueprint, Response, request, url_for
 from flask.typing import ResponseReturnValue
 
-from ... import clock
 from ...services.container import collaborators
-from ...services.identity.admin_access import is_administrator, record_access, signed_in_recently
+from ...services.identity.admin_access import is_member, record_access
 from ...services.identity.redirects import safe_next_path
 from ...services.security.audit import REFUSED, SUCCESS
 from ...settings import Settings
 from ...web.identity import current_user
 from ...web.reauthentication import reauthenticate
+from ...web.staff_area import guard
 
-log = logging.getLogger(__name__)
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 REAUTH_ENDPOINT = "admin.reauth"
 EVENT_REFUSED = "admin.refused"
@@ -47,17 +45,10 @@ def administrator() -> str:
 
 @bp.before_request
 def _administrators_only() -> ResponseReturnValue | None:
-    user = current_user()
-    if user is None:
-        return redirect(url_for("auth.signin", next=request.full_path.rstrip("?")))
-    if not is_administrator(settings().admin, user.groups):
-        log.warning("administration refused", extra={"username": user.username, "path": request.path})
-        _record(EVENT_REFUSED, REFUSED, user.username)
-        abort(403)
-    if request.method != "GET" and not signed_in_recently(settings().admin, user.auth_time, clock.utcnow()):
-        # admin forms post to "<page>/<action>": come back to the page, then submit again
-        return redirect(url_for(REAUTH_ENDPOINT, next=request.path.rsplit("/", 1)[0]))
-    return None
+    # admin forms post to "<page>/<action>": come back to the page, then submit again
+    return guard(settings().admin, reauth_endpoint=REAUTH_ENDPOINT, fresh=request.method != "GET",
+                 back_to=request.path.rsplit("/", 1)[0],
+                 refused=lambda username: _record(EVENT_REFUSED, REFUSED, username))
 
 
 @bp.after_request
@@ -86,7 +77,7 @@ def _administration_link() -> dict[str, object]:
     """Whether the page header links to /admin: for exactly those the guard above lets in (the same
     check on the current sign-in's groups claim), so nobody else is shown a way to a 403."""
     user = current_user()
-    return {"show_administration": user is not None and is_administrator(settings().admin, user.groups)}
+    return {"show_administration": user is not None and is_member(settings().admin, user.groups)}
 
 
 @bp.get("/reauth")

@@ -1,4 +1,4 @@
-"""Who is a portal administrator, and whether their sign-in is fresh enough to change things.
+"""Who may enter a staff area (/admin, /helpdesk), and whether their sign-in is fresh enough.
 
 Both answers come from the current sign-in only (the groups claim and auth_time of the ID token,
 kept on the server in the session), never from the database or a form: an administrator removed
@@ -13,17 +13,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from ...settings.admin import AdminSettings
+from ...settings.admin import StaffAreaSettings
 from ..container import Collaborators
 from ..registration.rollout import member_of_any
 from ..security import audit
 
 
-def is_administrator(settings: AdminSettings, groups: Iterable[str]) -> bool:
+def is_member(settings: StaffAreaSettings, groups: Iterable[str]) -> bool:
+    """Whether the groups of a sign-in name one of the area's groups (administrators, agents)."""
     return member_of_any(groups, settings.groups)
 
 
-def signed_in_recently(settings: AdminSettings, auth_time: int, now: datetime) -> bool:
+def signed_in_recently(settings: StaffAreaSettings, auth_time: int, now: datetime) -> bool:
     signed_in_at = datetime.fromtimestamp(auth_time, now.tzinfo)
     return now - signed_in_at <= timedelta(minutes=settings.recent_sign_in_minutes)
 

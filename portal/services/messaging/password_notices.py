@@ -1,4 +1,5 @@
-"""Tell people by email when their password was reset or changed (or may have been), or their reset was paused.
+"""Tell people by email when their password was reset or changed (or may have been), by themselves or
+the help desk, their account unlocked, or their reset paused.
 
 "If this was not you" is the whole point: the mail goes to the directory address and every
 alternate address (the same recipients as security-info notices), with the help desk's contact
@@ -78,6 +79,15 @@ def password_may_have_changed(db: Session, user: DirectoryUser) -> int:
 
 def account_unlocked(db: Session, user: DirectoryUser, *, info: SecurityInfo | None = None) -> int:
     return _to_user(db, "unlocked", user, info)
+
+
+def helpdesk_reset(db: Session, user: DirectoryUser, *, info: SecurityInfo | None = None) -> int:
+    """After the help desk set a temporary password (the caller passed a check of their methods)."""
+    return _to_user(db, "helpdesk_reset", user, info)
+
+
+def helpdesk_unlocked(db: Session, user: DirectoryUser, *, info: SecurityInfo | None = None) -> int:
+    return _to_user(db, "helpdesk_unlocked", user, info)
 
 
 def reset_paused(db: Session, user: DirectoryUser, *, until: datetime) -> int:

@@ -80,9 +80,10 @@ def after_write(store: Store, attempt: Attempt) -> Iterator[Session]:
                   "(attempt %s, %s): %s", attempt.id, attempt.event, type(error).__name__)
 
 
-def attempt(db: Session, event: str, *, username: str | None) -> Attempt:
+def attempt(db: Session, event: str, *, username: str | None,
+            details: dict[str, DetailValue] | None = None) -> Attempt:
     """Add the `attempted` row (inside `before_write`, so it is committed before the write is sent)."""
-    entry = audit.record(db, event, audit.ATTEMPTED, username=username)
+    entry = audit.record(db, event, audit.ATTEMPTED, username=username, details=details)
     db.flush()
     return Attempt(entry.id, event, username)
 

@@ -88,6 +88,27 @@ def start(db: Session, *, account_key: str | None, login: str | None, guard_key:
     return binding
 
 
+def start_verified(db: Session, *, account_key: str, login: str, guard_key: str, method: str,
+                   lifetime: timedelta) -> Binding:
+    """A flow verified already by `method` (the help desk checked the person): its binding goes
+    into a mailed link, which `claim` turns into a browser's own, once."""
+    binding = start(db, account_key=account_key, login=login, guard_key=guard_key, methods_required=1,
+                    lifetime=lifetime, previous=None)
+    flow = db.get(ResetFlow, binding.flow_id)
+    assert flow is not None
+    passed(db, flow, method)
+    return binding
+
+
+def claim(db: Session, link: Binding) -> Binding:
+    """The verified flow a link names, for this browser: the link's key is replaced by a fresh one
+    only the browser holds, so the link works once (a replay, or a second click, finds no flow)."""
+    flow = load(db, link, states=(VERIFIED,))
+    own = Binding(flow.id, secrets.token_urlsafe(32))
+    _move(db, flow, flow.state, session_key_hash=_hash(own.key))
+    return own
+
+
 def load(db: Session, binding: Binding | None, *, states: tuple[str, ...] = OPEN_STATES) -> ResetFlow:
     """The browser's flow if it is in one of `states`; FlowError names why not."""
     if binding is None:

@@ -35,6 +35,7 @@ from .verification import CODE_KINDS, Check, Choice, asked_questions, begin, che
 
 EVENT_IDENTIFY = "reset.identify"
 EVENT_CANCELLED = "reset.cancelled"
+EVENT_LINK = "reset.link"  # a help desk's mailed link opened: the flow is verified already
 EVENT_REFUSED_STEP = "reset.step_refused"
 EVENT_UNAVAILABLE = "reset.unavailable"  # the directory could not be reached; nothing changed
 
@@ -279,6 +280,15 @@ def write(c: Collaborators, binding: flows.Binding | None, new_password: str | N
     if result.outcome not in (writer.Written.REJECTED, writer.Written.UNAVAILABLE):
         return Wrote(result)
     return Wrote(result, password_page(c, binding, signed_in))
+
+
+def claim_link(c: Collaborators, link: flows.Binding) -> flows.Binding:
+    """Open a help desk's reset link in this browser (flows.claim): FlowError when it was used,
+    has expired or never existed."""
+    with c.store.transaction() as db:
+        binding = flows.claim(db, link)
+        audit.record(db, EVENT_LINK, audit.SUCCESS, username=flows.login_of(db, binding))
+    return binding
 
 
 def cancel(c: Collaborators, binding: flows.Binding | None) -> None:

@@ -1,0 +1,1 @@
+"""The help desk: an agent checks a caller with their registered methods, then resets or unlocks."""
