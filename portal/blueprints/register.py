@@ -22,7 +22,7 @@ from ..extensions import limiter
 from ..services.container import Collaborators, collaborators
 from ..services.identity.redirects import safe_next_path
 from ..services.proofs.codes import CodeCheck
-from ..services.proofs.methods import DESTINATIONS, REGISTRY
+from ..services.proofs.methods import DESTINATIONS, REGISTRY, passkey
 from ..services.proofs.security_info import Destination
 from ..services.proofs.verification import Sent
 from ..services.registration import steps
@@ -32,6 +32,7 @@ from ..web.account import account_groups, signed_in_account
 from ..web.errors import render_error
 from ..web.headers import forms_may_lead_back
 from ..web.identity import current_user, sign_in_required
+from ..web.passkeys import relying_party
 from ..web.reauthentication import reauthenticate
 
 bp = Blueprint("register", __name__, url_prefix="/register")
@@ -41,6 +42,7 @@ STEP_UP_KEY = "register_step_up"          # a code or app check passed: {"accoun
 STEP_UP_CODE_KEY = "register_step_up_code"  # where the step-up code went: {"account", "destination", "next"}
 PENDING_KEY = "register_pending"          # an address waiting for its code: {"account", "kind", "address"}
 TOTP_KEY = "register_totp"                # an app being enrolled: {"account", "sealed"}
+PASSKEY_KEY = "register_passkey"          # a passkey being created: {"account", "challenge", "at"}
 DESTINATION_KIND = f"<any({', '.join(DESTINATIONS)}):kind>"
 ANY_KIND = f"<any({', '.join(REGISTRY)}):kind>"
 SEND_LIMIT = "10 per minute"
@@ -307,6 +309,41 @@ def cancel_authenticator() -> ResponseReturnValue:
     """Drop the key being set up: the next visit shows a new one (nothing was saved)."""
     session.pop(TOTP_KEY, None)
     return redirect(url_for(".index"), 303)
+
+
+# ---------- passkey ----------
+
+@bp.route("/passkey", methods=["GET", "POST"])
+@forms_may_lead_back
+@limiter.limit(CHECK_LIMIT, methods=["POST"])
+@sign_in_required
+@recent_verification_required
+def passkey_page() -> ResponseReturnValue:
+    """The browser creates the passkey (static/passkey.js) for the challenge kept in the session,
+    which is taken out before the answer is checked: each challenge is used once."""
+    c, me = collaborators(), _me()
+    if request.method == "GET":
+        return _passkey_form(c, me)
+    change = steps.save_passkey(c, me, relying_party(), request.form.get("credential", ""), _taken_challenge(c))
+    if change is None:
+        return _passkey_form(c, me, _("The passkey was not created. Try again, or choose another method."), 400)
+    return _changed(change, _("Your passkey is saved."))
+
+
+def _passkey_form(c: Collaborators, me: Person, error: str | None = None, code: int = 200) -> ResponseReturnValue:
+    challenge = steps.start_passkey(c, me, relying_party())
+    session[PASSKEY_KEY] = {"account": me.user.directory_id, "challenge": passkey.encoded(challenge.challenge),
+                            "at": c.clock.timestamp()}
+    return render_template("register/passkey.html", options=challenge.options, error=error), code
+
+
+def _taken_challenge(c: Collaborators) -> bytes | None:
+    """The session's challenge, removed from it; None when there is none or it is too old."""
+    kept = _mine(PASSKEY_KEY)
+    session.pop(PASSKEY_KEY, None)
+    if kept is None or c.clock.timestamp() - int(kept.get("at", 0)) > passkey.CHALLENGE_SECONDS:
+        return None
+    return passkey.decoded(str(kept.get("challenge", "")))
 
 
 # ---------- security questions ----------

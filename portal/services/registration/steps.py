@@ -9,7 +9,8 @@ blueprint's. A method this person may not register raises NotOffered (the page i
 
 Every change is audited and announced by mail to the account's address and the old alternate
 one; a new address is only saved once the code sent THERE is typed back, an app once it shows a
-valid code.
+valid code, a passkey once the browser's attestation for the challenge this session was given
+checks out.
 """
 from __future__ import annotations
 
@@ -24,14 +25,24 @@ from ..messaging import languages, notifications, webhooks
 from ..campaigns import population
 from ..proofs import security_info
 from ..proofs.codes import CodeCheck
-from ..proofs.methods import DESTINATIONS, REGISTRY, InvalidEntry, questions, totp
+from ..proofs.methods import DESTINATIONS, REGISTRY, InvalidEntry, passkey, questions, totp
 from ..proofs.security_info import FROM_DIRECTORY, FROM_USER, Destination, SecurityInfo
-from ..proofs.verification import Sent, check_code, check_totp, send_code, totp_sealer
+from ..proofs.verification import (
+    Sent,
+    check_code,
+    check_totp,
+    passkey_sealer,
+    passkey_user_handle,
+    send_code,
+    stored_passkey,
+    totp_sealer,
+)
 from ..security import audit
 from .policy import Policy, Status, policy_for, status
 
 STEP_UP_PURPOSE = "step-up"
 APP_PURPOSE = "register-totp"
+PASSKEY_PURPOSE = "register-passkey"
 
 
 class NotOffered(Exception):
@@ -298,6 +309,40 @@ def confirm_app(c: Collaborators, person: Person, sealed: str, typed: str, issue
         security_info.save_method(db, person.user, totp.KEY, sealed_secret=totp_sealer().seal(secret),
                                   last_used_step=step)
         return _enrolment(person, secret, sealed, issuer, _changed(c, db, person, before, totp.KEY, action))
+
+
+# ---------- passkey ----------
+
+def start_passkey(c: Collaborators, person: Person, rp: passkey.RelyingParty) -> passkey.Challenge:
+    """Options for the browser to create a passkey for this person on `rp` (the challenge inside
+    is the blueprint's to keep, once)."""
+    with c.store.transaction() as db:
+        _standing(c, db, person, passkey.KEY)
+        found = stored_passkey(db, person.user)
+        return passkey.registration_challenge(rp, user_handle=passkey_user_handle(person.user),
+                                              login=person.user.login,
+                                              display_name=person.user.display_name or person.user.login,
+                                              existing=found[1] if found else None)
+
+
+def save_passkey(c: Collaborators, person: Person, rp: passkey.RelyingParty, response: str,
+                 challenge: bytes | None) -> Change | None:
+    """Save the passkey the browser created for `challenge` (None: there was none, or it expired);
+    None when the response does not prove one was made (audited). A new passkey replaces the old."""
+    with c.store.transaction() as db:
+        before = _standing(c, db, person, passkey.KEY).info
+        try:
+            if challenge is None:
+                raise passkey.Refused("no_challenge")
+            credential, sign_count = passkey.registered(rp, response, challenge)
+        except passkey.Refused as refused:
+            audit.record(db, "passkey.failed", audit.FAILURE, username=person.user.login, reason=refused.reason,
+                         details={"purpose": PASSKEY_PURPOSE})
+            return None
+        action = notifications.CHANGED if before.has_passkey else notifications.ADDED
+        security_info.save_method(db, person.user, passkey.KEY, sealed_secret=passkey_sealer().seal(
+            credential.to_json()), last_used_step=sign_count)
+        return _changed(c, db, person, before, passkey.KEY, action)
 
 
 # ---------- security questions ----------

@@ -23,16 +23,18 @@ from datetime import datetime, timedelta
 import pyotp
 from sqlalchemy.orm import Session
 
+from ... import clock
 from ...store.flows import ResetFlow
 from ..container import Collaborators
 from ..messaging import password_notices, webhooks
 from ..proofs.codes import CodeCheck
-from ..proofs.methods import REGISTRY, Proves, keys_that, questions
+from ..proofs.methods import REGISTRY, Proves, keys_that, passkey, questions
 from ..proofs.security_info import Destination, SecurityInfo
 from ..proofs.verification import (
     Sent,
     check_answers,
     check_code,
+    check_passkey,
     check_totp,
     questions_to_ask,
     send_code,
@@ -51,6 +53,7 @@ EVENT_METHOD = "reset.method"
 EVENT_VERIFY = "reset.verify"
 EVENT_PAUSED = "reset.paused"
 SHOWN = "shown"  # in `pending`: the questions on screen were counted as an attempt when shown
+CHALLENGE, CHALLENGE_AT = "challenge", "challenge_at"  # in `pending`: the passkey challenge, and when made
 
 
 class Check(enum.Enum):
@@ -113,6 +116,8 @@ def begin(c: Collaborators, db: Session, flow: ResetFlow, account: Account | Non
                          details={"method": kind})
             return _failure(c, db, flow, account)[0]
         pending |= {flows.QUESTIONS_ASKED: _questions(c, flow, account), SHOWN: True}
+    elif proves is Proves.ASSERTION:
+        pending |= fresh_challenge()
     audit.record(db, EVENT_METHOD, audit.SUCCESS if sent in (None, Sent.SENT) else audit.REFUSED,
                  username=flow.login, reason=sent.value if sent and sent is not Sent.SENT else None,
                  details={"method": kind})
@@ -142,13 +147,34 @@ def _questions(c: Collaborators, flow: ResetFlow, account: Account | None) -> li
     return decoy_questions(flow.guard_key, settings)
 
 
+def fresh_challenge() -> dict[str, object]:
+    """A new passkey challenge for `pending`: the same for every flow, real or decoy."""
+    return {CHALLENGE: passkey.encoded(passkey.new_challenge()), CHALLENGE_AT: clock.timestamp()}
+
+
+def live_challenge(flow: ResetFlow) -> bytes | None:
+    """The flow's passkey challenge while it is young enough to be answered."""
+    made = flow.pending.get(CHALLENGE_AT)
+    if not isinstance(made, int) or clock.timestamp() - made > passkey.CHALLENGE_SECONDS:
+        return None
+    return passkey.decoded(str(flow.pending.get(CHALLENGE, "")))
+
+
+def _taken_challenge(db: Session, flow: ResetFlow) -> bytes | None:
+    """The challenge being answered, replaced by a new one before anything is compared: each is
+    answered once, and after a failure the page asks with the new one."""
+    challenge = live_challenge(flow)
+    flows.set_pending(db, flow, {**flow.pending, **fresh_challenge()})
+    return challenge
+
+
 def asked_questions(c: Collaborators, flow: ResetFlow) -> list[questions.Question]:
     offered = {q.key: q for q in questions.catalogue(c.settings.registration.questions)}
     return [offered[key] for key in flow.pending.get(flows.QUESTIONS_ASKED, []) if key in offered]
 
 
 def check(c: Collaborators, db: Session, flow: ResetFlow, account: Account | None,
-          form: Mapping[str, str]) -> tuple[Check, datetime | None]:
+          form: Mapping[str, str], rp: passkey.RelyingParty | None = None) -> tuple[Check, datetime | None]:
     """Check what the person typed for the pending method; the pause's end when paused.
 
     The attempt is counted against the guard before anything is compared (the first answer to
@@ -164,7 +190,7 @@ def check(c: Collaborators, db: Session, flow: ResetFlow, account: Account | Non
         return _failure(c, db, flow, account)
     if shown:  # a parallel answer to the same showing finds the flow moved on and compares nothing
         flows.set_pending(db, flow, {key: value for key, value in flow.pending.items() if key != SHOWN})
-    passed = _passes(c, db, flow, account, kind, form)
+    passed = _passes(c, db, flow, account, kind, form, rp)
     audit.record(db, EVENT_VERIFY, audit.SUCCESS if passed else audit.FAILURE, username=flow.login,
                  reason=None if passed else "wrong", details={"method": kind})
     if not passed:
@@ -191,11 +217,19 @@ def _failure(c: Collaborators, db: Session, flow: ResetFlow, account: Account | 
     return Check.PAUSED, until
 
 
-def _passes(c: Collaborators, db: Session, flow: ResetFlow, account: Account | None, kind: str, form: Mapping[str, str]) -> bool:
+def _passes(c: Collaborators, db: Session, flow: ResetFlow, account: Account | None, kind: str,
+            form: Mapping[str, str], rp: passkey.RelyingParty | None) -> bool:
     """Whether what was typed proves `kind`; an account that cannot use it gets decoy work of the
-    same kind (a code looked up, a TOTP computed, argon2 on each answer) and never passes."""
+    same kind (a code looked up, a TOTP computed, argon2 on each answer, a challenge used up) and
+    never passes."""
     real = account is not None and _usable(account, kind)
     proves = REGISTRY[kind].proves
+    if proves is Proves.ASSERTION:
+        challenge = _taken_challenge(db, flow)
+        if account is None or not real or rp is None:
+            return False
+        return check_passkey(db, c.settings.codes, user=account.user, rp=rp, response=form.get("credential", ""),
+                             challenge=challenge or b"", purpose=PURPOSE)
     if proves is Proves.SENT_CODE:
         destination = destination_for(account.info, kind) if account is not None and real else None
         if account is None or destination is None:
