@@ -23,7 +23,7 @@ from ..services.container import Collaborators, collaborators
 from ..services.identity.redirects import safe_next_path
 from ..services.proofs.codes import CodeCheck
 from ..services.proofs.methods import DESTINATIONS, REGISTRY, passkey
-from ..services.proofs.security_info import Destination
+from ..services.proofs.security_info import Destination, SecurityInfo
 from ..services.proofs.verification import Sent
 from ..services.registration import steps
 from ..services.registration.steps import Change, Enrolment, NotOffered, Person
@@ -43,6 +43,7 @@ STEP_UP_CODE_KEY = "register_step_up_code"  # where the step-up code went: {"acc
 PENDING_KEY = "register_pending"          # an address waiting for its code: {"account", "kind", "address"}
 TOTP_KEY = "register_totp"                # an app being enrolled: {"account", "sealed"}
 PASSKEY_KEY = "register_passkey"          # a passkey being created: {"account", "challenge", "at"}
+STEP_UP_PASSKEY_KEY = "register_step_up_passkey"  # the challenge the step-up by passkey answers (same shape)
 DESTINATION_KIND = f"<any({', '.join(DESTINATIONS)}):kind>"
 ANY_KIND = f"<any({', '.join(REGISTRY)}):kind>"
 SEND_LIMIT = "10 per minute"
@@ -135,10 +136,16 @@ def _changed(change: Change, message: str) -> ResponseReturnValue:
 @bp.get("/verify")
 @sign_in_required
 def verify() -> ResponseReturnValue:
-    info = steps.standing(collaborators(), _me()).info
-    target = _next_in_register(request.args.get("next"))
+    me = _me()
+    return _verify_page(me, steps.standing(collaborators(), me).info, _next_in_register(request.args.get("next")))
+
+
+def _verify_page(me: Person, info: SecurityInfo, target: str, code: int = 200, **errors: str) -> ResponseReturnValue:
+    """The ways to prove it is you; with a passkey, options for it (their challenge kept in the session)."""
+    options = _passkey_challenge(STEP_UP_PASSKEY_KEY, me, steps.step_up_passkey(relying_party())) \
+        if info.has_passkey else None
     return render_template("register/verify.html", destinations=info.destinations, has_totp=info.has_totp,
-                           next=target)
+                           passkey_options=options, next=target, **errors), code
 
 
 @bp.get("/reauth")
@@ -194,10 +201,22 @@ def verify_totp() -> ResponseReturnValue:
     result = steps.check_step_up_app(collaborators(), me, request.form.get("code", ""))
     if result.passed:
         return _stepped_up(me, target)
-    return render_template("register/verify.html", destinations=result.info.destinations,
-                           has_totp=result.info.has_totp, next=target,
-                           totp_error=_("That code is not right, or was used already. "
-                                        "Wait for a new code and try again.")), 400
+    return _verify_page(me, result.info, target, 400, totp_error=_("That code is not right, or was used already. "
+                                                                   "Wait for a new code and try again."))
+
+
+@bp.post("/verify/passkey")
+@limiter.limit(CHECK_LIMIT)
+@sign_in_required
+def verify_passkey() -> ResponseReturnValue:
+    c, me = collaborators(), _me()
+    target = _next_in_register(request.form.get("next"))
+    result = steps.check_step_up_passkey(c, me, relying_party(), request.form.get("credential", ""),
+                                         _taken_challenge(c, STEP_UP_PASSKEY_KEY))
+    if result.passed:
+        return _stepped_up(me, target)
+    return _verify_page(me, result.info, target, 400, passkey_error=_("Your passkey could not be checked. "
+                                                                       "Try again, or choose another way."))
 
 
 def _stepped_up(me: Person, target: str) -> ResponseReturnValue:
@@ -331,16 +350,21 @@ def passkey_page() -> ResponseReturnValue:
 
 
 def _passkey_form(c: Collaborators, me: Person, error: str | None = None, code: int = 200) -> ResponseReturnValue:
-    challenge = steps.start_passkey(c, me, relying_party())
-    session[PASSKEY_KEY] = {"account": me.user.directory_id, "challenge": passkey.encoded(challenge.challenge),
-                            "at": c.clock.timestamp()}
-    return render_template("register/passkey.html", options=challenge.options, error=error), code
+    options = _passkey_challenge(PASSKEY_KEY, me, steps.start_passkey(c, me, relying_party()))
+    return render_template("register/passkey.html", options=options, error=error), code
 
 
-def _taken_challenge(c: Collaborators) -> bytes | None:
-    """The session's challenge, removed from it; None when there is none or it is too old."""
-    kept = _mine(PASSKEY_KEY)
-    session.pop(PASSKEY_KEY, None)
+def _passkey_challenge(key: str, me: Person, challenge: passkey.Challenge) -> str:
+    """Keep the challenge in the session under `key` (for this account, with its time); the options."""
+    session[key] = {"account": me.user.directory_id, "challenge": passkey.encoded(challenge.challenge),
+                    "at": collaborators().clock.timestamp()}
+    return challenge.options
+
+
+def _taken_challenge(c: Collaborators, key: str = PASSKEY_KEY) -> bytes | None:
+    """The session's challenge under `key`, removed from it; None when there is none or it is too old."""
+    kept = _mine(key)
+    session.pop(key, None)
     if kept is None or c.clock.timestamp() - int(kept.get("at", 0)) > passkey.CHALLENGE_SECONDS:
         return None
     return passkey.decoded(str(kept.get("challenge", "")))

@@ -104,3 +104,25 @@ def test_a_passkey_needs_the_recent_proof_every_change_needs(client: FlaskClient
     page = client.get("/register/passkey")
 
     assert page.status_code == 302 and "/register/verify" in page.headers["Location"]
+
+
+def test_a_registered_passkey_is_a_proof_before_the_next_change(
+        app: Flask, client: FlaskClient, sign_in_as: Callable[..., Any]) -> None:
+    sign_in_as("carol")
+    device = SoftPasskey(BASE_URL)
+    assert post(client, "/register/passkey", {"credential": device.create(options_of(client))}).status_code == 302
+    sign_in_long_ago(client)
+
+    def step_up(origin: str) -> Any:
+        page = client.get("/register/verify?next=/register/passkey")
+        found = OPTIONS.search(page.get_data(as_text=True))
+        assert found
+        return post(client, "/register/verify/passkey", {"next": "/register/passkey", "credential": device.get(
+            html.unescape(found.group(1)), origin=origin)})
+
+    look_alike = step_up("https://portal.example.evil")
+    assert look_alike.status_code == 400 and "Your passkey could not be checked" in look_alike.get_data(as_text=True)
+    stepped_up = step_up(BASE_URL)
+    assert stepped_up.status_code == 302 and stepped_up.headers["Location"].endswith("/register/passkey")
+    assert client.get("/register/passkey").status_code == 200
+    assert [e.reason for e in audit_events(app, "passkey.failed")] == ["invalid"]

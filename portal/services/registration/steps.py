@@ -1,5 +1,5 @@
 """The steps of /register, one call each: see your methods, prove it is you before a change (a code
-to a method on file, or the app's code), then add, change or remove a method.
+to a method on file, the app's code, or your passkey), then add, change or remove a method.
 
 Each step opens its own transaction, so what it records (the change, its audit event, the notice
 to the person) is committed together or not at all. Steps take the signed-in person as the
@@ -30,6 +30,7 @@ from ..proofs.security_info import FROM_DIRECTORY, FROM_USER, Destination, Secur
 from ..proofs.verification import (
     Sent,
     check_code,
+    check_passkey,
     check_totp,
     passkey_sealer,
     passkey_user_handle,
@@ -235,6 +236,21 @@ def check_step_up_app(c: Collaborators, person: Person, typed: str) -> AppCheck:
     with c.store.transaction() as db:
         info = _standing(c, db, person).info
         passed = check_totp(db, c.settings.codes, user=person.user, typed=typed, purpose=STEP_UP_PURPOSE)
+        return AppCheck(passed, info)
+
+
+def step_up_passkey(rp: passkey.RelyingParty) -> passkey.Challenge:
+    """Options to prove it is you with your passkey (the blueprint keeps the challenge, once)."""
+    return passkey.authentication_challenge(rp, passkey.new_challenge())
+
+
+def check_step_up_passkey(c: Collaborators, person: Person, rp: passkey.RelyingParty, response: str,
+                          challenge: bytes | None) -> AppCheck:
+    """The person's own passkey signed `challenge` (None: none was given, or it expired)."""
+    with c.store.transaction() as db:
+        info = _standing(c, db, person).info
+        passed = check_passkey(db, c.settings.codes, user=person.user, rp=rp, response=response,
+                               challenge=challenge or b"", purpose=STEP_UP_PURPOSE)
         return AppCheck(passed, info)
 
 
