@@ -51,6 +51,7 @@ def test_a_passkey_is_saved_sealed_for_the_challenge_this_session_was_given(
     asked = json.loads(options)
     assert asked["rp"]["id"] == "127.0.0.1"   # the host name of the base URL (tests: 127.0.0.1)
     assert asked["authenticatorSelection"]["userVerification"] == "required"
+    assert asked["authenticatorSelection"]["residentKey"] == "required"   # reset asks with no credential list
     assert "carol" not in json.dumps(asked["user"]["id"])   # a keyed hash, not the login
     device = SoftPasskey(BASE_URL)
 

@@ -11,6 +11,12 @@ compared; the failure that reaches the limit pauses the account's reset, ends it
 emails the person, once however many fail in parallel. The questions a flow asks are drawn once
 and showing them is an attempt: taken back when they are answered right, a failure when the
 person leaves them unanswered, so choosing them again never shows a more convenient pair.
+
+A passkey is asked for with the same options for every name: a random challenge kept in the
+flow's row and no list of credentials (the device offers the discoverable passkeys it holds for
+this host), so nothing tells whether the account exists or has one. The check then requires the
+passkey used to be the one registered to the flow's account; any other is refused like a wrong
+code. Each challenge is replaced before the answer is compared, so it is answered once.
 """
 from __future__ import annotations
 

@@ -6,8 +6,11 @@ the relying-party id (the host name of the base URL the request came to) and the
 look-alike page cannot relay it: the one phishing-resistant method of the registry.
 
 py_webauthn (Duo) checks attestations and assertions; this module fixes what the portal asks of
-them: user verification required, resident (discoverable) keys preferred, no attestation (the
-portal trusts any authenticator its owner uses), and what is stored of a credential. The stored
+them: user verification required, resident (discoverable) keys required, no attestation (the
+portal trusts any authenticator its owner uses), and what is stored of a credential. Resident,
+because a reset asks with no list of credentials (the same options for every name, see
+authentication_challenge): only a passkey the device can find by itself answers that, so a
+non-resident one would register and then never work where it is needed. The stored
 credential (its id and public key) is sealed with a key derived from secret_key: the public key
 is not secret, but sealing (authenticated encryption) means whoever can write to the store cannot
 swap in a key of their own. The sign counter is kept in `last_used_step`, the column that makes
@@ -29,7 +32,7 @@ from webauthn import (
     verify_authentication_response,
     verify_registration_response,
 )
-from webauthn.helpers import bytes_to_base64url, base64url_to_bytes, parse_authentication_credential_json
+from webauthn.helpers import base64url_to_bytes, bytes_to_base64url, parse_authentication_credential_json
 from webauthn.helpers.exceptions import WebAuthnException
 from webauthn.helpers.structs import (
     AuthenticatorSelectionCriteria,
@@ -120,7 +123,7 @@ def registration_challenge(rp: RelyingParty, *, user_handle: bytes, login: str, 
         rp_id=rp.id, rp_name=rp.name, user_id=user_handle, user_name=login, user_display_name=display_name,
         timeout=CHALLENGE_SECONDS * 1000, exclude_credentials=exclude,
         authenticator_selection=AuthenticatorSelectionCriteria(
-            resident_key=ResidentKeyRequirement.PREFERRED, user_verification=UserVerificationRequirement.REQUIRED))
+            resident_key=ResidentKeyRequirement.REQUIRED, user_verification=UserVerificationRequirement.REQUIRED))
     return Challenge(options_to_json(options), options.challenge)
 
 
