@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Flask
+from flask.testing import FlaskClient
 
 from portal.services.proofs import security_info
 from portal.services.proofs.methods import passkey
@@ -19,7 +20,7 @@ from tests.passkey_support import SoftPasskey
 from tests.registration_support import sms_gateway  # noqa: F401
 from tests.reset_support import (Browser, Person, Stack, app, audit_events, browser, new_browser,  # noqa: F401
                                  reset_app, stack, user_of)
-from tests.support import BASE_URL, SECOND_URL
+from tests.support import BASE_URL, SECOND_URL, hosts_toml
 
 OPTIONS = re.compile(r'data-options="([^"]+)"')
 PASSKEYS = {"PORTAL_REGISTRATION__METHODS": '["email", "phone", "totp", "passkey", "questions"]'}
@@ -135,3 +136,34 @@ def test_another_persons_passkey_gets_the_same_answer_as_a_wrong_one(reset_app: 
 
     assert refused.status_code == 400 and NOT_RIGHT in browser.text
     assert [e.reason for e in audit_events(app, "passkey.failed")] == ["other_credential"]
+
+
+def test_a_passkey_works_on_the_host_it_was_made_on_only(reset_app: Callable[..., Flask], stack: Stack) -> None:
+    """With [hosts], each host is its own relying party (its base_url's host name)."""
+    app = reset_app(environ=PASSKEYS, tables=hosts_toml())
+    person = stack.add_person()
+    device = with_passkey(app, person)   # made on 127.0.0.1, base_url's host
+    second = Browser(OnHost(app.test_client(), SECOND_URL))  # type: ignore[arg-type]
+    options = asked(second, person.login)
+    assert json.loads(options)["rpId"] == "localhost"
+
+    refused = answer(second, SoftPasskey(SECOND_URL, key=device.key, credential_id=device.credential_id,
+                                         user_handle=device.user_handle).get(options))
+
+    assert refused.status_code == 400 and NOT_RIGHT in second.text
+    assert [e.reason for e in audit_events(app, "passkey.failed")] == ["other_credential"]
+    first = new_browser(app)
+    assert answer(first, device.get(asked(first, person.login))).status_code == 303
+
+
+class OnHost:
+    """A test client whose every request goes to `base_url`'s host (the second host of [hosts])."""
+
+    def __init__(self, client: FlaskClient, base_url: str) -> None:
+        self.client, self.base_url = client, base_url
+
+    def get(self, path: str, **kwargs: Any) -> Any:
+        return self.client.get(path, base_url=self.base_url, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> Any:
+        return self.client.post(path, base_url=self.base_url, **kwargs)
