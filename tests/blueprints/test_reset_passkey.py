@@ -13,13 +13,14 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
+from devstack.mailsink import MailSink
 from portal.services.proofs import security_info
 from portal.services.proofs.methods import passkey
 from portal.services.proofs.verification import passkey_sealer, passkey_user_handle
 from tests.passkey_support import SoftPasskey
 from tests.registration_support import sms_gateway  # noqa: F401
-from tests.reset_support import (Browser, Person, Stack, app, audit_events, browser, new_browser,  # noqa: F401
-                                 reset_app, stack, user_of)
+from tests.reset_support import (ADMINS, PILOT, Browser, Person, Stack, app, audit_events, browser,  # noqa: F401
+                                 code_sent_to, new_browser, reset_app, stack, user_of)
 from tests.support import BASE_URL, SECOND_URL, hosts_toml
 
 OPTIONS = re.compile(r'data-options="([^"]+)"')
@@ -167,3 +168,20 @@ class OnHost:
 
     def post(self, path: str, **kwargs: Any) -> Any:
         return self.client.post(path, base_url=self.base_url, **kwargs)
+
+
+def test_an_administrator_who_must_have_a_passkey_resets_with_it(
+        reset_app: Callable[..., Flask], stack: Stack, mailbox: MailSink) -> None:
+    app = reset_app(environ={**PASSKEYS, "PORTAL_REGISTRATION__ADMIN_REQUIRES_PASSKEY": "true"})
+    admin = stack.add_person(groups=(PILOT, ADMINS))   # an alternate email and a mobile, and ...
+    device = with_passkey(app, admin)                 # ... a passkey
+    browser = new_browser(app)
+    browser.identify(admin.login)
+    browser.choose("email")
+    assert browser.enter_code(code_sent_to(mailbox, admin.alternate_email)).headers["Location"].endswith("/verify")
+
+    browser.get("/reset/verify")
+    assert "Passkey" in browser.text and "Mobile phone" not in browser.text   # the second must be the passkey
+    assert browser.choose("phone").status_code == 409
+    assert browser.choose("passkey").headers["Location"].endswith("/reset/passkey")
+    assert answer(browser, device.get(asked_again(browser))).headers["Location"].endswith("/reset/password")

@@ -3,7 +3,8 @@
 Administrators (members of `registration.admin_groups`) follow the stricter policy Entra ID
 applies to them: at least two methods and never one the registry says administrators may not
 use (security questions, guessable from social media); with `admin_requires_passkey`, one of
-their methods must be phishing-resistant (a passkey). A method is "available" only when the
+their methods must be phishing-resistant (a passkey), and a reset asks them for it
+(reset/verification.py). A method is "available" only when the
 portal can use it (its member says: email needs a mail server, phone an SMS gateway).
 """
 from __future__ import annotations

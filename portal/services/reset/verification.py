@@ -87,8 +87,17 @@ def choices(c: Collaborators, flow: ResetFlow, account: Account | None) -> list[
     if not flow.methods_done:
         return [Choice(kind) for kind in available_methods(c.settings)]
     assert account is not None  # a method passed, so the account is real
-    return [Choice(kind, _masked(account.info, kind)) for kind in account.policy.counted(account.info)
-            if kind not in flow.methods_done]
+    left = [kind for kind in account.policy.counted(account.info) if kind not in flow.methods_done]
+    if _last_must_resist_phishing(account, flow):
+        left = [kind for kind in left if REGISTRY[kind].phishing_resistant]
+    return [Choice(kind, _masked(account.info, kind)) for kind in left]
+
+
+def _last_must_resist_phishing(account: Account, flow: ResetFlow) -> bool:
+    """An administrator who must have a passkey must also use it: when one method is left to
+    verify and none so far resists phishing, only such a method is offered."""
+    return (account.policy.phishing_resistant_needed and len(flow.methods_done) + 1 >= flow.methods_required
+            and not any(REGISTRY[kind].phishing_resistant for kind in flow.methods_done))
 
 
 def _masked(info: SecurityInfo, kind: str) -> str:
