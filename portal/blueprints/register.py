@@ -3,7 +3,9 @@
 Changing anything needs a recent proof of identity: a sign-in at most
 `recent_sign_in_minutes` old (else the provider is asked to sign them in again, `max_age=0`) or
 a code sent to a method already registered. A new email address or phone number is only saved
-once the code sent THERE is typed back; an authenticator app once it shows a valid code. Every
+once the code sent THERE is typed back; an authenticator app once it shows a valid code; a
+passkey once the browser's answer to this session's challenge checks out (static/passkey.js asks
+the device; a registered passkey is also a proof before a change). Every
 change is audited and announced by mail to the account's address and the old alternate one.
 """
 from __future__ import annotations
