@@ -107,6 +107,12 @@ def test_a_person_registers_a_passkey_and_resets_with_it(
         visitor.page.wait_for_url(visitor.portal + "/register")
         visitor.says("Your passkey is saved.")
         visitor.check("passkey saved")
+    with clock.travel(timedelta(minutes=30)):   # later, the step-up is old too: now the passkey proves it
+        visitor.page.get_by_role("link", name="Set up again Passkey").click()
+        visitor.heading("confirm it is you")
+        visitor.check("confirm it is you with the passkey")
+        visitor.press("use my passkey")
+        visitor.heading("set up a passkey")
     cdp, device = authenticator
     [credential] = cdp.send("WebAuthn.getCredentials", {"authenticatorId": device})["credentials"]
     assert credential["rpId"] == "localhost" and credential["isResidentCredential"]
