@@ -3,7 +3,9 @@
 Changing anything needs a recent proof of identity: a sign-in at most
 `recent_sign_in_minutes` old (else the provider is asked to sign them in again, `max_age=0`) or
 a code sent to a method already registered. A new email address or phone number is only saved
-once the code sent THERE is typed back; an authenticator app once it shows a valid code. Every
+once the code sent THERE is typed back; an authenticator app once it shows a valid code; a
+passkey once the browser's answer to this session's challenge checks out (static/passkey.js asks
+the device; a registered passkey is also a proof before a change). Every
 change is audited and announced by mail to the account's address and the old alternate one.
 """
 from __future__ import annotations
@@ -22,8 +24,8 @@ from ..extensions import limiter
 from ..services.container import Collaborators, collaborators
 from ..services.identity.redirects import safe_next_path
 from ..services.proofs.codes import CodeCheck
-from ..services.proofs.methods import DESTINATIONS, REGISTRY
-from ..services.proofs.security_info import Destination
+from ..services.proofs.methods import DESTINATIONS, REGISTRY, passkey
+from ..services.proofs.security_info import Destination, SecurityInfo
 from ..services.proofs.verification import Sent
 from ..services.registration import steps
 from ..services.registration.steps import Change, Enrolment, NotOffered, Person
@@ -32,6 +34,7 @@ from ..web.account import account_groups, signed_in_account
 from ..web.errors import render_error
 from ..web.headers import forms_may_lead_back
 from ..web.identity import current_user, sign_in_required
+from ..web.passkeys import relying_party
 from ..web.reauthentication import reauthenticate
 
 bp = Blueprint("register", __name__, url_prefix="/register")
@@ -41,6 +44,8 @@ STEP_UP_KEY = "register_step_up"          # a code or app check passed: {"accoun
 STEP_UP_CODE_KEY = "register_step_up_code"  # where the step-up code went: {"account", "destination", "next"}
 PENDING_KEY = "register_pending"          # an address waiting for its code: {"account", "kind", "address"}
 TOTP_KEY = "register_totp"                # an app being enrolled: {"account", "sealed"}
+PASSKEY_KEY = "register_passkey"          # a passkey being created: {"account", "challenge", "at"}
+STEP_UP_PASSKEY_KEY = "register_step_up_passkey"  # the challenge the step-up by passkey answers (same shape)
 DESTINATION_KIND = f"<any({', '.join(DESTINATIONS)}):kind>"
 ANY_KIND = f"<any({', '.join(REGISTRY)}):kind>"
 SEND_LIMIT = "10 per minute"
@@ -133,10 +138,16 @@ def _changed(change: Change, message: str) -> ResponseReturnValue:
 @bp.get("/verify")
 @sign_in_required
 def verify() -> ResponseReturnValue:
-    info = steps.standing(collaborators(), _me()).info
-    target = _next_in_register(request.args.get("next"))
+    me = _me()
+    return _verify_page(me, steps.standing(collaborators(), me).info, _next_in_register(request.args.get("next")))
+
+
+def _verify_page(me: Person, info: SecurityInfo, target: str, code: int = 200, **errors: str) -> ResponseReturnValue:
+    """The ways to prove it is you; with a passkey, options for it (their challenge kept in the session)."""
+    options = _passkey_challenge(STEP_UP_PASSKEY_KEY, me, steps.step_up_passkey(relying_party())) \
+        if info.has_passkey else None
     return render_template("register/verify.html", destinations=info.destinations, has_totp=info.has_totp,
-                           next=target)
+                           passkey_options=options, next=target, **errors), code
 
 
 @bp.get("/reauth")
@@ -192,10 +203,22 @@ def verify_totp() -> ResponseReturnValue:
     result = steps.check_step_up_app(collaborators(), me, request.form.get("code", ""))
     if result.passed:
         return _stepped_up(me, target)
-    return render_template("register/verify.html", destinations=result.info.destinations,
-                           has_totp=result.info.has_totp, next=target,
-                           totp_error=_("That code is not right, or was used already. "
-                                        "Wait for a new code and try again.")), 400
+    return _verify_page(me, result.info, target, 400, totp_error=_("That code is not right, or was used already. "
+                                                                   "Wait for a new code and try again."))
+
+
+@bp.post("/verify/passkey")
+@limiter.limit(CHECK_LIMIT)
+@sign_in_required
+def verify_passkey() -> ResponseReturnValue:
+    c, me = collaborators(), _me()
+    target = _next_in_register(request.form.get("next"))
+    result = steps.check_step_up_passkey(c, me, relying_party(), request.form.get("credential", ""),
+                                         _taken_challenge(c, STEP_UP_PASSKEY_KEY))
+    if result.passed:
+        return _stepped_up(me, target)
+    return _verify_page(me, result.info, target, 400, passkey_error=_("Your passkey could not be checked. "
+                                                                       "Try again, or choose another way."))
 
 
 def _stepped_up(me: Person, target: str) -> ResponseReturnValue:
@@ -307,6 +330,46 @@ def cancel_authenticator() -> ResponseReturnValue:
     """Drop the key being set up: the next visit shows a new one (nothing was saved)."""
     session.pop(TOTP_KEY, None)
     return redirect(url_for(".index"), 303)
+
+
+# ---------- passkey ----------
+
+@bp.route("/passkey", methods=["GET", "POST"])
+@forms_may_lead_back
+@limiter.limit(CHECK_LIMIT, methods=["POST"])
+@sign_in_required
+@recent_verification_required
+def passkey_page() -> ResponseReturnValue:
+    """The browser creates the passkey (static/passkey.js) for the challenge kept in the session,
+    which is taken out before the answer is checked: each challenge is used once."""
+    c, me = collaborators(), _me()
+    if request.method == "GET":
+        return _passkey_form(c, me)
+    change = steps.save_passkey(c, me, relying_party(), request.form.get("credential", ""), _taken_challenge(c))
+    if change is None:
+        return _passkey_form(c, me, _("The passkey was not created. Try again, or choose another method."), 400)
+    return _changed(change, _("Your passkey is saved."))
+
+
+def _passkey_form(c: Collaborators, me: Person, error: str | None = None, code: int = 200) -> ResponseReturnValue:
+    options = _passkey_challenge(PASSKEY_KEY, me, steps.start_passkey(c, me, relying_party()))
+    return render_template("register/passkey.html", options=options, error=error), code
+
+
+def _passkey_challenge(key: str, me: Person, challenge: passkey.Challenge) -> str:
+    """Keep the challenge in the session under `key` (for this account, with its time); the options."""
+    session[key] = {"account": me.user.directory_id, "challenge": passkey.encoded(challenge.challenge),
+                    "at": collaborators().clock.timestamp()}
+    return challenge.options
+
+
+def _taken_challenge(c: Collaborators, key: str = PASSKEY_KEY) -> bytes | None:
+    """The session's challenge under `key`, removed from it; None when there is none or it is too old."""
+    kept = _mine(key)
+    session.pop(key, None)
+    if kept is None or c.clock.timestamp() - int(kept.get("at", 0)) > passkey.CHALLENGE_SECONDS:
+        return None
+    return passkey.decoded(str(kept.get("challenge", "")))
 
 
 # ---------- security questions ----------

@@ -29,6 +29,7 @@ from ..services.reset.writer import PASSWORD_MAY_HAVE_CHANGED, Written
 from ..web import fields
 from ..web.identity import current_user
 from ..web.pacing import paced
+from ..web.passkeys import relying_party
 
 bp = Blueprint("reset", __name__, url_prefix="/reset")
 
@@ -181,6 +182,23 @@ def check_answers() -> ResponseReturnValue:
     return _checked(steps.check_answers(collaborators(), _binding(), request.form.to_dict(), _signed_in()))
 
 
+@bp.get("/passkey")
+def passkey() -> ResponseReturnValue:
+    return _passkey_page(steps.passkey_page(collaborators(), _binding(), relying_party()))
+
+
+def _passkey_page(page: steps.PasskeyPage, error: str | None = None) -> ResponseReturnValue:
+    return render_template("reset/passkey.html", options=page.options, error=error), 400 if error else 200
+
+
+@bp.post("/passkey")
+@limiter.shared_limit(_verify_limit, scope="reset-verify")
+@paced
+def check_passkey() -> ResponseReturnValue:
+    return _checked(steps.check_passkey(collaborators(), _binding(), request.form.to_dict(), relying_party(),
+                                        _signed_in()))
+
+
 def _checked(checked: steps.Checked) -> ResponseReturnValue:
     """On failure the same page again, with the one message every name gets."""
     if checked.outcome is Check.PAUSED:
@@ -192,6 +210,8 @@ def _checked(checked: steps.Checked) -> ResponseReturnValue:
               "or choose another way to verify.")
     if isinstance(checked.page, steps.CodePage):
         return _code_page(checked.page, wrong)
+    if isinstance(checked.page, steps.PasskeyPage):
+        return _passkey_page(checked.page, wrong)
     return _questions_page(checked.page, wrong)
 
 

@@ -12,7 +12,9 @@ from .engine import setting
 # The verification methods' keys in display order, and those the directory can hold a value for.
 # Each has its member in the registry (services/proofs/methods), which settings sit below and so
 # cannot import; tests/services/proofs/test_method_registry.py keeps the two in step.
-METHODS = ("email", "phone", "totp", "questions")
+METHODS = ("email", "phone", "totp", "passkey", "questions")
+# turned on unless settings say otherwise: a passkey is opt-in, so an upgrade does not change the pages
+DEFAULT_METHODS = ("email", "phone", "totp", "questions")
 DIRECTORY_METHODS = ("email", "phone")
 
 
@@ -67,13 +69,15 @@ class QuestionSettings:
 
 @dataclass(frozen=True, kw_only=True)
 class RegistrationSettings:
-    methods: list[str] = setting(list(METHODS), check=_methods)
+    methods: list[str] = setting(list(DEFAULT_METHODS), check=_methods)
     # methods read from the directory: "email" from [directory] alternate_email_attribute,
     # "phone" from [directory] mobile_attribute
     directory_methods: list[str] = setting([], check=checks.each(checks.one_of(DIRECTORY_METHODS)))
     methods_required: int = setting(1, check=checks.between(1, 2))
     admin_groups: list[str] = setting([])
     admin_methods_required: int = setting(2, check=checks.between(2, 3))
+    # administrators' info is complete only with a passkey among their methods (phishing-resistant)
+    admin_requires_passkey: bool = setting(False)
     require_registration: bool = setting(False)
     reconfirm_days: int = setting(180, check=checks.between(0, 730))
     # "not now" on the notice page: how many times (0 = never) and for how many days after the first
@@ -114,4 +118,6 @@ def cross_checks(settings: RegistrationSettings) -> list[tuple[str, str]]:
                                                           "when builtin = false"))
     if settings.admin_methods_required < settings.methods_required:
         problems.append(("registration.admin_methods_required", "must not be less than methods_required"))
+    if settings.admin_requires_passkey and "passkey" not in settings.methods:
+        problems.append(("registration.admin_requires_passkey", "can only be true when methods includes \"passkey\""))
     return problems

@@ -43,7 +43,7 @@ class SecurityProfile(Base):
 
 
 class AuthMethod(Base):
-    """One registered email address, phone number or authenticator app (one of each kind)."""
+    """One registered email address, phone number, authenticator app or passkey (one of each kind)."""
 
     __tablename__ = "auth_methods"
     __table_args__ = (UniqueConstraint("profile_id", "kind", name="uq_auth_methods_profile_kind"),)
@@ -52,9 +52,10 @@ class AuthMethod(Base):
     profile_id: Mapped[int] = mapped_column(ForeignKey("security_profiles.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(16))
     destination: Mapped[str | None] = mapped_column(String(320))
-    # TOTP only: the shared secret, encrypted with a key derived from secret_key
+    # TOTP: the shared secret; passkey: the credential (id, public key, relying party); both
+    # encrypted with a key derived from secret_key (methods/totp.py, methods/passkey.py)
     sealed_secret: Mapped[str | None] = mapped_column(Text)
-    # TOTP only: the newest time step accepted, so a code works once
+    # TOTP: the newest time step accepted, so a code works once; passkey: the newest sign counter
     last_used_step: Mapped[int | None] = mapped_column(BigInteger)
     source: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -19,11 +19,13 @@ from ...settings.registration import PhoneSettings
 from ...store.security_info import AuthMethod, SecurityAnswer, SecurityProfile
 from .methods import DESTINATIONS, REGISTRY, InvalidEntry, Registers
 from .methods.email import same_address
+from .methods.passkey import KEY as PASSKEY
 from .methods.questions import KEY as QUESTIONS
 from .methods.totp import KEY as TOTP
 
 FROM_USER, FROM_IMPORT, FROM_DIRECTORY = "user", "import", "directory"
-SECRETS = frozenset(key for key, m in REGISTRY.items() if m.registers is Registers.SECRET)
+# methods registered as one stored item (an app's secret, a passkey's credential): "enrolled"
+ENROLLED = frozenset(key for key, m in REGISTRY.items() if m.registers in (Registers.SECRET, Registers.CREDENTIAL))
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,7 @@ class SecurityInfo:
     directory_id: str
     login: str
     destinations: tuple[Destination, ...]
-    enrolled: frozenset[str]  # methods with an enrolled secret (an authenticator app)
+    enrolled: frozenset[str]  # methods enrolled as one item (an authenticator app, a passkey)
     answered: tuple[str, ...]  # question keys with a stored answer
     confirmed_at: datetime | None
     # when IT last asked this person to re-register (admin action); None = never
@@ -76,6 +78,10 @@ class SecurityInfo:
         return TOTP in self.enrolled
 
     @property
+    def has_passkey(self) -> bool:
+        return PASSKEY in self.enrolled
+
+    @property
     def kinds(self) -> set[str]:
         """Kinds with something registered (questions: any answer; the policy counts them)."""
         kinds = {d.kind for d in self.destinations} | self.enrolled
@@ -98,7 +104,7 @@ def from_profile(profile: SecurityProfile | None, user: DirectoryUser, directory
                      if not any(same_address(d.address, mine.address) for mine in destinations)]
     return SecurityInfo(
         directory_id=user.directory_id, login=user.login, destinations=tuple(destinations),
-        enrolled=frozenset(m.kind for m in methods if m.kind in SECRETS),
+        enrolled=frozenset(m.kind for m in methods if m.kind in ENROLLED),
         answered=tuple(a.question_key for a in profile.answers) if profile else (),
         confirmed_at=_utc(profile.confirmed_at if profile else None),
         reregistration_requested_at=_utc(profile.reregistration_requested_at if profile else None),

@@ -12,6 +12,7 @@ import enum
 from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from ... import clock
@@ -22,8 +23,10 @@ from ..messaging.outbox import ChannelUnavailable
 from ..security import audit
 from ..security.budgets import spend
 from ..security.crypto import InvalidToken, Sealer, app_secret, keyed_hash
+from ...store import rows_changed
+from ...store.security_info import AuthMethod
 from .codes import CodeBook, CodeCheck
-from .methods import DESTINATIONS, Channel, questions, totp
+from .methods import DESTINATIONS, Channel, passkey, questions, totp
 from .security_info import Destination, SecurityInfo, find_profile, method_of
 
 TRY_WINDOW = "10 minutes"
@@ -37,6 +40,58 @@ class Sent(enum.Enum):
 
 def totp_sealer() -> Sealer:
     return Sealer(app_secret(), totp.SEAL_PURPOSE)
+
+
+def passkey_sealer() -> Sealer:
+    return Sealer(app_secret(), passkey.SEAL_PURPOSE)
+
+
+def passkey_user_handle(user: DirectoryUser) -> bytes:
+    """The WebAuthn user id of this account: stable, and nothing a device could tell anyone (a
+    keyed hash of the directory id, never the login or the id itself)."""
+    return bytes.fromhex(keyed_hash(app_secret(), "passkey-user", user.directory_id))
+
+
+def stored_passkey(db: Session, user: DirectoryUser) -> tuple[AuthMethod, passkey.Credential] | None:
+    """The person's passkey row and credential; None when they have none (or it cannot be read)."""
+    profile = find_profile(db, user.directory_id)
+    method = method_of(profile, passkey.KEY) if profile else None
+    if method is None or not method.sealed_secret:
+        return None
+    try:
+        return method, passkey.Credential.from_json(passkey_sealer().unseal(method.sealed_secret))
+    except (InvalidToken, ValueError, KeyError):
+        return None
+
+
+def check_passkey(db: Session, limits: CodeSettings, *, user: DirectoryUser, rp: passkey.RelyingParty,
+                  response: str, challenge: bytes, purpose: str) -> bool:
+    """An assertion by the person's own passkey for `challenge`, its sign counter higher than the
+    last one accepted (and, even if two requests race, each counter accepted once)."""
+    reason = _passkey_failure(db, user, rp, response, challenge) if _tries_left("passkey-try", user, limits) \
+        else "rate_limited"
+    audit.record(db, "passkey.verified" if reason is None else "passkey.failed",
+                 audit.SUCCESS if reason is None else audit.FAILURE, username=user.login, reason=reason,
+                 details={"purpose": purpose})
+    return reason is None
+
+
+def _passkey_failure(db: Session, user: DirectoryUser, rp: passkey.RelyingParty, response: str,
+                     challenge: bytes) -> str | None:
+    found = stored_passkey(db, user)
+    if found is None:
+        return "not_registered"
+    method, credential = found
+    counter = method.last_used_step or 0
+    try:
+        new = passkey.asserted(rp, response, challenge, stored=credential, user_handle=passkey_user_handle(user),
+                               sign_count=counter)
+    except passkey.Refused as refused:
+        return refused.reason
+    same = AuthMethod.last_used_step.is_(None) if method.last_used_step is None \
+        else AuthMethod.last_used_step == method.last_used_step
+    moved = rows_changed(db, update(AuthMethod).where(AuthMethod.id == method.id, same).values(last_used_step=new))
+    return None if moved == 1 else "sign_count"  # else a parallel assertion moved the counter first
 
 
 def send_code(db: Session, book: CodeBook, *, user: DirectoryUser, destination: Destination, purpose: str,

@@ -2,7 +2,9 @@
 
 Administrators (members of `registration.admin_groups`) follow the stricter policy Entra ID
 applies to them: at least two methods and never one the registry says administrators may not
-use (security questions, guessable from social media). A method is "available" only when the
+use (security questions, guessable from social media); with `admin_requires_passkey`, one of
+their methods must be phishing-resistant (a passkey), and a reset asks them for it
+(reset/verification.py). A method is "available" only when the
 portal can use it (its member says: email needs a mail server, phone an SMS gateway).
 """
 from __future__ import annotations
@@ -27,6 +29,7 @@ class Policy:
     admin: bool
     questions_needed: int
     question_keys: frozenset[str]  # questions offered now; answers to retired ones do not count
+    phishing_resistant_needed: bool = False  # one counted method must resist phishing (a passkey)
 
     def counted(self, info: SecurityInfo) -> list[str]:
         """The person's methods that count under this policy (questions: enough current answers)."""
@@ -36,7 +39,13 @@ class Policy:
         return [m for m in self.methods if m in kinds]
 
     def satisfied_by(self, info: SecurityInfo) -> bool:
-        return len(self.counted(info)) >= self.required
+        return not self.missing(info)
+
+    def missing(self, info: SecurityInfo) -> bool:
+        """Too few methods, or none that resists phishing when one is needed."""
+        counted = self.counted(info)
+        return len(counted) < self.required or (
+            self.phishing_resistant_needed and not any(REGISTRY[m].phishing_resistant for m in counted))
 
 
 @dataclass(frozen=True)
@@ -68,7 +77,8 @@ def policy_for(settings: Settings, groups: Iterable[str]) -> Policy:
     required = registration.admin_methods_required if admin else registration.methods_required
     return Policy(methods=methods, required=required, admin=admin,
                   questions_needed=registration.questions.register_count,
-                  question_keys=frozenset(q.key for q in questions.catalogue(registration.questions)))
+                  question_keys=frozenset(q.key for q in questions.catalogue(registration.questions)),
+                  phishing_resistant_needed=admin and registration.admin_requires_passkey)
 
 
 def status(settings: Settings, policy: Policy, info: SecurityInfo, now: datetime) -> Status:
@@ -81,7 +91,7 @@ def status(settings: Settings, policy: Policy, info: SecurityInfo, now: datetime
     """
     count = len(policy.counted(info))
     reason = None
-    if count < policy.required:
+    if policy.missing(info):
         reason = MISSING
     elif _requested(info.reregistration_requested_at, info.confirmed_at):
         reason = REQUESTED

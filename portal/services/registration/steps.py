@@ -1,5 +1,5 @@
 """The steps of /register, one call each: see your methods, prove it is you before a change (a code
-to a method on file, or the app's code), then add, change or remove a method.
+to a method on file, the app's code, or your passkey), then add, change or remove a method.
 
 Each step opens its own transaction, so what it records (the change, its audit event, the notice
 to the person) is committed together or not at all. Steps take the signed-in person as the
@@ -9,7 +9,8 @@ blueprint's. A method this person may not register raises NotOffered (the page i
 
 Every change is audited and announced by mail to the account's address and the old alternate
 one; a new address is only saved once the code sent THERE is typed back, an app once it shows a
-valid code.
+valid code, a passkey once the browser's attestation for the challenge this session was given
+checks out.
 """
 from __future__ import annotations
 
@@ -24,14 +25,25 @@ from ..messaging import languages, notifications, webhooks
 from ..campaigns import population
 from ..proofs import security_info
 from ..proofs.codes import CodeCheck
-from ..proofs.methods import DESTINATIONS, REGISTRY, InvalidEntry, questions, totp
+from ..proofs.methods import DESTINATIONS, REGISTRY, InvalidEntry, passkey, questions, totp
 from ..proofs.security_info import FROM_DIRECTORY, FROM_USER, Destination, SecurityInfo
-from ..proofs.verification import Sent, check_code, check_totp, send_code, totp_sealer
+from ..proofs.verification import (
+    Sent,
+    check_code,
+    check_passkey,
+    check_totp,
+    passkey_sealer,
+    passkey_user_handle,
+    send_code,
+    stored_passkey,
+    totp_sealer,
+)
 from ..security import audit
 from .policy import Policy, Status, policy_for, status
 
 STEP_UP_PURPOSE = "step-up"
 APP_PURPOSE = "register-totp"
+PASSKEY_PURPOSE = "register-passkey"
 
 
 class NotOffered(Exception):
@@ -227,6 +239,21 @@ def check_step_up_app(c: Collaborators, person: Person, typed: str) -> AppCheck:
         return AppCheck(passed, info)
 
 
+def step_up_passkey(rp: passkey.RelyingParty) -> passkey.Challenge:
+    """Options to prove it is you with your passkey (the blueprint keeps the challenge, once)."""
+    return passkey.authentication_challenge(rp, passkey.new_challenge())
+
+
+def check_step_up_passkey(c: Collaborators, person: Person, rp: passkey.RelyingParty, response: str,
+                          challenge: bytes | None) -> AppCheck:
+    """The person's own passkey signed `challenge` (None: none was given, or it expired)."""
+    with c.store.transaction() as db:
+        info = _standing(c, db, person).info
+        passed = check_passkey(db, c.settings.codes, user=person.user, rp=rp, response=response,
+                               challenge=challenge or b"", purpose=STEP_UP_PURPOSE)
+        return AppCheck(passed, info)
+
+
 # ---------- alternate email and mobile phone ----------
 
 def _address_purpose(kind: str) -> str:
@@ -298,6 +325,40 @@ def confirm_app(c: Collaborators, person: Person, sealed: str, typed: str, issue
         security_info.save_method(db, person.user, totp.KEY, sealed_secret=totp_sealer().seal(secret),
                                   last_used_step=step)
         return _enrolment(person, secret, sealed, issuer, _changed(c, db, person, before, totp.KEY, action))
+
+
+# ---------- passkey ----------
+
+def start_passkey(c: Collaborators, person: Person, rp: passkey.RelyingParty) -> passkey.Challenge:
+    """Options for the browser to create a passkey for this person on `rp` (the challenge inside
+    is the blueprint's to keep, once)."""
+    with c.store.transaction() as db:
+        _standing(c, db, person, passkey.KEY)
+        found = stored_passkey(db, person.user)
+        return passkey.registration_challenge(rp, user_handle=passkey_user_handle(person.user),
+                                              login=person.user.login,
+                                              display_name=person.user.display_name or person.user.login,
+                                              existing=found[1] if found else None)
+
+
+def save_passkey(c: Collaborators, person: Person, rp: passkey.RelyingParty, response: str,
+                 challenge: bytes | None) -> Change | None:
+    """Save the passkey the browser created for `challenge` (None: there was none, or it expired);
+    None when the response does not prove one was made (audited). A new passkey replaces the old."""
+    with c.store.transaction() as db:
+        before = _standing(c, db, person, passkey.KEY).info
+        try:
+            if challenge is None:
+                raise passkey.Refused("no_challenge")
+            credential, sign_count = passkey.registered(rp, response, challenge)
+        except passkey.Refused as refused:
+            audit.record(db, "passkey.failed", audit.FAILURE, username=person.user.login, reason=refused.reason,
+                         details={"purpose": PASSKEY_PURPOSE})
+            return None
+        action = notifications.CHANGED if before.has_passkey else notifications.ADDED
+        security_info.save_method(db, person.user, passkey.KEY, sealed_secret=passkey_sealer().seal(
+            credential.to_json()), last_used_step=sign_count)
+        return _changed(c, db, person, before, passkey.KEY, action)
 
 
 # ---------- security questions ----------

@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session
 from ...store.flows import ResetFlow
 from ..container import Collaborators
 from ..passwords.rules import Rule
+from ..proofs.methods import passkey
+from ..proofs.methods.passkey import KEY as PASSKEY
 from ..proofs.methods.questions import KEY as QUESTIONS
 from ..proofs.methods.questions import Question
 from ..proofs.methods.totp import KEY as TOTP
@@ -31,7 +33,19 @@ from ..security.guards import guard_key
 from . import flows, writer
 from .accounts import Account, SignedIn, in_rollout, look_up, reload
 from .identifiers import parse_identifier
-from .verification import CODE_KINDS, Check, Choice, asked_questions, begin, check, choices, destination_for, guard
+from .verification import (
+    CODE_KINDS,
+    Check,
+    Choice,
+    asked_questions,
+    begin,
+    check,
+    choices,
+    destination_for,
+    fresh_challenge,
+    guard,
+    live_challenge,
+)
 
 EVENT_IDENTIFY = "reset.identify"
 EVENT_CANCELLED = "reset.cancelled"
@@ -46,6 +60,7 @@ class Step(enum.Enum):
     VERIFY = "verify"
     CODE = "code"
     QUESTIONS = "questions"
+    PASSKEY = "passkey"
     PASSWORD = "password"
 
 
@@ -99,13 +114,18 @@ class QuestionsPage:
 
 
 @dataclass(frozen=True)
+class PasskeyPage:
+    options: str  # for navigator.credentials.get: the same shape for every name (no credential list)
+
+
+@dataclass(frozen=True)
 class Checked:
     """PASSED: `next` is where the flow goes on; FAILED: `page` is shown again, with the one
     message every name gets; PAUSED: this browser's flow has ended."""
 
     outcome: Check
     next: Step | None = None
-    page: CodePage | QuestionsPage | None = None
+    page: CodePage | QuestionsPage | PasskeyPage | None = None
 
 
 @dataclass(frozen=True)
@@ -196,7 +216,7 @@ def choose(c: Collaborators, binding: flows.Binding | None, kind: str, *, ip: st
         return Chosen(None, Refused.PAUSED, first)
     if sent is Sent.THROTTLED:
         return Chosen(None, Refused.THROTTLED, first)
-    return Chosen(Step.QUESTIONS if kind == QUESTIONS else Step.CODE, first=first)
+    return Chosen({QUESTIONS: Step.QUESTIONS, PASSKEY: Step.PASSKEY}.get(kind, Step.CODE), first=first)
 
 
 def code_page(c: Collaborators, binding: flows.Binding | None, signed_in: SignedIn | None) -> CodePage:
@@ -224,6 +244,29 @@ def _questions_page(c: Collaborators, flow: ResetFlow) -> QuestionsPage:
     return QuestionsPage(asked_questions(c, flow))
 
 
+def passkey_page(c: Collaborators, binding: flows.Binding | None, rp: passkey.RelyingParty) -> PasskeyPage:
+    with c.store.transaction() as db:
+        return _passkey_page(db, flows.load(db, binding, states=(flows.IDENTIFIED,)), rp)
+
+
+def _passkey_page(db: Session, flow: ResetFlow, rp: passkey.RelyingParty) -> PasskeyPage:
+    """The options to ask the device with; a challenge too old to answer is replaced first."""
+    if flow.pending.get("method") != PASSKEY:
+        raise flows.FlowError("wrong_step")
+    challenge = live_challenge(flow)
+    if challenge is None:
+        flows.set_pending(db, flow, {**flow.pending, **fresh_challenge()})
+        challenge = live_challenge(flow)
+    assert challenge is not None
+    return PasskeyPage(passkey.authentication_challenge(rp, challenge).options)
+
+
+def check_passkey(c: Collaborators, binding: flows.Binding | None, form: Mapping[str, str],
+                  rp: passkey.RelyingParty, signed_in: SignedIn | None) -> Checked:
+    """Check the device's answer to the flow's challenge; on failure, the passkey page again."""
+    return _check(c, binding, form, signed_in, lambda db, flow: _passkey_page(db, flow, rp), rp)
+
+
 def check_code(c: Collaborators, binding: flows.Binding | None, form: Mapping[str, str],
                signed_in: SignedIn | None) -> Checked:
     """Check the code typed for the pending method; on failure, the code page again."""
@@ -238,13 +281,14 @@ def check_answers(c: Collaborators, binding: flows.Binding | None, form: Mapping
 
 
 def _check(c: Collaborators, binding: flows.Binding | None, form: Mapping[str, str], signed_in: SignedIn | None,
-           page: Callable[[Session, ResetFlow], CodePage | QuestionsPage]) -> Checked:
+           page: Callable[[Session, ResetFlow], CodePage | QuestionsPage | PasskeyPage],
+           rp: passkey.RelyingParty | None = None) -> Checked:
     """The check is committed first (counted, compared, the flow moved on); after a failure the
     page is read from the flow as it is then. A pass moved the flow itself, in the committed
     transaction, so where it goes next is known without reading the row again."""
     with c.store.transaction() as db:
         flow = flows.load(db, binding, states=(flows.IDENTIFIED,))
-        outcome, _until = check(c, db, flow, _proven_account(c, db, flow, signed_in), form)
+        outcome, _until = check(c, db, flow, _proven_account(c, db, flow, signed_in), form, rp)
         verified = flow.state == flows.VERIFIED
     if outcome is Check.PAUSED:
         return Checked(outcome)

@@ -11,6 +11,12 @@ compared; the failure that reaches the limit pauses the account's reset, ends it
 emails the person, once however many fail in parallel. The questions a flow asks are drawn once
 and showing them is an attempt: taken back when they are answered right, a failure when the
 person leaves them unanswered, so choosing them again never shows a more convenient pair.
+
+A passkey is asked for with the same options for every name: a random challenge kept in the
+flow's row and no list of credentials (the device offers the discoverable passkeys it holds for
+this host), so nothing tells whether the account exists or has one. The check then requires the
+passkey used to be the one registered to the flow's account; any other is refused like a wrong
+code. Each challenge is replaced before the answer is compared, so it is answered once.
 """
 from __future__ import annotations
 
@@ -23,16 +29,18 @@ from datetime import datetime, timedelta
 import pyotp
 from sqlalchemy.orm import Session
 
+from ... import clock
 from ...store.flows import ResetFlow
 from ..container import Collaborators
 from ..messaging import password_notices, webhooks
 from ..proofs.codes import CodeCheck
-from ..proofs.methods import REGISTRY, Proves, keys_that, questions
+from ..proofs.methods import REGISTRY, Proves, keys_that, passkey, questions
 from ..proofs.security_info import Destination, SecurityInfo
 from ..proofs.verification import (
     Sent,
     check_answers,
     check_code,
+    check_passkey,
     check_totp,
     questions_to_ask,
     send_code,
@@ -51,6 +59,7 @@ EVENT_METHOD = "reset.method"
 EVENT_VERIFY = "reset.verify"
 EVENT_PAUSED = "reset.paused"
 SHOWN = "shown"  # in `pending`: the questions on screen were counted as an attempt when shown
+CHALLENGE, CHALLENGE_AT = "challenge", "challenge_at"  # in `pending`: the passkey challenge, and when made
 
 
 class Check(enum.Enum):
@@ -78,8 +87,17 @@ def choices(c: Collaborators, flow: ResetFlow, account: Account | None) -> list[
     if not flow.methods_done:
         return [Choice(kind) for kind in available_methods(c.settings)]
     assert account is not None  # a method passed, so the account is real
-    return [Choice(kind, _masked(account.info, kind)) for kind in account.policy.counted(account.info)
-            if kind not in flow.methods_done]
+    left = [kind for kind in account.policy.counted(account.info) if kind not in flow.methods_done]
+    if _last_must_resist_phishing(account, flow):
+        left = [kind for kind in left if REGISTRY[kind].phishing_resistant]
+    return [Choice(kind, _masked(account.info, kind)) for kind in left]
+
+
+def _last_must_resist_phishing(account: Account, flow: ResetFlow) -> bool:
+    """An administrator who must have a passkey must also use it: when one method is left to
+    verify and none so far resists phishing, only such a method is offered."""
+    return (account.policy.phishing_resistant_needed and len(flow.methods_done) + 1 >= flow.methods_required
+            and not any(REGISTRY[kind].phishing_resistant for kind in flow.methods_done))
 
 
 def _masked(info: SecurityInfo, kind: str) -> str:
@@ -113,6 +131,8 @@ def begin(c: Collaborators, db: Session, flow: ResetFlow, account: Account | Non
                          details={"method": kind})
             return _failure(c, db, flow, account)[0]
         pending |= {flows.QUESTIONS_ASKED: _questions(c, flow, account), SHOWN: True}
+    elif proves is Proves.ASSERTION:
+        pending |= fresh_challenge()
     audit.record(db, EVENT_METHOD, audit.SUCCESS if sent in (None, Sent.SENT) else audit.REFUSED,
                  username=flow.login, reason=sent.value if sent and sent is not Sent.SENT else None,
                  details={"method": kind})
@@ -142,13 +162,34 @@ def _questions(c: Collaborators, flow: ResetFlow, account: Account | None) -> li
     return decoy_questions(flow.guard_key, settings)
 
 
+def fresh_challenge() -> dict[str, object]:
+    """A new passkey challenge for `pending`: the same for every flow, real or decoy."""
+    return {CHALLENGE: passkey.encoded(passkey.new_challenge()), CHALLENGE_AT: clock.timestamp()}
+
+
+def live_challenge(flow: ResetFlow) -> bytes | None:
+    """The flow's passkey challenge while it is young enough to be answered."""
+    made = flow.pending.get(CHALLENGE_AT)
+    if not isinstance(made, int) or clock.timestamp() - made > passkey.CHALLENGE_SECONDS:
+        return None
+    return passkey.decoded(str(flow.pending.get(CHALLENGE, "")))
+
+
+def _taken_challenge(db: Session, flow: ResetFlow) -> bytes | None:
+    """The challenge being answered, replaced by a new one before anything is compared: each is
+    answered once, and after a failure the page asks with the new one."""
+    challenge = live_challenge(flow)
+    flows.set_pending(db, flow, {**flow.pending, **fresh_challenge()})
+    return challenge
+
+
 def asked_questions(c: Collaborators, flow: ResetFlow) -> list[questions.Question]:
     offered = {q.key: q for q in questions.catalogue(c.settings.registration.questions)}
     return [offered[key] for key in flow.pending.get(flows.QUESTIONS_ASKED, []) if key in offered]
 
 
 def check(c: Collaborators, db: Session, flow: ResetFlow, account: Account | None,
-          form: Mapping[str, str]) -> tuple[Check, datetime | None]:
+          form: Mapping[str, str], rp: passkey.RelyingParty | None = None) -> tuple[Check, datetime | None]:
     """Check what the person typed for the pending method; the pause's end when paused.
 
     The attempt is counted against the guard before anything is compared (the first answer to
@@ -164,7 +205,7 @@ def check(c: Collaborators, db: Session, flow: ResetFlow, account: Account | Non
         return _failure(c, db, flow, account)
     if shown:  # a parallel answer to the same showing finds the flow moved on and compares nothing
         flows.set_pending(db, flow, {key: value for key, value in flow.pending.items() if key != SHOWN})
-    passed = _passes(c, db, flow, account, kind, form)
+    passed = _passes(c, db, flow, account, kind, form, rp)
     audit.record(db, EVENT_VERIFY, audit.SUCCESS if passed else audit.FAILURE, username=flow.login,
                  reason=None if passed else "wrong", details={"method": kind})
     if not passed:
@@ -191,11 +232,19 @@ def _failure(c: Collaborators, db: Session, flow: ResetFlow, account: Account | 
     return Check.PAUSED, until
 
 
-def _passes(c: Collaborators, db: Session, flow: ResetFlow, account: Account | None, kind: str, form: Mapping[str, str]) -> bool:
+def _passes(c: Collaborators, db: Session, flow: ResetFlow, account: Account | None, kind: str,
+            form: Mapping[str, str], rp: passkey.RelyingParty | None) -> bool:
     """Whether what was typed proves `kind`; an account that cannot use it gets decoy work of the
-    same kind (a code looked up, a TOTP computed, argon2 on each answer) and never passes."""
+    same kind (a code looked up, a TOTP computed, argon2 on each answer, a challenge used up) and
+    never passes."""
     real = account is not None and _usable(account, kind)
     proves = REGISTRY[kind].proves
+    if proves is Proves.ASSERTION:
+        challenge = _taken_challenge(db, flow)
+        if account is None or not real or rp is None:
+            return False
+        return check_passkey(db, c.settings.codes, user=account.user, rp=rp, response=form.get("credential", ""),
+                             challenge=challenge or b"", purpose=PURPOSE)
     if proves is Proves.SENT_CODE:
         destination = destination_for(account.info, kind) if account is not None and real else None
         if account is None or destination is None:

@@ -47,6 +47,7 @@ def test_the_registry_has_one_member_per_key_settings_accept_in_display_order() 
     ("email", Registers.DESTINATION, Proves.SENT_CODE, Channel.MAIL, True),
     ("phone", Registers.DESTINATION, Proves.SENT_CODE, Channel.SMS, True),
     ("totp", Registers.SECRET, Proves.CURRENT_CODE, None, True),
+    ("passkey", Registers.CREDENTIAL, Proves.ASSERTION, None, True),
     ("questions", Registers.ANSWERS, Proves.ANSWERS, None, False),
 ])
 def test_what_each_method_declares(key: str, registers: Registers, proves: Proves, channel: Channel | None,
@@ -54,7 +55,7 @@ def test_what_each_method_declares(key: str, registers: Registers, proves: Prove
     method = REGISTRY[key]
     assert (method.registers, method.proves, method.channel, method.allowed_for_admins) == \
         (registers, proves, channel, admins)
-    assert method.phishing_resistant is False  # none of the four is bound to the site (a passkey would be)
+    assert method.phishing_resistant is (key == "passkey")  # the one method bound to the site
     assert isinstance(method, DestinationMethod) is (registers is Registers.DESTINATION)
 
 
@@ -62,13 +63,14 @@ def test_codes_are_sent_for_the_destination_methods_only() -> None:
     assert keys_that(Proves.SENT_CODE) == CODE_KINDS == ("email", "phone")
     assert keys_that(Proves.CURRENT_CODE) == ("totp",)
     assert keys_that(Proves.ANSWERS) == ("questions",)
+    assert keys_that(Proves.ASSERTION) == ("passkey",)
 
 
 def test_labels_and_names_in_a_sentence() -> None:
-    assert [label(k) for k in METHODS] == ["Alternate email", "Mobile phone", "Authenticator app",
+    assert [label(k) for k in METHODS] == ["Alternate email", "Mobile phone", "Authenticator app", "Passkey",
                                            "Security questions"]
     assert [REGISTRY[k].named for k in METHODS] == ["alternate email", "mobile phone", "authenticator app",
-                                                    "security questions"]
+                                                    "passkey", "security questions"]
 
 
 def test_masking_shows_enough_to_recognise_and_nothing_for_methods_without_a_value() -> None:
@@ -115,7 +117,23 @@ def test_settings_accept_the_registry_keys_and_nothing_else(tmp_path: Path) -> N
     assert _settings(tmp_path, '[registration]\nmethods = ["questions", "totp"]').registration.methods == \
         ["questions", "totp"]
     with pytest.raises(SettingsError, match="registration.methods"):
-        _settings(tmp_path, '[registration]\nmethods = ["passkey"]')
+        _settings(tmp_path, '[registration]\nmethods = ["fido"]')
+
+
+def test_passkeys_are_opt_in_and_administrators_may_be_required_to_have_one(tmp_path: Path) -> None:
+    assert "passkey" not in _settings(tmp_path, "").registration.methods  # an upgrade changes no page
+    strict = _settings(tmp_path, '[registration]\nmethods = ["email", "totp", "passkey"]\n'
+                                 f'admin_groups = ["admins"]\nadmin_requires_passkey = true\n\n{MAIL_TOML}')
+    admin, staff = policy_for(strict, ["admins"]), policy_for(strict, ["staff"])
+    assert admin.methods == staff.methods == ("email", "totp", "passkey")
+    app_only = SecurityInfo(directory_id="1", login="a", confirmed_at=None, enrolled=frozenset({"totp"}),
+                            answered=(), destinations=(Destination("email", "a@mail.example", FROM_USER),))
+    both = SecurityInfo(directory_id="1", login="a", confirmed_at=None, enrolled=frozenset({"totp", "passkey"}),
+                        answered=(), destinations=())
+    assert staff.satisfied_by(app_only) and len(admin.counted(app_only)) == 2 and not admin.satisfied_by(app_only)
+    assert admin.satisfied_by(both) and both.has_passkey
+    with pytest.raises(SettingsError, match="registration.admin_requires_passkey"):
+        _settings(tmp_path, '[registration]\nadmin_requires_passkey = true')  # passkeys are not offered
 
 
 @pytest.mark.parametrize("key", list(DESTINATIONS) + list(keys_that(Proves.CURRENT_CODE)))

@@ -9,20 +9,21 @@ Adding a method of a shape the pages know (codes sent to an address, or an app's
 module here with a member implementing the protocol (base.Member declares the facts), its entry
 in `MEMBERS`, its key in settings/registration.py METHODS (settings sit below services and cannot
 import this; tests/services/proofs/test_method_registry.py keeps the two equal), and templates/methods/<key>.html
-with what the pages say for it. A new shape (a passkey) also needs its own registration step.
+with what the pages say for it. A new shape needs its own registration and reset steps, as the
+passkey (passkey.py) has.
 """
 from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from . import email, phone, questions, totp
+from . import email, passkey, phone, questions, totp
 from .base import Channel, DestinationMethod, InvalidEntry, Method, Proves, Registers
 
 __all__ = ["DESTINATIONS", "MEMBERS", "REGISTRY", "Channel", "DestinationMethod", "InvalidEntry", "Method",
            "Proves", "Registers", "keys_that", "label"]
 
-MEMBERS: tuple[Method, ...] = (email.METHOD, phone.METHOD, totp.METHOD, questions.METHOD)  # display order
+MEMBERS: tuple[Method, ...] = (email.METHOD, phone.METHOD, totp.METHOD, passkey.METHOD, questions.METHOD)  # display order
 REGISTRY: Mapping[str, Method] = MappingProxyType({m.key: m for m in MEMBERS})
 DESTINATIONS: Mapping[str, DestinationMethod] = MappingProxyType(
     {m.key: m for m in MEMBERS if isinstance(m, DestinationMethod)})

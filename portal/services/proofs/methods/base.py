@@ -34,6 +34,7 @@ class Registers(enum.Enum):
     DESTINATION = "destination"  # an address, saved once the code sent there is typed back
     SECRET = "secret"            # a shared secret, saved once a code it generates is typed back
     ANSWERS = "answers"          # answers to questions chosen from the catalogue
+    CREDENTIAL = "credential"    # a key pair the person's device creates (a passkey), public half saved
 
 
 class Proves(enum.Enum):
@@ -42,6 +43,7 @@ class Proves(enum.Enum):
     SENT_CODE = "sent_code"        # a one-time code sent to the registered destination
     CURRENT_CODE = "current_code"  # the code the enrolled app shows now
     ANSWERS = "answers"            # answers to some of the registered questions
+    ASSERTION = "assertion"        # the device signs a challenge for this site (WebAuthn)
 
 
 class Channel(enum.Enum):
