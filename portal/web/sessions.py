@@ -31,8 +31,7 @@ from typing import Any
 from flask import Flask, Request, Response, request, session
 from flask.sessions import SessionInterface, SessionMixin
 from itsdangerous import BadData, URLSafeTimedSerializer
-from sqlalchemy import delete
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, delete, insert, select, update
 from werkzeug.datastructures import CallbackDict
 
 from .. import clock
@@ -137,13 +136,14 @@ class StoreSessionInterface(SessionInterface):
             return ServerSession()
         if SIGNED_MARK in value:
             return self.form_cookie.loads(value)
-        with self.store.transaction() as db:
-            row = db.get(WebSession, _hash(value))
+        with self.store.engine.begin() as db:
+            row = db.execute(select(WebSession.data, WebSession.created_at, WebSession.last_seen_at,
+                                    WebSession.directory_id).where(WebSession.token_hash == _hash(value))).first()
             if row is None:
                 return ServerSession()
             now = clock.utcnow()
             if self._expired(row.created_at, row.last_seen_at, now):
-                db.delete(row)
+                _forget(db, value)
                 return ServerSession()
             data = dict(row.data)
             # a session stored before hosts were recorded began on base_url's host, the only one
@@ -163,7 +163,7 @@ class StoreSessionInterface(SessionInterface):
             self._save_in_store(app, session, response)
             return
         if session.retired_token:  # signed out, or rotated before a flow began: the row goes
-            with self.store.transaction() as db:
+            with self.store.engine.begin() as db:
                 _forget(db, session.retired_token)
         if session and session.modified:  # a new form token; it also replaces the token of a row that ended
             self._set_cookie(app, response, self.form_cookie.dumps(session))
@@ -171,31 +171,39 @@ class StoreSessionInterface(SessionInterface):
             self._delete_cookie(app, response)
 
     def _save_in_store(self, app: Flask, session: ServerSession, response: Response) -> None:
+        """One statement in the usual cases: the row moved to a fresh token (rotation), a new row,
+        or the row brought up to date; no connection at all when nothing changed lately."""
         now = clock.utcnow()
-        with self.store.transaction() as db:
-            if session.retired_token:
-                _forget(db, session.retired_token)
-            if not session:  # a stored session emptied: it ends
-                if session.token:
-                    _forget(db, session.token)
-                self._delete_cookie(app, response)
-                return
-            if session.token is None:
-                session.token = secrets.token_urlsafe(32)
-                session.created_at = now
-                db.add(WebSession(token_hash=_hash(session.token), data=_stored(session),
-                                  created_at=now, last_seen_at=now, directory_id=session.directory_id))
-            elif (session.modified or session.last_seen_at is None  # (a stored session always has one)
-                  or now - clock.as_utc(session.last_seen_at) > TOUCH_EVERY):
-                row = db.get(WebSession, _hash(session.token))
-                if row is None:  # deleted meanwhile (signed out in another tab): do not resurrect
-                    return
-                row.data = _stored(session)
-                row.directory_id = session.directory_id
-                row.last_seen_at = now
-            else:
-                return
+        if not session:  # a stored session emptied: it ends
+            with self.store.engine.begin() as db:
+                for token in (session.retired_token, session.token):
+                    if token:
+                        _forget(db, token)
+            self._delete_cookie(app, response)
+            return
+        if session.token is None:
+            session.token = self._store_new(session, now)
+        elif (session.modified or session.last_seen_at is None  # (a stored session always has one)
+              or now - clock.as_utc(session.last_seen_at) > TOUCH_EVERY):
+            with self.store.engine.begin() as db:
+                if not _changed(db, session.token, data=_stored(session), directory_id=session.directory_id,
+                                last_seen_at=now):
+                    return  # deleted meanwhile (signed out in another tab): do not resurrect
+        else:
+            return
         self._set_cookie(app, response, session.token)
+
+    def _store_new(self, session: ServerSession, now: datetime) -> str:
+        """The session's data under a fresh token, which it returns: the retired token's row moves
+        to it (rotation), or a new row when there was none."""
+        token = secrets.token_urlsafe(32)
+        session.created_at = now
+        values = {"token_hash": _hash(token), "data": _stored(session), "created_at": now,
+                  "last_seen_at": now, "directory_id": session.directory_id}
+        with self.store.engine.begin() as db:
+            if not session.retired_token or not _changed(db, session.retired_token, **values):
+                db.execute(insert(WebSession).values(**values))
+        return token
 
     def _set_cookie(self, app: Flask, response: Response, value: str) -> None:
         response.set_cookie(self.get_cookie_name(app), value, httponly=True, secure=self.get_cookie_secure(app),
@@ -220,6 +228,12 @@ def _stored(session: ServerSession) -> dict[str, Any]:
     return {**session, HOST_KEY: bare_host(request.host)}
 
 
-def _forget(db: Session, token: str) -> None:
+def _forget(db: Connection, token: str) -> None:
     db.execute(delete(WebSession).where(WebSession.token_hash == _hash(token)))
+
+
+def _changed(db: Connection, token: str, **values: Any) -> bool:
+    """Set `values` on the row of `token`: whether it was there. A Core statement on a connection:
+    a session is read or written once a request, so an ORM session's bookkeeping buys nothing."""
+    return db.execute(update(WebSession).where(WebSession.token_hash == _hash(token)).values(**values)).rowcount == 1
 

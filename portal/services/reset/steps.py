@@ -221,15 +221,17 @@ def choose(c: Collaborators, binding: flows.Binding | None, kind: str, *, ip: st
 
 def code_page(c: Collaborators, binding: flows.Binding | None, signed_in: SignedIn | None) -> CodePage:
     with c.store.transaction() as db:
-        return _code_page(c, db, flows.load(db, binding, states=(flows.IDENTIFIED,)), signed_in)
+        flow = flows.load(db, binding, states=(flows.IDENTIFIED,))
+        return _code_page(c, flow, _proven_account(c, db, flow, signed_in) if flow.methods_done else None)
 
 
-def _code_page(c: Collaborators, db: Session, flow: ResetFlow, signed_in: SignedIn | None) -> CodePage:
+def _code_page(c: Collaborators, flow: ResetFlow, account: Account | None) -> CodePage:
+    """The page of the pending code; where the code went is shown only once a method has passed."""
     kind = flow.pending.get("method")
     if kind not in (*CODE_KINDS, TOTP):
         raise flows.FlowError("wrong_step")
-    account = _proven_account(c, db, flow, signed_in) if flow.methods_done else None
-    destination = destination_for(account.info, kind) if account and kind in CODE_KINDS else None
+    shown = account if flow.methods_done else None
+    destination = destination_for(shown.info, kind) if shown and kind in CODE_KINDS else None
     return CodePage(kind, destination.masked if destination else "", c.settings.codes.valid_minutes)
 
 
@@ -264,38 +266,38 @@ def _passkey_page(db: Session, flow: ResetFlow, rp: passkey.RelyingParty) -> Pas
 def check_passkey(c: Collaborators, binding: flows.Binding | None, form: Mapping[str, str],
                   rp: passkey.RelyingParty, signed_in: SignedIn | None) -> Checked:
     """Check the device's answer to the flow's challenge; on failure, the passkey page again."""
-    return _check(c, binding, form, signed_in, lambda db, flow: _passkey_page(db, flow, rp), rp)
+    return _check(c, binding, form, signed_in, lambda _flow, _account: passkey_page(c, binding, rp), rp)
 
 
 def check_code(c: Collaborators, binding: flows.Binding | None, form: Mapping[str, str],
                signed_in: SignedIn | None) -> Checked:
     """Check the code typed for the pending method; on failure, the code page again."""
-    return _check(c, binding, form, signed_in,
-                  lambda db, flow: _code_page(c, db, flow, signed_in))
+    return _check(c, binding, form, signed_in, lambda flow, account: _code_page(c, flow, account))
 
 
 def check_answers(c: Collaborators, binding: flows.Binding | None, form: Mapping[str, str],
                   signed_in: SignedIn | None) -> Checked:
     """Check the answers typed for the pending questions; on failure, the questions again."""
-    return _check(c, binding, form, signed_in, lambda _db, flow: _questions_page(c, flow))
+    return _check(c, binding, form, signed_in, lambda flow, _account: _questions_page(c, flow))
 
 
 def _check(c: Collaborators, binding: flows.Binding | None, form: Mapping[str, str], signed_in: SignedIn | None,
-           page: Callable[[Session, ResetFlow], CodePage | QuestionsPage | PasskeyPage],
+           page: Callable[[ResetFlow, Account | None], CodePage | QuestionsPage | PasskeyPage],
            rp: passkey.RelyingParty | None = None) -> Checked:
-    """The check is committed first (counted, compared, the flow moved on); after a failure the
-    page is read from the flow as it is then. A pass moved the flow itself, in the committed
-    transaction, so where it goes next is known without reading the row again."""
+    """The check is committed first (counted, compared, the flow moved on); only then is the
+    page after a failure made, so nothing it raises can take the count back. Every move the
+    check made was applied to the flow in hand (flows._move), and the account was read for the
+    check, so the page needs neither the row nor the directory again (a passkey's page stores a
+    new challenge, in a transaction of its own)."""
     with c.store.transaction() as db:
         flow = flows.load(db, binding, states=(flows.IDENTIFIED,))
-        outcome, _until = check(c, db, flow, _proven_account(c, db, flow, signed_in), form, rp)
-        verified = flow.state == flows.VERIFIED
+        account = _proven_account(c, db, flow, signed_in)
+        outcome, _until = check(c, db, flow, account, form, rp)
     if outcome is Check.PAUSED:
         return Checked(outcome)
     if outcome is Check.PASSED:
-        return Checked(outcome, next=Step.PASSWORD if verified else Step.VERIFY)
-    with c.store.transaction() as db:
-        return Checked(outcome, page=page(db, flows.load(db, binding, states=flows.OPEN_STATES)))
+        return Checked(outcome, next=Step.PASSWORD if flow.state == flows.VERIFIED else Step.VERIFY)
+    return Checked(outcome, page=page(flow, account))
 
 
 # -- (c) new password, (d) write -----------------------------------------------------------------

@@ -11,12 +11,15 @@ pause tells nothing.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, case, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import ReturningInsert
 
 from ... import clock
 from ...store import rows_changed
@@ -24,6 +27,7 @@ from ...store.flows import AccountGuard
 from .crypto import keyed_hash
 
 HASH_PURPOSE = "account-guard"
+GUARDS = cast(Table, AccountGuard.__table__)
 
 
 def guard_key(secret_key: str, *, directory_id: str | None, identifier: str) -> str:
@@ -54,20 +58,33 @@ class Guard:
     def admit(self, db: Session, key: str, *, counted: bool = False) -> bool:
         """Count one attempt BEFORE it is compared; False when none may be made (paused, or at the limit).
 
-        One conditional UPDATE counts it and is judged by the rows it changed, so parallel attempts
-        in any number of processes are admitted at most `limit` times a window. The row stays locked
-        until the transaction ends: on PostgreSQL the next attempt for the account is counted after
-        this one's outcome is known. `counted`: the attempt was counted already (questions counted
-        when shown are answered now); only that no pause began since is checked.
+        One conditional upsert counts it (a new window when the last one is over) and is judged by
+        the row it returns, so parallel attempts in any number of processes are admitted at most
+        `limit` times a window. The row stays locked until the transaction ends: on PostgreSQL the
+        next attempt for the account is counted after this one's outcome is known. `counted`: the
+        attempt was counted already (questions counted when shown are answered now); only that no
+        pause began since is checked.
         """
         now = clock.utcnow()
         row_key = self._key(key)
+        if not counted:
+            return db.scalar(self._counted(db, row_key, now)) is not None
         self._open_window(db, row_key, now)
-        admitted = update(AccountGuard).where(AccountGuard.key == row_key, self._not_paused(now))
-        if counted:
-            return rows_changed(db, admitted.values(failures=AccountGuard.failures)) == 1
-        return rows_changed(db, admitted.where(AccountGuard.failures < self.limit)
-                            .values(failures=AccountGuard.failures + 1)) == 1
+        return rows_changed(db, update(AccountGuard).where(AccountGuard.key == row_key, self._not_paused(now))
+                            .values(failures=AccountGuard.failures)) == 1
+
+    def _counted(self, db: Session, row_key: str, now: datetime) -> ReturningInsert[tuple[int]]:
+        """The upsert that counts one attempt: the first of a new row or of a new window, or one
+        more below the limit; it changes nothing while paused or at the limit."""
+        expired = AccountGuard.window_started_at < now - self.window
+        # judged by what it returns: psycopg reports no rowcount for an upsert
+        return (_insert(db)(GUARDS).values(key=row_key, failures=1, window_started_at=now)
+                .on_conflict_do_update(
+                    index_elements=[AccountGuard.key],
+                    set_={"failures": case((expired, 1), else_=AccountGuard.failures + 1),
+                          "window_started_at": case((expired, now), else_=AccountGuard.window_started_at)},
+                    where=and_(self._not_paused(now), or_(expired, AccountGuard.failures < self.limit)))
+                .returning(GUARDS.c.failures))
 
     def failed(self, db: Session, key: str) -> datetime | None:
         """An admitted attempt failed, or one was refused: the end of the pause when this one started it.
@@ -99,8 +116,12 @@ class Guard:
     def _open_window(self, db: Session, row_key: str, now: datetime) -> None:
         """The guard's row exists, its count starting afresh when its window is over: one upsert
         (a parallel first attempt that inserted it first just makes this one the update)."""
-        insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
-        db.execute(insert(AccountGuard).values(key=row_key, failures=0, window_started_at=now)
+        db.execute(_insert(db)(AccountGuard).values(key=row_key, failures=0, window_started_at=now)
                    .on_conflict_do_update(index_elements=[AccountGuard.key],
                                           set_={"failures": 0, "window_started_at": now},
                                           where=AccountGuard.window_started_at < now - self.window))
+
+
+def _insert(db: Session) -> Callable[[type[AccountGuard] | Table], postgresql.Insert | sqlite.Insert]:
+    """The dialect's INSERT, the one with ON CONFLICT."""
+    return postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
