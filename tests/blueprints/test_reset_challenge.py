@@ -41,8 +41,10 @@ def stack(slapd: Slapd) -> Stack:
 @pytest.fixture(params=["memory://", REDIS])
 def app(request: pytest.FixtureRequest, reset_app: Callable[..., Flask]) -> Flask:
     environ = {"PORTAL_RATE_LIMITS__STORAGE_URI": request.param,
-               "PORTAL_RATE_LIMITS__KEY_PREFIX": f"challenge{uuid.uuid4().hex}"}
-    return reset_app(environ, tables=f"\n[reset.challenge]\nafter_attempts = {AFTER}\ncost = 1\n")
+               "PORTAL_RATE_LIMITS__KEY_PREFIX": f"challenge{uuid.uuid4().hex}",
+               "PORTAL_RESET__CHALLENGE__ENABLED": "true", "PORTAL_RESET__CHALLENGE__AFTER_ATTEMPTS": str(AFTER),
+               "PORTAL_RESET__CHALLENGE__COST": "1"}
+    return reset_app(environ)
 
 
 def shown(page: Any) -> altcha.Challenge | None:
