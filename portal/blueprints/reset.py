@@ -80,11 +80,8 @@ def _challenge() -> str | None:
 def _challenge_refused() -> bool:
     """Count this identify / send-code attempt against its address; True when it needed a solved
     challenge and brought none that is valid, unexpired and unused."""
-    settings = collaborators().settings.reset.challenge
-    refused = (challenge.needed(settings, request.remote_addr)
-               and not challenge.accept(app_secret(), request.form.get(challenge.FIELD, "")))
-    challenge.count(settings, request.remote_addr)
-    return refused
+    over = challenge.counted_over(collaborators().settings.reset.challenge, request.remote_addr)
+    return over and not challenge.accept(app_secret(), request.form.get(challenge.FIELD, ""))
 
 
 def _go(step: steps.Step) -> ResponseReturnValue:

@@ -14,7 +14,7 @@ import json
 import time
 
 import altcha
-from limits import RateLimitItemPerMinute, parse
+from limits import RateLimitItem, RateLimitItemPerMinute, parse
 
 from ...extensions import limiter
 from ...settings.reset import ChallengeSettings
@@ -30,23 +30,27 @@ def _hmac_key(secret_key: str) -> bytes:
     return derive_key(secret_key, "altcha-challenge")
 
 
-def _attempts(settings: ChallengeSettings) -> tuple[object, str]:
+def _attempts(settings: ChallengeSettings) -> tuple[RateLimitItem, str]:
     return parse(f"{settings.after_attempts} per hour"), "challenge-attempts"
 
 
 def needed(settings: ChallengeSettings, ip: str | None) -> bool:
-    """True when this address made its after_attempts attempts this hour (the next ones need a solution)."""
+    """True when this address made its after_attempts attempts this hour: the page shows the challenge."""
     if not settings.enabled or ip is None:
         return False
     item, scope = _attempts(settings)
-    return not limiter.limiter.test(item, NAMESPACE, scope, ip)  # type: ignore[arg-type]
+    return not limiter.limiter.test(item, NAMESPACE, scope, ip)
 
 
-def count(settings: ChallengeSettings, ip: str | None) -> None:
-    """One identify or send-code attempt from this address (past the threshold the count just stays full)."""
-    if settings.enabled and ip is not None:
-        item, scope = _attempts(settings)
-        limiter.limiter.hit(item, NAMESPACE, scope, ip)  # type: ignore[arg-type]
+def counted_over(settings: ChallengeSettings, ip: str | None) -> bool:
+    """Count one identify or send-code attempt from this address; True when it is past the threshold.
+
+    The atomic increment is judged by the count it returns (as budgets.spend does), so parallel
+    attempts in any number of processes cannot all slip in under a look taken before they counted."""
+    if not settings.enabled or ip is None:
+        return False
+    item, scope = _attempts(settings)
+    return not limiter.limiter.hit(item, NAMESPACE, scope, ip)
 
 
 def issue(settings: ChallengeSettings, secret_key: str) -> str:
