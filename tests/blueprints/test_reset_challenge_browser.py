@@ -37,6 +37,7 @@ def tab(browser: Browser) -> Iterator[Page]:  # noqa: F811
 def solves_by_itself(tab: Page) -> None:
     tab.wait_for_function(SOLVED)
     assert tab.get_by_text("There were many attempts from your network").is_visible()
+    assert tab.get_by_text("Done", exact=True).is_visible()  # the widget speaks the portal's texts
 
 
 def test_over_the_threshold_the_widget_solves_by_itself_and_the_reset_goes_on(  # noqa: F811
