@@ -5,8 +5,9 @@ limiter's storage (shared by every process with Redis). Past [reset.challenge] a
 hour, those steps need a solved challenge: the browser's widget (served by the portal) spends some
 CPU on it, a script hammering the portal spends a lot. The decision looks at the address only,
 never at the account, so the page is the same for every account typed. Challenges are signed with
-a key derived from secret_key, expire after CHALLENGE_MINUTES (by the wall clock, as the library checks) and are good for one use: a solved
-challenge's signature is remembered, in the same storage, until it would have expired anyway.
+a key derived from secret_key, expire after CHALLENGE_MINUTES (by the wall clock, which the library
+checks) and are good for one use: a solved challenge's signature is remembered, in the same
+storage, until it would have expired anyway.
 """
 from __future__ import annotations
 
