@@ -46,6 +46,9 @@ min_response_ms = 0
 identify_per_ip_per_hour = 1000
 verify_per_ip_per_hour = 1000
 
+[reset.challenge]
+enabled = false  # tests walk one address through many accounts; tests/blueprints/test_reset_challenge.py turns it on
+
 [passwords]
 min_length = 12
 organization_terms = ["Contoso"]

@@ -25,6 +25,8 @@ from ..services.reset.accounts import SignedIn
 from ..services.reset.flows import SESSION_KEY, Binding, FlowError
 from ..services.reset.identifiers import InvalidIdentifier
 from ..services.reset.verification import Check
+from ..services.security import challenge
+from ..services.security.crypto import app_secret
 from ..services.reset.writer import PASSWORD_MAY_HAVE_CHANGED, Written
 from ..web import fields
 from ..web.identity import current_user
@@ -67,6 +69,21 @@ def _verify_limit() -> str:
     return f"{collaborators().settings.reset.verify_per_ip_per_hour} per hour"
 
 
+def _challenge() -> str | None:
+    """The proof-of-work this address must solve on the next identify / send-code, or None.
+
+    It depends on the address only, never on the account, so every account gets the same page."""
+    settings = collaborators().settings.reset.challenge
+    return challenge.issue(settings, app_secret()) if challenge.needed(settings, request.remote_addr) else None
+
+
+def _challenge_refused() -> bool:
+    """Count this identify / send-code attempt against its address; True when it needed a solved
+    challenge and brought none that is valid, unexpired and unused."""
+    over = challenge.counted_over(collaborators().settings.reset.challenge, request.remote_addr)
+    return over and not challenge.accept(app_secret(), request.form.get(challenge.FIELD, ""))
+
+
 def _go(step: steps.Step) -> ResponseReturnValue:
     return redirect(url_for(f"reset.{step.value}"), 303)
 
@@ -97,10 +114,11 @@ def start() -> ResponseReturnValue:
     return _start_page()
 
 
-def _start_page(typed: str = "", error: str | None = None) -> ResponseReturnValue:
-    intent = _chosen_intent() if error else "reset"
-    return render_template("reset/start.html", typed=typed, error=error, intent=intent,
-                           unlock_offered=collaborators().settings.reset.allow_unlock), 400 if error else 200
+def _start_page(typed: str = "", error: str | None = None, *, refused: bool = False) -> ResponseReturnValue:
+    again = bool(error) or refused
+    return render_template("reset/start.html", typed=typed, error=error, intent=_chosen_intent() if again else "reset",
+                           unlock_offered=collaborators().settings.reset.allow_unlock,
+                           challenge=_challenge(), challenge_refused=refused), 400 if again else 200
 
 
 @bp.post("/")
@@ -108,6 +126,8 @@ def _start_page(typed: str = "", error: str | None = None) -> ResponseReturnValu
 @paced
 def identify() -> ResponseReturnValue:
     typed = request.form.get("identifier", "")
+    if _challenge_refused():
+        return _start_page(typed, refused=True)
     try:
         identified = steps.identify(collaborators(), typed, previous=_binding(), signed_in=_signed_in())
     except InvalidIdentifier as error:
@@ -125,16 +145,23 @@ def identify() -> ResponseReturnValue:
 
 @bp.get("/verify")
 def verify() -> ResponseReturnValue:
+    return _verify_page()
+
+
+def _verify_page(*, refused: bool = False) -> ResponseReturnValue:
     page = steps.verify_page(collaborators(), _binding(), _signed_in())
     if isinstance(page, steps.Step):
         return _go(page)
-    return render_template("reset/verify.html", choices=page.choices, first=page.first, label=label)
+    return render_template("reset/verify.html", choices=page.choices, first=page.first, label=label,
+                           challenge=_challenge(), challenge_refused=refused), 400 if refused else 200
 
 
 @bp.post("/verify")
 @limiter.shared_limit(_verify_limit, scope="reset-verify")
 @paced
 def choose() -> ResponseReturnValue:
+    if _challenge_refused():
+        return _verify_page(refused=True)
     chosen = steps.choose(collaborators(), _binding(), request.form.get("method", ""), ip=request.remote_addr,
                           signed_in=_signed_in())
     if chosen.refused is steps.Refused.PAUSED:

@@ -14,6 +14,14 @@ from .mail import _address
 
 
 @dataclass(frozen=True, kw_only=True)
+class ChallengeSettings:
+    """[reset.challenge]: the proof-of-work asked of an address that overdoes identify / send-code."""
+    enabled: bool = setting(True)
+    after_attempts: int = setting(20, check=checks.between(1, 10000))
+    cost: int = setting(5000, check=checks.between(1, 1000000))
+
+
+@dataclass(frozen=True, kw_only=True)
 class ResetSettings:
     flow_minutes: int = setting(15, check=checks.between(5, 60))
     unlock_on_reset: bool = setting(True)
@@ -25,6 +33,7 @@ class ResetSettings:
     failure_window_minutes: int = setting(30, check=checks.between(1, 1440))
     pause_minutes: int = setting(60, check=checks.between(1, 10080))
     min_response_ms: int = setting(300, check=checks.between(0, 5000))
+    challenge: ChallengeSettings = setting(ChallengeSettings)
 
 
 @dataclass(frozen=True, kw_only=True)
