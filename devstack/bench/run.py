@@ -214,6 +214,8 @@ def paced_load(report: Report, ports: Ports, people: resets.People, rounds: int)
 
 # -- reports ------------------------------------------------------------------------------------
 
+REPORTS_SHOW_ROUNDS = 3
+
 def reports_figures(report: Report, population: Population, portal: ManagedProcess, *, measure_memory: bool) -> None:
     """The reports page, each CSV it links, a draft campaign's audience count, `reports show`;
     with `measure_memory`, the workers' USS growth over the pass."""
@@ -231,9 +233,11 @@ def reports_figures(report: Report, population: Population, portal: ManagedProce
                                 "everybody").stdout.strip().splitlines()[-1]
     admin.get(f"/admin/campaigns/{campaign}", "audience")
     report.add(f"campaign_audience_{n}", admin.times["audience"], "s", "<=", 1)
-    baseline = timed(lambda: population.flask("campaign", "list"))
-    shown = timed(lambda: population.flask("reports", "show", "coverage"))
-    report.add(f"reports_show_{n}", shown - baseline, "s", "<=", 1)
+    # the command's own time: less a command that starts the same app and reads next to nothing,
+    # interleaved over rounds, the median (one start-up alone varies by a second on a busy machine)
+    report.add(f"reports_show_{n}", median([timed(lambda: population.flask("reports", "show", "coverage"))
+                                            - timed(lambda: population.flask("campaign", "list"))
+                                            for _round in range(REPORTS_SHOW_ROUNDS)]), "s", "<=", 1)
     if measure_memory:
         after = memory.workers_uss(portal.process.pid)
         report.add(f"worker_uss_growth_{n}", max(after[pid] - before.get(pid, after[pid]) for pid in after),
