@@ -61,6 +61,15 @@ def page(browser: Browser) -> Iterator[Page]:
     context.close()
 
 
+@pytest.fixture(params=[DESKTOP, PHONE], ids=["desktop", "390px"])
+def tab(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A page at desktop width, then at 390 px (the test runs once at each)."""
+    context = browser.new_context(viewport=dict(request.param))
+    context.set_default_timeout(10_000)
+    yield context.new_page()
+    context.close()
+
+
 def violations(page: Page) -> list[str]:
     results = Axe().run(page)
     return [f"{v['id']}: {v['help']}" for v in results.response["violations"]]

@@ -7,4 +7,12 @@ from __future__ import annotations
 
 from ..adapters.directory import DirectoryUnavailable
 
-__all__ = ["DirectoryUnavailable"]
+__all__ = ["DirectoryUnavailable", "Refused"]
+
+
+class Refused(Exception):
+    """A service refuses a step for a `reason` that the page and the audit trail both give."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason

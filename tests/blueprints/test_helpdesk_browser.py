@@ -2,17 +2,16 @@
 their alternate email, type what they read back, set a temporary password; nothing is wider than the screen."""
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Page
 
 from devstack import people
 from devstack.mailsink import MailSink
 from devstack.slapd import Slapd
-from tests.browser_support import DESKTOP, PHONE, Steps, browser, screenshot_dir, serving  # noqa: F401
+from tests.browser_support import Steps, browser, screenshot_dir, serving, tab  # noqa: F401
 from tests.helpdesk_support import AGENT, app  # noqa: F401
 from tests.registration_support import sms_gateway  # noqa: F401
 from tests.reset_support import SlapdStack, Stack, code_sent_to, reset_app  # noqa: F401
@@ -22,14 +21,6 @@ from tests.reset_support import SlapdStack, Stack, code_sent_to, reset_app  # no
 def stack(slapd: Slapd) -> Stack:
     """Overrides reset_support's `stack`: one browser walk, on slapd."""
     return SlapdStack(slapd)
-
-
-@pytest.fixture(params=[DESKTOP, PHONE], ids=["desktop", "390px"])
-def tab(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:  # noqa: F811
-    context = browser.new_context(viewport=dict(request.param))
-    context.set_default_timeout(10_000)
-    yield context.new_page()
-    context.close()
 
 
 def fits_the_screen(page: Page) -> bool:

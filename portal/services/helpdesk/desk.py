@@ -28,6 +28,7 @@ from ...adapters.directory import (
     StillLockedAfterReset,
 )
 from ...settings.helpdesk import RESET_LINK
+from .. import errors
 from ..container import Collaborators
 from ..identity.admin_access import is_member
 from ..messaging import password_notices, webhooks
@@ -68,12 +69,8 @@ GROUPS, GROUP_LENGTH = 4, 4
 GENERATION_TRIES = 5
 
 
-class Refused(Exception):
+class Refused(errors.Refused):
     """The agent may not do this for this person now; `reason` is what the page and the trail say."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Page
 
 from devstack import ldif, people
 from devstack.people import BASE_DN
@@ -19,7 +19,7 @@ from portal.services.reset.verification import EVENT_PAUSED
 from portal.services.reset.writer import EVENT_PASSWORD as RESET_EVENT
 from portal.services.security import audit
 from tests.admin_support import ADMIN, admin_app, directory_environ, refresh_standings  # noqa: F401
-from tests.browser_support import DESKTOP, PHONE, Steps, browser, screenshot_dir, serving  # noqa: F401
+from tests.browser_support import Steps, browser, screenshot_dir, serving, tab  # noqa: F401
 from tests.services.reporting.test_reports import record, register
 
 OU = f"ou=admin-browser,{BASE_DN}"
@@ -49,14 +49,6 @@ def portal(admin_app: Callable[..., Flask], browser_people: None) -> Iterator[st
     refresh_standings(app)
     with serving(app) as url:
         yield url
-
-
-@pytest.fixture(params=[DESKTOP, PHONE], ids=["desktop", "390px"])
-def tab(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:  # noqa: F811
-    context = browser.new_context(viewport=dict(request.param))
-    context.set_default_timeout(10_000)
-    yield context.new_page()
-    context.close()
 
 
 def mail_violations(page: Page) -> list[str]:

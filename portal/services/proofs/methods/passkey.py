@@ -41,6 +41,7 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
+from ... import errors
 from .base import Member, Proves, Registers
 
 KEY = "passkey"
@@ -49,12 +50,8 @@ CHALLENGE_SECONDS = 300  # how long the browser is given, and how long a challen
 MAX_RESPONSE_CHARS = 16_000  # a real response is about 1-2 kB; more is not one
 
 
-class Refused(Exception):
+class Refused(errors.Refused):
     """The browser's answer does not prove anything; `reason` (for the audit trail) says why."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 @dataclass(frozen=True)
