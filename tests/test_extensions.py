@@ -9,6 +9,7 @@ reset, change and registration limit tests).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from babel.support import NullTranslations
@@ -25,9 +26,10 @@ from tests.conftest import PortalClient
 from tests.support import hosts_toml
 
 
-def small_app(**limits: list[str]) -> tuple[Flask, RouteLimiter]:
+def small_app(**options: Any) -> tuple[Flask, RouteLimiter]:
+    """An app with one unlimited and one limited route, its limiter built with `options`."""
     app = Flask(__name__)
-    limiter = RouteLimiter(get_remote_address, app=app, storage_uri="memory://", **limits)  # type: ignore[arg-type]
+    limiter = RouteLimiter(get_remote_address, app=app, storage_uri="memory://", **options)
 
     @app.get("/open")
     def open() -> str:
@@ -70,18 +72,7 @@ def test_an_unlimited_route_skips_the_check_and_a_limited_one_keeps_both(checks:
 
 def test_a_limited_route_answers_with_its_limit_headers_and_an_unlimited_one_without() -> None:
     """Flask-Limiter's after-request hook is skipped where it checked nothing, and only there."""
-    app = Flask(__name__)
-    limiter = RouteLimiter(get_remote_address, app=app, storage_uri="memory://", headers_enabled=True)
-
-    @app.get("/open")
-    def open() -> str:
-        return "open"
-
-    @app.get("/limited")
-    @limiter.limit("2 per minute")
-    def limited() -> str:
-        return "limited"
-
+    app, _limiter = small_app(headers_enabled=True)
     client = app.test_client()
     assert not [name for name in client.get("/open").headers.keys() if name.startswith("X-RateLimit")]
     answers = [client.get("/limited") for _ in range(3)]

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,38 +10,11 @@ import pytest
 from flask import Flask
 
 from devstack import people
-from portal import create_app
 from portal.branding.theme import Helpdesk
-from portal.settings import SettingsError, load_settings
-from tests.conftest import migrated
 from tests.admin_support import ADMIN, admin_app  # noqa: F401 - fixture
+from tests.branding_support import branding, build, start_up_problems  # noqa: F401 - fixtures
 from tests.registration_support import sign_in
-from tests.support import BASE_URL, REPO_BRANDING, SECOND_URL, SECRET_KEY, hosts_toml, settings_toml
-
-
-
-@pytest.fixture
-def branding(tmp_path: Path) -> Path:
-    """A copy of the shipped themes the test may break."""
-    target = tmp_path / "branding"
-    shutil.copytree(REPO_BRANDING, target)
-    return target
-
-
-@pytest.fixture
-def build(tmp_path: Path, branding: Path) -> Callable[..., Flask]:
-    def run(extra: str = "", theme: str = "default") -> Flask:
-        path = tmp_path / "portal.toml"
-        path.write_text(settings_toml(f"sqlite:///{tmp_path}/p.db", f'branding_dir = "{branding}"\n{extra}',
-                                      theme=theme))
-        return migrated(create_app(load_settings(path, {})))
-    return run
-
-
-def start_up_problems(build: Callable[..., Flask], **kwargs: str) -> list[str]:
-    with pytest.raises(SettingsError) as raised:
-        build(**kwargs)
-    return [str(p) for p in raised.value.problems]
+from tests.support import BASE_URL, SECOND_URL, SECRET_KEY, hosts_toml
 
 
 def test_a_missing_theme_stops_start_up(build: Callable[..., Flask], branding: Path) -> None:

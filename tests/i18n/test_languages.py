@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.i18n.conftest import start_up_problems
+from tests.branding_support import start_up_problems
 from tests.support import BASE_URL
 
 

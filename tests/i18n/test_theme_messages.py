@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 
 from portal.services.proofs.methods.questions import catalogue
-from tests.i18n.conftest import start_up_problems
+from tests.branding_support import start_up_problems
 from tests.support import BASE_URL, SECOND_URL, hosts_toml
 
 
